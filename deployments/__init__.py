@@ -1,0 +1,1 @@
+"""Deployments of every registered obligation: served locally or declared in prefect.yaml."""

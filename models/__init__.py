@@ -1,0 +1,17 @@
+"""SQLModel tables of the app database."""
+
+from zwgk.models.calendar import HolidayOverride
+from zwgk.models.checklist import ChecklistItem, ItemStatus, Role
+from zwgk.models.outbox import OutboxMessage, OutboxStatus
+from zwgk.models.unit import Unit, UnitKind
+
+__all__ = [
+    "ChecklistItem",
+    "HolidayOverride",
+    "ItemStatus",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Role",
+    "Unit",
+    "UnitKind",
+]

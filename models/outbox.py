@@ -1,0 +1,42 @@
+"""The outbox (发件箱): every message is recorded before it is sent, exactly once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from zwgk.db import utcnow
+
+
+class OutboxStatus(StrEnum):
+    pending = "pending"
+    sending = "sending"
+    sent = "sent"
+    failed = "failed"
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One email to one unit. ``key`` makes a message for the same purpose unique."""
+
+    __table_args__ = (UniqueConstraint("key", name="uq_outbox_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str  # e.g. "assignment:monthly-filing:2026-11:unit=12"
+    recipient: str
+    cc: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    obligation: str = Field(index=True)
+    period: str
+    kind: str  # assignment | reminder-... | escalation
+    subject: str
+    body_text: str = Field(sa_type=Text)
+    body_html: str = Field(sa_type=Text)
+    status: OutboxStatus = Field(default=OutboxStatus.pending, index=True)
+    attempts: int = 0
+    last_error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    claimed_at: datetime | None = None
+    sent_at: datetime | None = None

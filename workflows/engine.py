@@ -1,0 +1,180 @@
+"""What every obligation flow does, as plain functions the flows and tests call.
+
+``plan`` computes the checklist of a period; ``build_checklist`` writes the missing items
+and enqueues one assignment mail per unit in one transaction; ``dispatch`` (in
+``notifications/outbox.py``) sends what is queued. Running again for the same period
+creates nothing and queues nothing, because items and messages carry unique keys.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from zwgk.config import Settings
+from zwgk.directory import list_units, resolve_district, unit_groups
+from zwgk.models.checklist import ROLE_LABELS, ChecklistItem, Role
+from zwgk.models.outbox import OutboxMessage
+from zwgk.models.unit import Unit
+from zwgk.notifications.outbox import enqueue
+from zwgk.notifications.render import render
+from zwgk.obligation import Due, Obligation, Step
+from zwgk.periods import Period
+from zwgk.workcal import WorkCalendar, load_calendar
+
+
+@dataclass(frozen=True)
+class PlannedItem:
+    unit: Unit
+    step: Step
+    due: Due
+
+
+def plan(ob: Obligation, period: Period, units: list[Unit], cal: WorkCalendar,
+         settings: Settings) -> list[PlannedItem]:
+    """One item per responsible unit and step, with its role and due date."""
+    planned: list[PlannedItem] = []
+    for step in ob.steps:
+        due = step.due(period, cal, settings)
+        for unit in units:
+            if step.who.matches(unit.kind, unit_groups(unit)):
+                planned.append(PlannedItem(unit, step, due))
+    return planned
+
+
+def assignment_key(ob: Obligation, period: Period, unit_id: int) -> str:
+    return f"assignment:{ob.slug}:{period}:unit={unit_id}"
+
+
+@dataclass
+class BuildResult:
+    obligation: str
+    period: str
+    district: str
+    created: int = 0
+    existing: int = 0
+    queued: list[str] = field(default_factory=list)  # unit names that get an assignment mail
+    provisional: bool = False
+    preview: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "obligation": self.obligation,
+            "period": self.period,
+            "district": self.district,
+            "created": self.created,
+            "existing": self.existing,
+            "queued": self.queued,
+            "provisional": self.provisional,
+        }
+
+
+def _item_view(item: ChecklistItem, step: Step) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "step_title": item.step_title,
+        "detail": step.detail,
+        "role_label": ROLE_LABELS[Role(item.role)],
+        "due": item.due,
+        "window_start": item.window_start,
+        "provisional": item.provisional,
+    }
+
+
+def build_checklist(*, session: Session, ob: Obligation, period: Period, settings: Settings,
+                    district: str | None = None, dry_run: bool = False) -> BuildResult:
+    """Create the period's missing items and queue one assignment mail per unit.
+
+    The caller owns the transaction (commit or roll back). With ``dry_run`` nothing is
+    added to the session: the result's ``preview`` lists what would be created and sent.
+    """
+    district = resolve_district(session=session, district=district, default=settings.default_district)
+    units = list_units(session=session, district=district)
+    cal = load_calendar(session)
+    planned = plan(ob, period, units, cal, settings)
+    result = BuildResult(ob.slug, str(period), district)
+    result.provisional = any(p.due.provisional for p in planned)
+
+    existing = {
+        (i.unit_id, i.step): i
+        for i in session.exec(
+            select(ChecklistItem)
+            .where(ChecklistItem.obligation == ob.slug)
+            .where(ChecklistItem.period == str(period))
+        )
+    }
+    sent_keys = set(
+        session.exec(
+            select(OutboxMessage.key).where(
+                col(OutboxMessage.key).in_([assignment_key(ob, period, u.id) for u in units])  # type: ignore[arg-type]
+            )
+        )
+    )
+
+    per_unit: dict[int, list[tuple[ChecklistItem, Step]]] = defaultdict(list)
+    for p in planned:
+        item = existing.get((p.unit.id, p.step.slug))  # type: ignore[arg-type]
+        if item is not None:
+            result.existing += 1
+        else:
+            item = ChecklistItem(
+                obligation=ob.slug,
+                period=str(period),
+                unit_id=p.unit.id,  # type: ignore[arg-type]
+                step=p.step.slug,
+                step_title=p.step.title,
+                role=p.step.role,
+                due=p.due.due,
+                window_start=p.due.window_start,
+                provisional=p.due.provisional,
+            )
+            result.created += 1
+            if dry_run:
+                result.preview.append(
+                    {"unit": p.unit.name, "step": p.step.slug, "step_title": p.step.title,
+                     "role": p.step.role.value, "due": p.due.due.isoformat(),
+                     "provisional": p.due.provisional}
+                )
+            else:
+                session.add(item)
+        per_unit[p.unit.id].append((item, p.step))  # type: ignore[index]
+
+    if not dry_run:
+        session.flush()  # item ids go into the mail
+
+    by_id = {u.id: u for u in units}
+    for unit_id, entries in per_unit.items():
+        unit = by_id[unit_id]
+        if assignment_key(ob, period, unit_id) in sent_keys:
+            continue
+        result.queued.append(unit.name)
+        if dry_run:
+            continue
+        rendered = render(
+            "assignment",
+            ob.template_dir,
+            obligation=ob,
+            period=period,
+            unit=unit,
+            items=[_item_view(i, s) for i, s in sorted(entries, key=lambda e: (e[0].due, e[0].id or 0))],
+            subject="",
+        )
+        enqueue(
+            session=session,
+            message=OutboxMessage(
+                key=assignment_key(ob, period, unit_id),
+                recipient=unit.email,
+                unit_id=unit_id,
+                obligation=ob.slug,
+                period=str(period),
+                kind="assignment",
+                subject=rendered.subject,
+                body_text=rendered.text,
+                body_html=rendered.html,
+            ),
+        )
+    return result
+

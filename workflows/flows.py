@@ -1,0 +1,105 @@
+"""Prefect flows, one per registered obligation (generated from ``workflows/registry.py``).
+
+Each flow: build the period's checklist and queue the assignment mails (one transaction),
+then dispatch the outbox. A send that fails leaves the message queued for the next run and
+fails the flow run with the reason, so nothing fails silently.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.runtime import flow_run
+
+from zwgk.config import get_settings
+from zwgk.db import init_db, session_scope
+from zwgk.errors import UserError
+from zwgk.notifications.outbox import DispatchReport, dispatch
+from zwgk.obligation import Obligation
+from zwgk.workflows.engine import build_checklist
+from zwgk.workflows.registry import REGISTRY, get_obligation
+
+
+class DispatchIncomplete(UserError):
+    """Some mail could not be sent this run; it stays queued (or failed) with the reason."""
+
+    exit_code = 1
+
+
+@task(retries=2, retry_delay_seconds=5)
+def build_checklist_task(slug: str, period: str | None, today: date | None,
+                         district: str | None) -> dict[str, Any]:
+    """Create the period's checklist items and queue the assignment mails."""
+    from zwgk.items import today_shanghai
+
+    ob = get_obligation(slug)
+    settings = get_settings()
+    as_of = today or today_shanghai()
+    p = ob.parse_period(period) if period else ob.period_for(as_of)
+    init_db()
+    with session_scope() as session:
+        result = build_checklist(session=session, ob=ob, period=p, settings=settings, district=district)
+    logger = get_run_logger()
+    logger.info(
+        "%s %s (%s): %d items created, %d already existed, %d assignment mails queued",
+        slug, p, result.district, result.created, result.existing, len(result.queued),
+    )
+    if result.provisional:
+        logger.warning("Some due dates of %s %s are provisional (no holiday data for that year)", slug, p)
+    return result.as_dict()
+
+
+@task
+def dispatch_task() -> dict[str, Any]:
+    """Send every queued message over one SMTP connection."""
+    report = dispatch(settings=get_settings())
+    get_run_logger().info("outbox: %s", report.summary())
+    return {"sent": report.sent, "retry": report.retry, "failed": report.failed}
+
+
+def _run_name() -> str:
+    params = flow_run.parameters or {}
+    period = params.get("period") or "scheduled"
+    return f"{flow_run.flow_name} {period}"
+
+
+def run_obligation(slug: str, period: str | None = None, today: date | None = None,
+                   district: str | None = None) -> dict[str, Any]:
+    """Body shared by every obligation flow."""
+    built = build_checklist_task(slug, period, today, district)
+    sent = dispatch_task()
+    report = DispatchReport(sent=sent["sent"], retry=[tuple(x) for x in sent["retry"]],  # type: ignore[misc]
+                            failed=[tuple(x) for x in sent["failed"]])  # type: ignore[misc]
+    result = {**built, "sent": len(report.sent), "retry": len(report.retry), "failed": len(report.failed)}
+    if not report.ok:
+        raise DispatchIncomplete(
+            f"{report.summary()}：\n" + "\n".join(report.errors()[:10])
+        )
+    return result
+
+
+def make_flow(ob: Obligation):  # type: ignore[no-untyped-def]
+    """The Prefect flow of one obligation; its parameters render as a form in the UI."""
+
+    def obligation_flow(period: str | None = None, today: date | None = None,
+                        district: str | None = None) -> dict[str, Any]:
+        return run_obligation(ob.slug, period, today, district)
+
+    obligation_flow.__name__ = ob.func_name
+    obligation_flow.__qualname__ = ob.func_name
+    obligation_flow.__doc__ = f"{ob.title}：生成{ob.cadence.value}清单并通知责任单位。"
+    return flow(
+        name=ob.flow_name,
+        flow_run_name=_run_name,
+        description=f"{ob.title}（{ob.basis}）",
+        log_prints=True,
+    )(obligation_flow)
+
+
+FLOWS = {slug: make_flow(ob) for slug, ob in REGISTRY.items()}
+
+# Module-level names so `prefect.yaml` entrypoints can point at each flow:
+# workflows/flows.py:monthly_filing, ...
+globals().update({ob.func_name: FLOWS[slug] for slug, ob in REGISTRY.items()})

@@ -1,0 +1,456 @@
+"""The ``zwgk`` command (管理命令). Messages to users are Chinese; logs are English."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from zwgk.errors import UserError
+
+app = typer.Typer(
+    help="政务公开事项管理：单位名录、工作日历、事项清单、通知与完成登记。",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+units_app = typer.Typer(help="责任单位名录", no_args_is_help=True)
+calendar_app = typer.Typer(help="工作日历（节假日、调休）", no_args_is_help=True)
+holidays_app = typer.Typer(help="管理员维护的节假日安排", no_args_is_help=True)
+outbox_app = typer.Typer(help="发件箱", no_args_is_help=True)
+mail_app = typer.Typer(help="本地邮件捕获", no_args_is_help=True)
+app.add_typer(units_app, name="units")
+app.add_typer(calendar_app, name="calendar")
+calendar_app.add_typer(holidays_app, name="holidays")
+app.add_typer(outbox_app, name="outbox")
+app.add_typer(mail_app, name="mail")
+
+
+def echo_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def warn(message: str) -> None:
+    typer.echo(f"注意：{message}", err=True)
+
+
+def parse_day(value: str, what: str = "日期") -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise UserError(f"{what}「{value}」无效，应为 YYYY-MM-DD（如 2026-11-25）") from None
+
+
+def _db():  # type: ignore[no-untyped-def]
+    from zwgk.db import init_db, session_scope
+
+    init_db()
+    return session_scope()
+
+
+# --------------------------------------------------------------------------- init
+
+
+@app.command()
+def init(
+    sample: Annotated[bool, typer.Option("--sample", help="同时导入示例单位名录（长宁区）")] = False,
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="名录已有单位时不导入示例")] = False,
+) -> None:
+    """创建数据库表；--sample 同时导入示例名录。"""
+    from zwgk.config import get_settings
+    from zwgk.directory import districts, import_units
+
+    with _db() as session:
+        typer.echo(f"数据库已就绪：{get_settings().db_url}")
+        if not sample:
+            return
+        if if_empty and districts(session=session):
+            typer.echo("名录中已有单位，跳过示例导入。")
+            return
+        path = Path(__file__).parent / "data" / "sample_units.csv"
+        result = import_units(session=session, path=path, district=SAMPLE_DISTRICT)
+        typer.echo(f"已导入示例名录（{SAMPLE_DISTRICT}）：新增 {result.created} 个单位，更新 {result.updated} 个，未变 {result.unchanged} 个。")
+
+
+SAMPLE_DISTRICT = "长宁区"
+
+# --------------------------------------------------------------------------- units
+
+
+@units_app.command("import")
+def units_import(
+    file: Annotated[Path, typer.Argument(help="CSV：name,aliases,kind,email,contact,groups")],
+    district: Annotated[str | None, typer.Option("--district", help="区名，如 长宁区")] = None,
+) -> None:
+    """导入（或更新）单位名录；重复导入同一文件不产生变化。"""
+    from zwgk.config import get_settings
+    from zwgk.directory import districts, import_units
+
+    with _db() as session:
+        d = district or get_settings().default_district
+        if not d:
+            known = districts(session=session)
+            if len(known) != 1:
+                raise UserError("请用 --district 指定区名（如 --district 长宁区）")
+            d = known[0]
+        result = import_units(session=session, path=file, district=d)
+    typer.echo(f"{d}：新增 {result.created} 个单位，更新 {result.updated} 个，未变 {result.unchanged} 个。")
+
+
+@units_app.command("list")
+def units_list(
+    district: Annotated[str | None, typer.Option("--district")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+) -> None:
+    """列出单位名录。"""
+    from zwgk.directory import list_units
+    from zwgk.models.unit import KIND_LABELS
+
+    with _db() as session:
+        units = list_units(session=session, district=district)
+    if as_json:
+        echo_json([
+            {"name": u.name, "aliases": u.aliases, "kind": str(u.kind), "email": u.email,
+             "contact": u.contact, "district": u.district, "groups": u.groups}
+            for u in units
+        ])
+        return
+    for u in units:
+        aliases = f"（又称 {'、'.join(u.aliases)}）" if u.aliases else ""
+        typer.echo(f"{u.district}  {u.name}{aliases}  [{KIND_LABELS[u.kind]}]  {u.contact} <{u.email}>")
+    typer.echo(f"共 {len(units)} 个单位。")
+
+
+# --------------------------------------------------------------------------- calendar
+
+
+@calendar_app.command("add-workdays")
+def calendar_add_workdays(
+    start: Annotated[str, typer.Argument(metavar="DATE", help="起算日期 YYYY-MM-DD")],
+    n: Annotated[int, typer.Argument(metavar="N", help="工作日数（可为负数）")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """计算 DATE 之后第 N 个工作日。"""
+    from zwgk.workcal import load_calendar
+
+    day = parse_day(start)
+    with _db() as session:
+        result = load_calendar(session).add_workdays(day, n)
+    if as_json:
+        echo_json({"date": result.date.isoformat(), "provisional": result.provisional})
+    else:
+        typer.echo(result.date.isoformat() + ("（暂定）" if result.provisional else ""))
+    if result.provisional:
+        warn(f"{result.date.year} 年的法定节假日安排尚未收录，结果按法定假日估算，为暂定日期；"
+             "国务院通知发布后请用 zwgk calendar holidays import 导入。")
+
+
+@holidays_app.command("import")
+def holidays_import(file: Annotated[Path, typer.Argument(help="CSV：date,kind,name（kind 为 holiday 或 workday）")]) -> None:
+    """导入节假日/调休安排（优先于内置日历）。"""
+    from zwgk.holidays import import_overrides
+
+    with _db() as session:
+        n = import_overrides(session=session, path=file)
+    typer.echo(f"已导入 {n} 条节假日安排。")
+
+
+@holidays_app.command("list")
+def holidays_list() -> None:
+    """列出管理员导入的节假日安排。"""
+    from sqlmodel import select
+
+    from zwgk.models.calendar import HolidayOverride
+
+    with _db() as session:
+        rows = list(session.exec(select(HolidayOverride).order_by(HolidayOverride.day)))
+    for r in rows:
+        typer.echo(f"{r.day}  {'放假' if r.kind == 'holiday' else '上班'}  {r.name}")
+    typer.echo(f"共 {len(rows)} 条。")
+
+
+# --------------------------------------------------------------------------- obligations
+
+
+@app.command("obligations")
+def obligations_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """列出已登记的事项。"""
+    from zwgk.workflows.registry import REGISTRY
+
+    if as_json:
+        echo_json([
+            {"slug": ob.slug, "title": ob.title, "cadence": str(ob.cadence), "basis": ob.basis,
+             "schedule": ob.cron, "steps": [s.slug for s in ob.steps]}
+            for ob in REGISTRY.values()
+        ])
+        return
+    for ob in REGISTRY.values():
+        typer.echo(f"{ob.slug:<20} {ob.title}（{ob.schedule_note}）")
+        for s in ob.steps:
+            typer.echo(f"    - {s.title}：{s.who.label}，{s.due.describe()}")
+
+
+def _prefect_env() -> None:
+    """Point Prefect at the local server `make run` started, keeping its state in var/."""
+    from zwgk.config import get_settings
+
+    settings = get_settings()
+    os.environ.setdefault("PREFECT_HOME", str((settings.var_dir / "prefect").resolve()))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    if "PREFECT_API_URL" not in os.environ:
+        marker = settings.var_dir / "prefect_api_url"
+        if marker.exists():
+            url = marker.read_text().strip()
+            if _server_alive(url):
+                os.environ["PREFECT_API_URL"] = url
+
+
+def _server_alive(url: str) -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url.rstrip("/") + "/health", timeout=2) as resp:
+            return bool(resp.status == 200)
+    except OSError:
+        return False
+
+
+@app.command("run")
+def run(
+    slug: Annotated[str, typer.Argument(metavar="SLUG", help="事项代码，如 monthly-filing")],
+    period: Annotated[str | None, typer.Option("--period", help="期间：YYYY-MM / YYYY / YYYY-Qn")] = None,
+    today: Annotated[str | None, typer.Option("--today", help="按此日期运行（YYYY-MM-DD）")] = None,
+    district: Annotated[str | None, typer.Option("--district")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="只显示将要生成和发送的内容，不写入")] = False,
+) -> None:
+    """立即运行某事项的流程：生成清单并发送通知。"""
+    from zwgk.config import get_settings
+    from zwgk.items import today_shanghai
+    from zwgk.models.checklist import ROLE_LABELS, Role
+    from zwgk.workflows.engine import build_checklist
+    from zwgk.workflows.registry import get_obligation
+
+    ob = get_obligation(slug)
+    as_of = parse_day(today, "--today") if today else today_shanghai()
+    p = ob.parse_period(period) if period else ob.period_for(as_of)
+    if dry_run:
+        with _db() as session:
+            result = build_checklist(session=session, ob=ob, period=p, settings=get_settings(),
+                                     district=district, dry_run=True)
+            session.rollback()
+        typer.echo(f"[演练] {ob.title}（{p.label}，{result.district}）：将新建事项 {result.created} 条（已有 {result.existing} 条），"
+                   f"将发送通知 {len(result.queued)} 封。未写入任何数据。")
+        for row in result.preview:
+            typer.echo(f"  + {row['unit']}  {row['step_title']}  [{ROLE_LABELS[Role(row['role'])]}]  截止 {row['due']}"
+                       + ("（暂定）" if row["provisional"] else ""))
+        for name in result.queued:
+            typer.echo(f"  ✉ {name}")
+        return
+    _prefect_env()
+    from zwgk.workflows.flows import FLOWS
+
+    with _db():
+        pass
+    flow_result = FLOWS[ob.slug](period=str(p), today=as_of, district=district)
+    typer.echo(f"{ob.title}（{p.label}，{flow_result['district']}）：新建事项 {flow_result['created']} 条，"
+               f"已有 {flow_result['existing']} 条；发送通知 {flow_result['sent']} 封。")
+    if flow_result["provisional"]:
+        warn("部分截止日期所在年度的节假日安排尚未收录，已按估算标注为暂定。")
+
+
+@app.command("complete")
+def complete_cmd(
+    item_id: Annotated[int, typer.Argument(metavar="ITEM_ID", help="事项编号")],
+    evidence: Annotated[str, typer.Option("--evidence", help="佐证网址（公开页面 URL）")],
+    note: Annotated[str | None, typer.Option("--note", help="备注")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="登记人")] = None,
+) -> None:
+    """登记事项完成（含佐证网址）。"""
+    from zwgk.items import complete
+
+    with _db() as session:
+        result = complete(session=session, item_id=item_id, evidence=evidence, note=note, by=by)
+        item = result.item
+    if result.already_done:
+        typer.echo(f"事项 {item_id} 此前已登记完成，本次未作改动。")
+    else:
+        timing = "按时" if item.on_time else "逾期"
+        typer.echo(f"事项 {item_id} 已登记完成（{timing}），佐证：{item.evidence}")
+
+
+STATUS_LABELS = {"pending": "待办", "done": "已完成", "overdue": "已逾期", "waived": "免办"}
+
+
+@app.command("status")
+def status_cmd(
+    obligation: Annotated[str | None, typer.Option("--obligation", help="事项代码")] = None,
+    period: Annotated[str | None, typer.Option("--period")] = None,
+    unit: Annotated[str | None, typer.Option("--unit", help="单位名称或别名")] = None,
+    today: Annotated[str | None, typer.Option("--today", help="按此日期判断逾期")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """查看事项清单及完成情况。"""
+    from zwgk.directory import find_unit
+    from zwgk.items import item_json, query_items, today_shanghai
+    from zwgk.workflows.registry import get_obligation
+
+    as_of = parse_day(today, "--today") if today else today_shanghai()
+    if obligation:
+        ob = get_obligation(obligation)
+        if period:
+            period = str(ob.parse_period(period))
+    with _db() as session:
+        u = find_unit(session=session, name=unit) if unit else None
+        rows = [item_json(i, un, as_of) for i, un in query_items(session=session, obligation=obligation, period=period, unit=u)]
+    if as_json:
+        echo_json(rows)
+        return
+    for r in rows:
+        done = f"  完成于 {r['completed_at'][:10]}  {r['evidence']}" if r["completed_at"] else ""
+        typer.echo(f"#{r['id']:<5} {r['obligation']:<18} {r['period']:<8} {r['unit']:<12} {r['step']:<18} "
+                   f"截止 {r['due']}  {STATUS_LABELS[r['status']]}{done}")
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    summary = "，".join(f"{STATUS_LABELS[k]} {v}" for k, v in sorted(counts.items()))
+    typer.echo(f"共 {len(rows)} 条" + (f"（{summary}）" if rows else "") + "。")
+
+
+# --------------------------------------------------------------------------- outbox
+
+
+@outbox_app.command("list")
+def outbox_list(
+    status: Annotated[str | None, typer.Option("--status", help="pending|sending|sent|failed")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """列出发件箱中的邮件。"""
+    from zwgk.db import as_utc
+    from zwgk.notifications.outbox import list_outbox
+
+    if status and status not in ("pending", "sending", "sent", "failed"):
+        raise UserError(f"--status「{status}」无效，应为 pending、sending、sent 或 failed")
+    with _db() as session:
+        rows = list_outbox(session=session, status=status)
+    data = [
+        {"id": m.id, "recipient": m.recipient, "obligation": m.obligation, "period": m.period,
+         "kind": m.kind, "status": str(m.status), "attempts": m.attempts, "last_error": m.last_error,
+         "sent_at": (as_utc(m.sent_at).isoformat() if m.sent_at else None), "subject": m.subject}  # type: ignore[union-attr]
+        for m in rows
+    ]
+    if as_json:
+        echo_json(data)
+        return
+    for d in data:
+        err = f"  错误：{d['last_error']}" if d["last_error"] else ""
+        typer.echo(f"#{d['id']:<5} {d['status']:<8} {d['recipient']:<32} {d['subject']}{err}")
+    typer.echo(f"共 {len(data)} 封。")
+
+
+@outbox_app.command("retry")
+def outbox_retry(
+    message_id: Annotated[int | None, typer.Argument(metavar="ID")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="重试全部失败邮件")] = False,
+) -> None:
+    """把失败的邮件重新放回队列并立即发送。"""
+    from zwgk.config import get_settings
+    from zwgk.notifications.outbox import dispatch, retry
+
+    if message_id is None and not all_:
+        raise UserError("请指定邮件编号 ID，或使用 --all")
+    with _db() as session:
+        n = retry(session=session, ids=None if all_ else [message_id])  # type: ignore[list-item]
+    report = dispatch(settings=get_settings(), ids=None if all_ else [message_id])  # type: ignore[list-item]
+    typer.echo(f"重新排队 {n} 封；{report.summary()}。")
+    if not report.ok:
+        raise UserError("\n".join(report.errors()[:10]), exit_code=1)
+
+
+# --------------------------------------------------------------------------- services
+
+
+@mail_app.command("capture")
+def mail_capture(
+    port: Annotated[int | None, typer.Option("--port")] = None,
+) -> None:
+    """启动本地邮件捕获服务，邮件存为 var/mail/*.eml。"""
+    import time
+
+    from zwgk.config import get_settings
+    from zwgk.notifications.capture import start_capture
+
+    settings = get_settings()
+    controller = start_capture(settings.mail_dir, port=port or settings.mail_capture_port)
+    typer.echo(f"本地邮件捕获已启动：127.0.0.1:{controller.port}，邮件保存在 {settings.mail_dir}/（Ctrl-C 退出）")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        controller.stop()
+
+
+@app.command("serve")
+def serve() -> None:
+    """在 Prefect 中提供所有事项的定时部署（需要 Prefect 服务器）。"""
+    _prefect_env()
+    from zwgk.deployments.serve import serve_all
+
+    serve_all()
+
+
+@app.command("up")
+def up(
+    port: Annotated[int, typer.Option("--port", help="Prefect 界面端口")] = 4200,
+) -> None:
+    """本地一键启动：Prefect 服务器、本地邮件捕获（未配置 SMTP 时）、全部定时部署。"""
+    from zwgk.deployments.local import run_local
+
+    run_local(port=port)
+
+
+def main() -> None:
+    """Entry point: user errors become one Chinese line and a non-zero exit, never a traceback."""
+    import logging
+
+    # Our English log lines go to Prefect's handlers inside flows; on the command line the
+    # Chinese messages say it, so keep Python's last-resort handler quiet.
+    logging.getLogger("zwgk").addHandler(logging.NullHandler())
+    try:
+        rc = app(standalone_mode=False)
+        if isinstance(rc, int) and rc:
+            sys.exit(rc)
+    except UserError as exc:
+        typer.echo(f"错误：{exc.message}", err=True)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("已取消。", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except _click_exceptions() as exc:  # usage errors: missing argument, bad option
+        exc.show()
+        sys.exit(exc.exit_code)
+    except _db_errors() as exc:
+        typer.echo(f"错误：无法访问数据库（{exc.__class__.__name__}: {str(exc).splitlines()[0]}）", err=True)
+        sys.exit(3)
+
+
+def _click_exceptions():  # type: ignore[no-untyped-def]
+    import click
+
+    return click.ClickException
+
+
+def _db_errors():  # type: ignore[no-untyped-def]
+    from sqlalchemy.exc import OperationalError
+
+    return OperationalError
+
+
+if __name__ == "__main__":
+    main()

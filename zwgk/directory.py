@@ -1,0 +1,202 @@
+"""The unit directory (责任单位名录): import, list, group membership."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from zwgk.db import utcnow
+from zwgk.errors import UserError
+from zwgk.models.unit import Unit, UnitKind
+from zwgk.tabular import read_csv_rows, split_list
+
+UNIT_COLUMNS = ("name", "aliases", "kind", "email", "contact", "groups")
+
+# Chinese words administrators type in the kind column, mapped to kinds.
+KIND_WORDS: dict[str, UnitKind] = {
+    "区政府办公室": UnitKind.office,
+    "办公室": UnitKind.office,
+    "委办局": UnitKind.department,
+    "部门": UnitKind.department,
+    "区政府部门": UnitKind.department,
+    "街道": UnitKind.street,
+    "镇": UnitKind.town,
+    "园区": UnitKind.park,
+}
+
+# Group phrases implied by kind (组别): 区政府各部门 = departments, 各街镇 = streets and
+# towns, 园区 = parks, 各单位 = everyone.
+KIND_GROUPS: dict[UnitKind, tuple[str, ...]] = {
+    UnitKind.office: ("区政府办公室",),
+    UnitKind.department: ("区政府各部门", "各委办局"),
+    UnitKind.street: ("各街道（镇）", "各街镇", "各街道"),
+    UnitKind.town: ("各街道（镇）", "各街镇", "各镇"),
+    UnitKind.park: ("园区", "各园区"),
+}
+ALL_GROUP = "各单位"
+
+EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}$")
+
+
+def unit_groups(unit: Unit) -> list[str]:
+    """Every group the unit belongs to: from its kind, 各单位, and its explicit groups."""
+    groups = [*KIND_GROUPS[UnitKind(unit.kind)], ALL_GROUP]
+    groups += [g for g in unit.groups if g not in groups]
+    return groups
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def parse_kind(value: str) -> UnitKind | None:
+    v = value.strip()
+    try:
+        return UnitKind(v.lower())
+    except ValueError:
+        return KIND_WORDS.get(v)
+
+
+def parse_units_csv(path: Path) -> list[dict]:
+    """Validate a units CSV completely; return clean rows or raise one UserError."""
+    rows = read_csv_rows(path, UNIT_COLUMNS)
+    errors: list[str] = []
+    seen: dict[str, int] = {}
+    clean: list[dict] = []
+    for rowno, row in rows:
+        name = row["name"]
+        problems = []
+        if not name:
+            problems.append("字段「name」为空")
+        elif name in seen:
+            problems.append(f"字段「name」：单位「{name}」与第 {seen[name]} 行重复")
+        kind = parse_kind(row["kind"])
+        if kind is None:
+            problems.append(
+                f"字段「kind」：未知类别「{row['kind']}」，应为 office、department、street、town 或 park"
+            )
+        email = row["email"]
+        if not EMAIL_RE.match(email):
+            problems.append(f"字段「email」：「{email}」不是有效的邮箱地址")
+        for p in problems:
+            errors.append(f"文件 {path} 第 {rowno} 行，{p}")
+        if name and name not in seen:
+            seen[name] = rowno
+        if not problems:
+            aliases = [a for a in split_list(row["aliases"]) if a != name]
+            clean.append(
+                dict(
+                    name=name,
+                    aliases=aliases,
+                    kind=kind,
+                    email=email,
+                    contact=row["contact"],
+                    groups=split_list(row["groups"]),
+                    rowno=rowno,
+                )
+            )
+    # An alias must not name another unit: it would make plan phrases ambiguous.
+    names = {r["name"]: r["rowno"] for r in clean}
+    owner: dict[str, str] = {}
+    for r in clean:
+        for a in r["aliases"]:
+            if a in names:
+                errors.append(
+                    f"文件 {path} 第 {r['rowno']} 行，字段「aliases」：别名「{a}」是第 {names[a]} 行单位的名称"
+                )
+            elif a in owner and owner[a] != r["name"]:
+                errors.append(
+                    f"文件 {path} 第 {r['rowno']} 行，字段「aliases」：别名「{a}」已属于单位「{owner[a]}」"
+                )
+            owner.setdefault(a, r["name"])
+    if not rows:
+        errors.append(f"文件 {path}：表头之后没有任何单位")
+    if errors:
+        more = f"\n（另有 {len(errors) - 20} 处错误未列出）" if len(errors) > 20 else ""
+        raise UserError("单位名录有误，未导入任何数据：\n" + "\n".join(errors[:20]) + more)
+    return clean
+
+
+def import_units(*, session: Session, path: Path, district: str) -> ImportResult:
+    """Upsert the units of ``path`` into ``district``. Idempotent; the caller commits."""
+    rows = parse_units_csv(path)
+    existing = {u.name: u for u in session.exec(select(Unit).where(Unit.district == district))}
+    result = ImportResult()
+    for r in rows:
+        fields = dict(
+            aliases=r["aliases"],
+            kind=r["kind"],
+            email=r["email"],
+            contact=r["contact"],
+            groups=r["groups"],
+            active=True,
+        )
+        unit = existing.get(r["name"])
+        if unit is None:
+            session.add(Unit(district=district, name=r["name"], **fields))
+            result.created += 1
+            continue
+        changed = False
+        for key, value in fields.items():
+            if getattr(unit, key) != value:
+                setattr(unit, key, value)
+                changed = True
+        if changed:
+            unit.updated_at = utcnow()
+            session.add(unit)
+            result.updated += 1
+        else:
+            result.unchanged += 1
+    return result
+
+
+def list_units(*, session: Session, district: str | None = None) -> list[Unit]:
+    stmt = select(Unit).where(Unit.active == True)  # noqa: E712
+    if district:
+        stmt = stmt.where(Unit.district == district)
+    return list(session.exec(stmt.order_by(Unit.district, Unit.id)))
+
+
+def districts(*, session: Session) -> list[str]:
+    return sorted(set(session.exec(select(Unit.district).where(Unit.active == True))))  # noqa: E712
+
+
+def resolve_district(*, session: Session, district: str | None, default: str | None) -> str:
+    """The district to work on: given, configured, or the only one in the directory."""
+    if district:
+        if district not in districts(session=session):
+            raise UserError(f"单位名录中没有「{district}」的单位：请先 zwgk units import FILE --district {district}")
+        return district
+    known = districts(session=session)
+    if default and default in known:
+        return default
+    if len(known) == 1:
+        return known[0]
+    if not known:
+        raise UserError("单位名录为空：请先运行 zwgk init --sample 或 zwgk units import FILE --district 区名")
+    raise UserError(f"名录中有多个区（{'、'.join(known)}）：请用 --district 指定")
+
+
+def find_unit(*, session: Session, name: str, district: str | None = None) -> Unit:
+    """A unit by name or alias."""
+    units = list_units(session=session, district=district)
+    for u in units:
+        if u.name == name:
+            return u
+    matches = [u for u in units if name in u.aliases]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise UserError(f"单位名录中没有「{name}」")
+    raise UserError(f"「{name}」对应多个单位：{'、'.join(u.name + '（' + u.district + '）' for u in matches)}，请用 --district 指定")
+
+
+def members(units: Sequence[Unit], group: str) -> list[Unit]:
+    return [u for u in units if group in unit_groups(u)]

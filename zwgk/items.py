@@ -1,0 +1,98 @@
+"""Checklist items: completion (完成登记) and status queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from zwgk.config import SHANGHAI
+from zwgk.db import as_utc, utcnow
+from zwgk.errors import UserError
+from zwgk.models.checklist import ChecklistItem, ItemStatus
+from zwgk.models.unit import Unit
+
+TZ = ZoneInfo(SHANGHAI)
+
+
+def today_shanghai() -> date:
+    return datetime.now(TZ).date()
+
+
+def derived_status(item: ChecklistItem, today: date) -> str:
+    """pending | done | waived, or overdue for a pending item past its due date."""
+    if item.status == ItemStatus.pending and item.due < today:
+        return "overdue"
+    return str(item.status)
+
+
+def validate_evidence_url(url: str) -> str:
+    """An evidence link must be an absolute http(s) URL with a host."""
+    url = (url or "").strip()
+    if not url:
+        raise UserError("佐证网址不能为空：请填写发布页面的网址（以 http:// 或 https:// 开头）")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or " " in url:
+        raise UserError(f"佐证网址「{url}」无效：应为以 http:// 或 https:// 开头的完整网址")
+    return url
+
+
+@dataclass
+class CompletionResult:
+    item: ChecklistItem
+    already_done: bool
+
+
+def complete(*, session: Session, item_id: int, evidence: str, note: str | None = None,
+             by: str | None = None, now: datetime | None = None) -> CompletionResult:
+    """Record completion with evidence; completing a done item again changes nothing."""
+    evidence = validate_evidence_url(evidence)
+    item = session.get(ChecklistItem, item_id)
+    if item is None:
+        raise UserError(f"事项编号 {item_id} 不存在")
+    if item.status == ItemStatus.done:
+        return CompletionResult(item, already_done=True)
+    if item.status == ItemStatus.waived:
+        raise UserError(f"事项 {item_id} 已免于办理（waived），如需登记完成请先 zwgk reopen {item_id}")
+    now = now or utcnow()
+    item.status = ItemStatus.done
+    item.completed_at = now
+    item.on_time = now.astimezone(TZ).date() <= item.due
+    item.evidence = evidence
+    item.note = note or None
+    item.completed_by = by or None
+    session.add(item)
+    return CompletionResult(item, already_done=False)
+
+
+def query_items(*, session: Session, obligation: str | None = None, period: str | None = None,
+                unit: Unit | None = None) -> list[tuple[ChecklistItem, Unit]]:
+    stmt = select(ChecklistItem, Unit).join(Unit, col(Unit.id) == col(ChecklistItem.unit_id))
+    if obligation:
+        stmt = stmt.where(ChecklistItem.obligation == obligation)
+    if period:
+        stmt = stmt.where(ChecklistItem.period == period)
+    if unit is not None:
+        stmt = stmt.where(ChecklistItem.unit_id == unit.id)
+    stmt = stmt.order_by(col(ChecklistItem.due), col(ChecklistItem.obligation), col(ChecklistItem.id))
+    return [(i, u) for i, u in session.exec(stmt)]
+
+
+def item_json(item: ChecklistItem, unit: Unit, today: date) -> dict[str, Any]:
+    completed = as_utc(item.completed_at)
+    return {
+        "id": item.id,
+        "obligation": item.obligation,
+        "period": item.period,
+        "unit": unit.name,
+        "step": item.step,
+        "role": str(item.role),
+        "due": item.due.isoformat(),
+        "status": derived_status(item, today),
+        "completed_at": completed.isoformat() if completed else None,
+        "evidence": item.evidence,
+    }
