@@ -1,0 +1,34 @@
+"""Factories for units, directories and files used across the tests."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+HEADER = ["name", "aliases", "kind", "email", "contact", "groups"]
+
+SMALL_DIRECTORY = [
+    ["区政府办公室", "区政府办|区政务公开办", "office", "gkb@test.example.gov.cn", "王静", ""],
+    ["区发展改革委", "区发改委", "department", "fgw@test.example.gov.cn", "李明", ""],
+    ["区教育局", "", "department", "jyj@test.example.gov.cn", "陈丽", ""],
+    ["华阳路街道", "", "street", "hyl@test.example.gov.cn", "蔡琳", ""],
+    ["新泾镇", "", "town", "xjz@test.example.gov.cn", "邹洁", ""],
+]
+
+
+def write_units_csv(path: Path, rows: list[list[str]] | None = None, *, header: list[str] | None = None,
+                    encoding: str = "utf-8", newline: str = "\n") -> Path:
+    rows = SMALL_DIRECTORY if rows is None else rows
+    with path.open("w", encoding=encoding, newline="") as f:
+        w = csv.writer(f, lineterminator=newline)
+        w.writerow(header or HEADER)
+        w.writerows(rows)
+    return path
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(rows)
+    return path

@@ -1,0 +1,144 @@
+"""Checklist building: items per unit and step, due dates, reruns, dry runs."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from zwgk.config import get_settings
+from zwgk.db import session_scope
+from zwgk.models import ChecklistItem, OutboxMessage
+from zwgk.workflows.engine import build_checklist
+from zwgk.workflows.registry import REGISTRY
+
+
+def _build(slug: str, period: str, *, dry_run: bool = False):  # type: ignore[no-untyped-def]
+    ob = REGISTRY[slug]
+    with session_scope() as s:
+        result = build_checklist(session=s, ob=ob, period=ob.parse_period(period),
+                                 settings=get_settings(), dry_run=dry_run)
+        if dry_run:
+            s.rollback()
+        return result
+
+
+def _items(slug: str | None = None) -> list[ChecklistItem]:
+    with session_scope() as s:
+        stmt = select(ChecklistItem)
+        if slug:
+            stmt = stmt.where(ChecklistItem.obligation == slug)
+        return list(s.exec(stmt))
+
+
+def _outbox() -> list[OutboxMessage]:
+    with session_scope() as s:
+        return list(s.exec(select(OutboxMessage)))
+
+
+def test_monthly_filing_one_item_per_unit_due_25th(sample_directory: str) -> None:
+    result = _build("monthly-filing", "2026-11")
+    items = _items()
+    assert result.created == len(items) == 43
+    assert {i.due for i in items} == {date(2026, 11, 25)}
+    assert len(_outbox()) == 43
+
+
+def test_rerun_creates_and_queues_nothing(directory: str) -> None:
+    _build("monthly-filing", "2026-11")
+    again = _build("monthly-filing", "2026-11")
+    assert (again.created, again.existing, again.queued) == (0, 5, [])
+    assert len(_items()) == 5 and len(_outbox()) == 5
+
+
+def test_new_unit_after_first_run_gets_its_items_and_mail(directory: str, tmp_path: Path) -> None:
+    from tests.factories import SMALL_DIRECTORY, write_units_csv
+    from zwgk.directory import import_units
+
+    _build("monthly-filing", "2026-11")
+    rows = SMALL_DIRECTORY + [["临空园区", "", "park", "lk@test.example.gov.cn", "", ""]]
+    with session_scope() as s:
+        import_units(session=s, path=write_units_csv(tmp_path / "u.csv", rows), district=directory)
+    again = _build("monthly-filing", "2026-11")
+    assert (again.created, again.queued) == (1, ["临空园区"])
+
+
+def test_dry_run_writes_nothing(directory: str) -> None:
+    result = _build("monthly-filing", "2026-11", dry_run=True)
+    assert result.created == 5 and len(result.queued) == 5
+    assert result.preview[0]["due"] == "2026-11-25"
+    assert _items() == [] and _outbox() == []
+
+
+def test_decision_catalogue_office_leads_units_by_configured_date(directory: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from zwgk.config import reset_settings
+
+    monkeypatch.setenv("ZWGK_DECISION_CATALOGUE_UNIT_DUE", "03-31")
+    reset_settings()
+    _build("decision-catalogue", "2027")
+    items = _items()
+    lead = [i for i in items if i.step == "district-catalogue"]
+    assert len(lead) == 1 and lead[0].role == "lead" and lead[0].due == date(2027, 3, 31)
+    assert {i.due for i in items if i.step == "unit-catalogue"} == {date(2027, 3, 31)}
+    assert len([i for i in items if i.step == "unit-catalogue"]) == 5
+
+
+def test_decision_catalogue_default_unit_date(directory: str) -> None:
+    _build("decision-catalogue", "2026")
+    assert {i.due for i in _items() if i.step == "unit-catalogue"} == {date(2026, 4, 30)}
+
+
+def test_annual_report_is_due_next_year(directory: str) -> None:
+    _build("annual-report", "2026")
+    items = _items()
+    assert {i.due for i in items if i.step == "unit-report"} == {date(2027, 1, 31)}
+    assert [i.due for i in items if i.step == "district-report"] == [date(2027, 2, 20)]
+
+
+def test_open_month_windows(directory: str) -> None:
+    _build("open-month", "2026")
+    hold = [i for i in _items() if i.step == "hold"]
+    assert {(i.window_start, i.due) for i in hold} == {(date(2026, 8, 1), date(2026, 8, 31))}
+    assert {i.due for i in _items() if i.step == "report"} == {date(2026, 9, 10)}
+
+
+def test_quarter_crossing_into_uncovered_year_is_provisional(directory: str) -> None:
+    result = _build("quarterly-progress", "2026-Q4")
+    assert result.provisional
+    items = _items()
+    assert all(i.provisional for i in items)
+    # 5 working days after 2026-12-31 with 2027-01-01 estimated off: 01-08.
+    assert {i.due for i in items if i.step == "report"} == {date(2027, 1, 8)}
+
+
+def test_quarter_within_covered_year_is_exact(directory: str) -> None:
+    _build("quarterly-progress", "2026-Q3")
+    items = _items()
+    assert not any(i.provisional for i in items)
+    # Q3 ends 2026-09-30; National Day break; 10-10 (调休 Saturday) is the 3rd working day.
+    assert {i.due for i in items if i.step == "report"} == {date(2026, 10, 13)}
+
+
+def test_assignment_mail_lists_items_with_ids(directory: str) -> None:
+    _build("decision-catalogue", "2026")
+    office = [m for m in _outbox() if m.recipient.startswith("gkb@")][0]
+    ids = [i.id for i in _items() if i.unit_id == office.unit_id]
+    assert len(ids) == 2
+    for i in ids:
+        assert f"[{i}]" in office.body_text
+    assert "牵头" in office.body_text and "负责" in office.body_text
+    assert office.subject.startswith("【政务公开】年度重大行政决策事项目录公开（2026年度）")
+
+
+def test_html_is_autoescaped(env: Path, tmp_path: Path) -> None:
+    from tests.factories import write_units_csv
+    from zwgk.directory import import_units
+
+    rows = [["<script>x</script>局", "", "department", "x@test.example.gov.cn", "<b>李</b>", ""]]
+    with session_scope() as s:
+        import_units(session=s, path=write_units_csv(tmp_path / "u.csv", rows), district="测试区")
+    _build("monthly-filing", "2026-11")
+    msg = _outbox()[0]
+    assert "<script>" not in msg.body_html and "&lt;script&gt;" in msg.body_html
