@@ -21,7 +21,9 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 120) -> Non
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"Prefect 服务器启动失败（退出码 {proc.returncode}），请查看 var/prefect/server.log")
+            raise SystemExit(
+                f"Prefect 服务器启动失败（退出码 {proc.returncode}），请查看 var/prefect/server.log"
+            )
         try:
             with urllib.request.urlopen(url + "/health", timeout=2):
                 return
@@ -36,15 +38,32 @@ def run_local(port: int = 4200) -> None:
     prefect_home = var / "prefect"
     prefect_home.mkdir(parents=True, exist_ok=True)
     api_url = f"http://127.0.0.1:{port}/api"
-    env = {**os.environ, "PREFECT_HOME": str(prefect_home), "PREFECT_API_URL": api_url,
-           "PREFECT_SERVER_API_HOST": "127.0.0.1", "PREFECT_SERVER_API_PORT": str(port),
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(prefect_home),
+        "PREFECT_API_URL": api_url,
+        "PREFECT_SERVER_API_HOST": "127.0.0.1",
+        "PREFECT_SERVER_API_PORT": str(port),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    }
     os.environ.update({k: env[k] for k in ("PREFECT_HOME", "PREFECT_API_URL")})
 
     log = open(prefect_home / "server.log", "ab")  # noqa: SIM115 - lives as long as the server
     server = subprocess.Popen(
-        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "prefect",
+            "server",
+            "start",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     capture = None
     try:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zwgk.config import SHANGHAI
 from zwgk.workflows.registry import REGISTRY
+
+from zwgk.config import SHANGHAI
 
 ENTRYPOINT_FILE = "workflows/flows.py"
 

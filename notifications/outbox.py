@@ -22,11 +22,11 @@ from datetime import timedelta
 
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
+from zwgk.models.outbox import OutboxMessage, OutboxStatus
+from zwgk.notifications.smtp import ConnectError, Envelope, SendError, connect
 
 from zwgk.config import Settings
 from zwgk.db import session_scope, utcnow
-from zwgk.models.outbox import OutboxMessage, OutboxStatus
-from zwgk.notifications.smtp import ConnectError, Envelope, SendError, connect
 
 logger = logging.getLogger(__name__)
 
@@ -104,8 +104,15 @@ def claim(*, ids: list[int] | None = None, limit: int | None = None) -> list[Out
     return claimed
 
 
-def _record(mid: int, *, settings: Settings, sent: bool = False, error: str | None = None,
-            permanent: bool = False, count_attempt: bool = True) -> str:
+def _record(
+    mid: int,
+    *,
+    settings: Settings,
+    sent: bool = False,
+    error: str | None = None,
+    permanent: bool = False,
+    count_attempt: bool = True,
+) -> str:
     """Store one outcome in its own transaction; returns the new status."""
     with session_scope() as s:
         msg = s.get(OutboxMessage, mid)
@@ -126,8 +133,9 @@ def _record(mid: int, *, settings: Settings, sent: bool = False, error: str | No
         return msg.status
 
 
-def dispatch(*, settings: Settings, ids: list[int] | None = None,
-             limit: int | None = None) -> DispatchReport:
+def dispatch(
+    *, settings: Settings, ids: list[int] | None = None, limit: int | None = None
+) -> DispatchReport:
     """Send pending outbox messages over one SMTP connection."""
     report = DispatchReport()
     batch = claim(ids=ids, limit=limit)
@@ -152,7 +160,9 @@ def dispatch(*, settings: Settings, ids: list[int] | None = None,
                     raise  # the connection is gone: the rest of the batch waits
                 except SendError as exc:
                     remaining.pop(0)
-                    status = _record(msg.id, settings=settings, error=str(exc), permanent=exc.permanent)  # type: ignore[arg-type]
+                    status = _record(
+                        msg.id, settings=settings, error=str(exc), permanent=exc.permanent
+                    )  # type: ignore[arg-type]
                     target = report.failed if status == OutboxStatus.failed else report.retry
                     target.append((msg.id, str(exc)))  # type: ignore[arg-type]
                     logger.warning("outbox #%s not sent: %s", msg.id, exc)
@@ -179,7 +189,10 @@ def list_outbox(*, session: Session, status: str | None = None) -> list[OutboxMe
 def retry(*, session: Session, ids: list[int] | None) -> int:
     """Put failed messages back to pending (all failed ones when ``ids`` is None)."""
     stmt = update(OutboxMessage).where(
-        or_(col(OutboxMessage.status) == OutboxStatus.failed, col(OutboxMessage.status) == OutboxStatus.pending)
+        or_(
+            col(OutboxMessage.status) == OutboxStatus.failed,
+            col(OutboxMessage.status) == OutboxStatus.pending,
+        )
     )
     if ids is not None:
         stmt = stmt.where(col(OutboxMessage.id).in_(ids))

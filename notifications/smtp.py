@@ -97,7 +97,8 @@ def resolve_password(settings: Settings) -> str | None:
     if settings.smtp_password_block:
         from prefect.blocks.system import Secret
 
-        return str(Secret.load(settings.smtp_password_block).get())
+        block = Secret.load(settings.smtp_password_block, _sync=True)  # type: ignore[call-arg]
+        return str(block.get())  # type: ignore[union-attr]
     return None
 
 
@@ -120,7 +121,9 @@ class Connection:
             cc=list(env.cc) or None,
         )
         for filename, data, mime in env.attachments:
-            message.attach(data=data, filename=filename, content_disposition="attachment", mime_type=mime)
+            message.attach(
+                data=data, filename=filename, content_disposition="attachment", mime_type=mime
+            )
         try:
             self.backend.sendmail(
                 from_addr=message.mail_from[1],
@@ -163,8 +166,14 @@ def connect(settings: Settings) -> Iterator[Connection]:
     where = f"{settings.effective_smtp_host}:{settings.effective_smtp_port}"
     try:
         backend.get_client()
+    except UnicodeEncodeError as exc:
+        raise ConnectError(f"无法登录邮件服务器 {where}：用户名或密码含非 ASCII 字符（{exc.object[exc.start:exc.end]}），SMTP 登录不支持") from exc
     except (smtplib.SMTPException, OSError) as exc:
-        hint = "（本地邮件捕获服务未启动？请先运行 make run 或 zwgk mail capture）" if settings.uses_capture else ""
+        hint = (
+            "（本地邮件捕获服务未启动？请先运行 make run 或 zwgk mail capture）"
+            if settings.uses_capture
+            else ""
+        )
         raise ConnectError(f"无法连接邮件服务器 {where}：{exc}{hint}") from exc
     try:
         yield Connection(backend, settings.mail_from)

@@ -37,7 +37,9 @@ def run_inprocess(capsys: pytest.CaptureFixture[str], *args: str) -> Result:
 def run_subprocess(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> Result:
     proc = subprocess.run(
         [sys.executable, "-m", "zwgk.cli", *args],
-        capture_output=True, text=True, timeout=timeout,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
         env={**os.environ, **(env or {})},
     )
     return Result(proc.returncode, proc.stdout, proc.stderr)

@@ -16,8 +16,14 @@ SMALL_DIRECTORY = [
 ]
 
 
-def write_units_csv(path: Path, rows: list[list[str]] | None = None, *, header: list[str] | None = None,
-                    encoding: str = "utf-8", newline: str = "\n") -> Path:
+def write_units_csv(
+    path: Path,
+    rows: list[list[str]] | None = None,
+    *,
+    header: list[str] | None = None,
+    encoding: str = "utf-8",
+    newline: str = "\n",
+) -> Path:
     rows = SMALL_DIRECTORY if rows is None else rows
     with path.open("w", encoding=encoding, newline="") as f:
         w = csv.writer(f, lineterminator=newline)

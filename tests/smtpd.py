@@ -63,8 +63,13 @@ class Recorder:
         if self.behaviour.data_reply:
             return self.behaviour.data_reply
         with self.lock:
-            self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
-                                          envelope.original_content or envelope.content))
+            self.messages.append(
+                Received(
+                    envelope.mail_from,
+                    list(envelope.rcpt_tos),
+                    envelope.original_content or envelope.content,
+                )
+            )
         return "250 Message accepted"
 
     def clear(self) -> None:
@@ -77,7 +82,9 @@ class SMTPServer:
     def __init__(self, **controller_kwargs) -> None:  # type: ignore[no-untyped-def]
         self.recorder = Recorder()
         self.port = free_port()
-        self.controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port, **controller_kwargs)
+        self.controller = Controller(
+            self.recorder, hostname="127.0.0.1", port=self.port, **controller_kwargs
+        )
 
     def start(self) -> SMTPServer:
         self.controller.start()

@@ -14,7 +14,11 @@ from tests.factories import SMALL_DIRECTORY, write_csv, write_units_csv
 
 @pytest.fixture
 def cli_env(tmp_path: Path) -> dict[str, str]:
-    return {"ZWGK_VAR_DIR": str(tmp_path / "var"), "ZWGK_SMTP_HOST": "127.0.0.1", "ZWGK_SMTP_PORT": "9"}
+    return {
+        "ZWGK_VAR_DIR": str(tmp_path / "var"),
+        "ZWGK_SMTP_HOST": "127.0.0.1",
+        "ZWGK_SMTP_PORT": "9",
+    }
 
 
 def _assert_clean_error(r: Result, *fragments: str) -> None:
@@ -50,7 +54,9 @@ def test_add_workdays_provisional_warns(cli_env: dict[str, str]) -> None:
 
 
 def test_add_workdays_bad_date(cli_env: dict[str, str]) -> None:
-    _assert_clean_error(run_subprocess("calendar", "add-workdays", "2026-02-30", "3", env=cli_env), "2026-02-30")
+    _assert_clean_error(
+        run_subprocess("calendar", "add-workdays", "2026-02-30", "3", env=cli_env), "2026-02-30"
+    )
 
 
 def test_init_sample_and_units_list_json(cli_env: dict[str, str]) -> None:
@@ -78,12 +84,22 @@ def test_units_import_twice(cli_env: dict[str, str], tmp_path: Path) -> None:
     [
         (SMALL_DIRECTORY, ["name", "aliases", "kind", "email", "contact"], ["第 1 行", "groups"]),
         (SMALL_DIRECTORY + [SMALL_DIRECTORY[0]], None, ["第 7 行", "name", "重复"]),
-        ([["区教育局", "", "department", "not-an-email", "", ""]], None, ["第 2 行", "email", "not-an-email"]),
-        ([["区教育局", "", "ministry", "a@b.example.cn", "", ""]], None, ["第 2 行", "kind", "ministry"]),
+        (
+            [["区教育局", "", "department", "not-an-email", "", ""]],
+            None,
+            ["第 2 行", "email", "not-an-email"],
+        ),
+        (
+            [["区教育局", "", "ministry", "a@b.example.cn", "", ""]],
+            None,
+            ["第 2 行", "kind", "ministry"],
+        ),
     ],
     ids=["missing-column", "duplicate-name", "bad-email", "unknown-kind"],
 )
-def test_units_import_bad_input(cli_env: dict[str, str], tmp_path: Path, rows, header, fragments) -> None:  # type: ignore[no-untyped-def]
+def test_units_import_bad_input(
+    cli_env: dict[str, str], tmp_path: Path, rows, header, fragments
+) -> None:  # type: ignore[no-untyped-def]
     path = write_units_csv(tmp_path / "bad.csv", rows, header=header)
     r = run_subprocess("units", "import", str(path), "--district", "测试区", env=cli_env)
     _assert_clean_error(r, str(path), *fragments)
@@ -91,41 +107,67 @@ def test_units_import_bad_input(cli_env: dict[str, str], tmp_path: Path, rows, h
 
 
 def test_units_import_missing_file(cli_env: dict[str, str], tmp_path: Path) -> None:
-    _assert_clean_error(run_subprocess("units", "import", str(tmp_path / "nope.csv"), "--district", "x", env=cli_env),
-                        "nope.csv")
+    _assert_clean_error(
+        run_subprocess(
+            "units", "import", str(tmp_path / "nope.csv"), "--district", "x", env=cli_env
+        ),
+        "nope.csv",
+    )
 
 
 def test_holiday_override_bad_date(cli_env: dict[str, str], tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "h.csv", ["date", "kind", "name"],
-                     [["2027-01-01", "holiday", "元旦"], ["2027-13-01", "holiday", ""]])
+    path = write_csv(
+        tmp_path / "h.csv",
+        ["date", "kind", "name"],
+        [["2027-01-01", "holiday", "元旦"], ["2027-13-01", "holiday", ""]],
+    )
     r = run_subprocess("calendar", "holidays", "import", str(path), env=cli_env)
     _assert_clean_error(r, str(path), "第 3 行", "date", "2027-13-01")
     assert _tables(cli_env["ZWGK_VAR_DIR"]).get("holidayoverride", 0) == 0
 
 
 def test_holiday_override_changes_add_workdays(cli_env: dict[str, str], tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "h.csv", ["date", "kind", "name"],
-                     [["2027-01-04", "holiday", "假想"], ["2026-12-31", "workday", ""]])
+    path = write_csv(
+        tmp_path / "h.csv",
+        ["date", "kind", "name"],
+        [["2027-01-04", "holiday", "假想"], ["2026-12-31", "workday", ""]],
+    )
     assert run_subprocess("calendar", "holidays", "import", str(path), env=cli_env).code == 0
     r = run_subprocess("calendar", "add-workdays", "2027-01-01", "1", "--json", env=cli_env)
     assert json.loads(r.out)["date"] == "2027-01-05"
 
 
 def test_unknown_obligation(cli_env: dict[str, str]) -> None:
-    _assert_clean_error(run_subprocess("run", "monthly-filings", "--period", "2026-11", env=cli_env),
-                        "monthly-filings", "monthly-filing")
+    _assert_clean_error(
+        run_subprocess("run", "monthly-filings", "--period", "2026-11", env=cli_env),
+        "monthly-filings",
+        "monthly-filing",
+    )
 
 
-@pytest.mark.parametrize(("slug", "period"), [("monthly-filing", "2026-13"), ("monthly-filing", "2026"),
-                                               ("annual-report", "2026-11"), ("quarterly-progress", "2026-Q5")])
+@pytest.mark.parametrize(
+    ("slug", "period"),
+    [
+        ("monthly-filing", "2026-13"),
+        ("monthly-filing", "2026"),
+        ("annual-report", "2026-11"),
+        ("quarterly-progress", "2026-Q5"),
+    ],
+)
 def test_bad_period(cli_env: dict[str, str], slug: str, period: str) -> None:
     _assert_clean_error(run_subprocess("run", slug, "--period", period, env=cli_env), period)
     assert _tables(cli_env["ZWGK_VAR_DIR"]).get("checklistitem", 0) == 0
 
 
 def test_complete_bad_inputs(cli_env: dict[str, str]) -> None:
-    _assert_clean_error(run_subprocess("complete", "999", "--evidence", "https://a.example.cn/x", env=cli_env), "999")
-    _assert_clean_error(run_subprocess("complete", "1", "--evidence", "www.example.cn", env=cli_env), "www.example.cn")
+    _assert_clean_error(
+        run_subprocess("complete", "999", "--evidence", "https://a.example.cn/x", env=cli_env),
+        "999",
+    )
+    _assert_clean_error(
+        run_subprocess("complete", "1", "--evidence", "www.example.cn", env=cli_env),
+        "www.example.cn",
+    )
 
 
 def test_dry_run_in_a_subprocess_writes_nothing(cli_env: dict[str, str]) -> None:
@@ -137,5 +179,7 @@ def test_dry_run_in_a_subprocess_writes_nothing(cli_env: dict[str, str]) -> None
 
 
 def test_run_without_directory_says_what_to_do(cli_env: dict[str, str]) -> None:
-    _assert_clean_error(run_subprocess("run", "monthly-filing", "--period", "2026-11", "--dry-run", env=cli_env),
-                        "zwgk init --sample")
+    _assert_clean_error(
+        run_subprocess("run", "monthly-filing", "--period", "2026-11", "--dry-run", env=cli_env),
+        "zwgk init --sample",
+    )

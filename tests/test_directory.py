@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import select
+from zwgk.models import Unit
 
 from tests.factories import HEADER, SMALL_DIRECTORY, write_units_csv
 from zwgk.db import session_scope
 from zwgk.directory import find_unit, import_units, list_units, members, unit_groups
 from zwgk.errors import UserError
-from zwgk.models import Unit
 
 
 def _import(path: Path, district: str = "测试区"):  # type: ignore[no-untyped-def]
@@ -77,15 +77,42 @@ def test_same_name_in_two_districts(env: Path, tmp_path: Path) -> None:
 
 
 BAD = [
-    ("missing column", dict(header=["name", "aliases", "kind", "email", "contact"]), "第 1 行", "groups"),
+    (
+        "missing column",
+        dict(header=["name", "aliases", "kind", "email", "contact"]),
+        "第 1 行",
+        "groups",
+    ),
     ("duplicate name", dict(rows=SMALL_DIRECTORY + [SMALL_DIRECTORY[1]]), "第 7 行", "name"),
-    ("bad email", dict(rows=[SMALL_DIRECTORY[0], ["区教育局", "", "department", "jyj-at-example", "", ""]]),
-     "第 3 行", "email"),
-    ("unknown kind", dict(rows=[["区教育局", "", "bureau", "jyj@test.example.gov.cn", "", ""]]), "第 2 行", "kind"),
-    ("empty name", dict(rows=[["", "", "department", "jyj@test.example.gov.cn", "", ""]]), "第 2 行", "name"),
-    ("alias is another unit", dict(rows=[["区教育局", "区发改委", "department", "a@x.example.cn", "", ""],
-                                          ["区发改委", "", "department", "b@x.example.cn", "", ""]]),
-     "第 2 行", "aliases"),
+    (
+        "bad email",
+        dict(rows=[SMALL_DIRECTORY[0], ["区教育局", "", "department", "jyj-at-example", "", ""]]),
+        "第 3 行",
+        "email",
+    ),
+    (
+        "unknown kind",
+        dict(rows=[["区教育局", "", "bureau", "jyj@test.example.gov.cn", "", ""]]),
+        "第 2 行",
+        "kind",
+    ),
+    (
+        "empty name",
+        dict(rows=[["", "", "department", "jyj@test.example.gov.cn", "", ""]]),
+        "第 2 行",
+        "name",
+    ),
+    (
+        "alias is another unit",
+        dict(
+            rows=[
+                ["区教育局", "区发改委", "department", "a@x.example.cn", "", ""],
+                ["区发改委", "", "department", "b@x.example.cn", "", ""],
+            ]
+        ),
+        "第 2 行",
+        "aliases",
+    ),
 ]
 
 

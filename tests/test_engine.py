@@ -7,19 +7,24 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import select
-
-from zwgk.config import get_settings
-from zwgk.db import session_scope
 from zwgk.models import ChecklistItem, OutboxMessage
 from zwgk.workflows.engine import build_checklist
 from zwgk.workflows.registry import REGISTRY
+
+from zwgk.config import get_settings
+from zwgk.db import session_scope
 
 
 def _build(slug: str, period: str, *, dry_run: bool = False):  # type: ignore[no-untyped-def]
     ob = REGISTRY[slug]
     with session_scope() as s:
-        result = build_checklist(session=s, ob=ob, period=ob.parse_period(period),
-                                 settings=get_settings(), dry_run=dry_run)
+        result = build_checklist(
+            session=s,
+            ob=ob,
+            period=ob.parse_period(period),
+            settings=get_settings(),
+            dry_run=dry_run,
+        )
         if dry_run:
             s.rollback()
         return result
@@ -72,7 +77,9 @@ def test_dry_run_writes_nothing(directory: str) -> None:
     assert _items() == [] and _outbox() == []
 
 
-def test_decision_catalogue_office_leads_units_by_configured_date(directory: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_decision_catalogue_office_leads_units_by_configured_date(
+    directory: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from zwgk.config import reset_settings
 
     monkeypatch.setenv("ZWGK_DECISION_CATALOGUE_UNIT_DUE", "03-31")

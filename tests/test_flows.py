@@ -7,17 +7,18 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import select
+from zwgk.models import ChecklistItem, OutboxMessage
 
 from tests.cli import run_inprocess
 from tests.smtpd import SMTPServer, free_port
 from zwgk.db import session_scope
-from zwgk.models import ChecklistItem, OutboxMessage
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
 
 
-def test_run_monthly_filing_mails_each_unit_once(sample_directory: str, smtp: SMTPServer,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_monthly_filing_mails_each_unit_once(
+    sample_directory: str, smtp: SMTPServer, capsys: pytest.CaptureFixture[str]
+) -> None:
     r = run_inprocess(capsys, "run", "monthly-filing", "--period", "2026-11")
     assert r.code == 0, r.err
     assert "新建事项 43 条" in r.out and "发送通知 43 封" in r.out
@@ -37,7 +38,6 @@ def test_run_monthly_filing_mails_each_unit_once(sample_directory: str, smtp: SM
 
 def test_flow_run_is_named_with_the_period(directory: str, smtp: SMTPServer) -> None:
     from prefect.client.orchestration import get_client
-
     from zwgk.workflows.flows import FLOWS
 
     result = FLOWS["annual-report"](period="2026")
@@ -61,7 +61,10 @@ def test_scheduled_run_without_period_uses_the_default(directory: str, smtp: SMT
 
 
 def test_failed_send_fails_the_run_and_the_next_run_delivers(
-    directory: str, smtp: SMTPServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    directory: str,
+    smtp: SMTPServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     from zwgk.config import reset_settings
 
@@ -79,7 +82,9 @@ def test_failed_send_fails_the_run_and_the_next_run_delivers(
     assert len(smtp.messages) == 5
 
 
-def test_dry_run_touches_nothing(directory: str, smtp: SMTPServer, capsys: pytest.CaptureFixture[str]) -> None:
+def test_dry_run_touches_nothing(
+    directory: str, smtp: SMTPServer, capsys: pytest.CaptureFixture[str]
+) -> None:
     r = run_inprocess(capsys, "run", "monthly-filing", "--period", "2026-11", "--dry-run")
     assert r.code == 0 and "[演练]" in r.out and "将发送通知 5 封" in r.out
     with session_scope() as s:
@@ -88,39 +93,73 @@ def test_dry_run_touches_nothing(directory: str, smtp: SMTPServer, capsys: pytes
     assert smtp.messages == []
 
 
-def test_complete_and_status(directory: str, smtp: SMTPServer, capsys: pytest.CaptureFixture[str]) -> None:
+def test_complete_and_status(
+    directory: str, smtp: SMTPServer, capsys: pytest.CaptureFixture[str]
+) -> None:
     import json
 
     assert run_inprocess(capsys, "run", "decision-catalogue", "--period", "2026").code == 0
-    rows = json.loads(run_inprocess(capsys, "status", "--obligation", "decision-catalogue", "--json",
-                                    "--today", "2026-04-01").out)
+    rows = json.loads(
+        run_inprocess(
+            capsys,
+            "status",
+            "--obligation",
+            "decision-catalogue",
+            "--json",
+            "--today",
+            "2026-04-01",
+        ).out
+    )
     assert len(rows) == 6
-    assert set(rows[0]) == {"id", "obligation", "period", "unit", "step", "role", "due", "status",
-                            "completed_at", "evidence"}
+    assert set(rows[0]) == {
+        "id",
+        "obligation",
+        "period",
+        "unit",
+        "step",
+        "role",
+        "due",
+        "status",
+        "completed_at",
+        "evidence",
+    }
     lead = next(r for r in rows if r["step"] == "district-catalogue")
     assert lead["status"] == "overdue" and lead["role"] == "lead" and lead["due"] == "2026-03-31"
 
-    r = run_inprocess(capsys, "complete", str(lead["id"]), "--evidence", "https://www.shcn.gov.cn/xxgk/ml2026",
-                      "--by", "王静")
+    r = run_inprocess(
+        capsys,
+        "complete",
+        str(lead["id"]),
+        "--evidence",
+        "https://www.shcn.gov.cn/xxgk/ml2026",
+        "--by",
+        "王静",
+    )
     assert r.code == 0 and "已登记完成" in r.out
-    again = run_inprocess(capsys, "complete", str(lead["id"]), "--evidence", "https://example.cn/other")
+    again = run_inprocess(
+        capsys, "complete", str(lead["id"]), "--evidence", "https://example.cn/other"
+    )
     assert again.code == 0 and "未作改动" in again.out
 
-    rows = json.loads(run_inprocess(capsys, "status", "--unit", "区政府办", "--period", "2026", "--json").out)
+    rows = json.loads(
+        run_inprocess(capsys, "status", "--unit", "区政府办", "--period", "2026", "--json").out
+    )
     done = next(r for r in rows if r["id"] == lead["id"])
     assert done["status"] == "done" and done["evidence"] == "https://www.shcn.gov.cn/xxgk/ml2026"
     assert done["completed_at"].endswith("+00:00")
     assert {r["unit"] for r in rows} == {"区政府办公室"}
 
 
-def test_var_mail_capture_stores_eml(env: Path, tmp_path: Path, directory: str,
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_var_mail_capture_stores_eml(
+    env: Path, tmp_path: Path, directory: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """With ZWGK_SMTP_HOST unset, mail goes to the local capture server as .eml files."""
     from email import message_from_bytes, policy
 
-    from zwgk.config import get_settings, reset_settings
     from zwgk.notifications.capture import start_capture
     from zwgk.workflows.flows import FLOWS
+
+    from zwgk.config import get_settings, reset_settings
 
     port = free_port()
     monkeypatch.delenv("ZWGK_SMTP_HOST")
@@ -137,3 +176,38 @@ def test_var_mail_capture_stores_eml(env: Path, tmp_path: Path, directory: str,
     assert len(files) == 5
     msg = message_from_bytes(files[0].read_bytes(), policy=policy.default)
     assert "新增非密公文全量备案" in str(msg["Subject"])
+
+
+def test_smtp_password_from_a_prefect_secret_block(
+    directory: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The password can live in a Prefect Secret block; the server checks it (AUTH LOGIN)."""
+    from aiosmtpd.smtp import AuthResult
+    from prefect.blocks.system import Secret
+
+    from zwgk.config import get_settings, reset_settings
+    from zwgk.notifications.outbox import dispatch
+
+    Secret(value="s3cret-pw").save("zwgk-test-smtp-password", overwrite=True)
+
+    def authenticator(server, session, envelope, mechanism, auth_data):  # type: ignore[no-untyped-def]
+        ok = auth_data.login == b"gkb" and auth_data.password == "s3cret-pw".encode()
+        return AuthResult(success=ok)
+
+    server = SMTPServer(authenticator=authenticator, auth_require_tls=False, auth_required=True).start()
+    try:
+        monkeypatch.setenv("ZWGK_SMTP_PORT", str(server.port))
+        monkeypatch.setenv("ZWGK_SMTP_USER", "gkb")
+        monkeypatch.setenv("ZWGK_SMTP_PASSWORD_BLOCK", "zwgk-test-smtp-password")
+        reset_settings()
+        from zwgk.workflows.engine import build_checklist
+        from zwgk.workflows.registry import REGISTRY
+
+        ob = REGISTRY["monthly-filing"]
+        with session_scope() as s:
+            build_checklist(session=s, ob=ob, period=ob.parse_period("2026-10"), settings=get_settings())
+        report = dispatch(settings=get_settings())
+        assert report.ok and len(report.sent) == 5
+        assert len(server.messages) == 5
+    finally:
+        server.stop()

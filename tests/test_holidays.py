@@ -5,19 +5,25 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import select
+from zwgk.models import HolidayOverride
 
 from tests.factories import write_csv
 from zwgk.db import session_scope
 from zwgk.errors import UserError
 from zwgk.holidays import import_overrides
-from zwgk.models import HolidayOverride
 from zwgk.workcal import load_calendar
 
 
 def test_overrides_import_and_apply(env: Path, tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "h.csv", ["date", "kind", "name"],
-                     [["2027-01-01", "holiday", "元旦"], ["2027-01-04", "workday", ""],
-                      ["2027/02/07", "上班", "春节调休"]])
+    path = write_csv(
+        tmp_path / "h.csv",
+        ["date", "kind", "name"],
+        [
+            ["2027-01-01", "holiday", "元旦"],
+            ["2027-01-04", "workday", ""],
+            ["2027/02/07", "上班", "春节调休"],
+        ],
+    )
     with session_scope() as s:
         assert import_overrides(session=s, path=path) == 3
     cal = load_calendar()
@@ -41,6 +47,8 @@ def test_bad_override_file_writes_nothing(env: Path, tmp_path: Path, rows, row, 
     path = write_csv(tmp_path / "h.csv", ["date", "kind", "name"], rows)
     with pytest.raises(UserError) as exc, session_scope() as s:
         import_overrides(session=s, path=path)
-    assert str(path) in exc.value.message and row in exc.value.message and field in exc.value.message
+    assert (
+        str(path) in exc.value.message and row in exc.value.message and field in exc.value.message
+    )
     with session_scope() as s:
         assert list(s.exec(select(HolidayOverride))) == []

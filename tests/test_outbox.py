@@ -8,21 +8,30 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import select
+from zwgk.models import OutboxMessage
+from zwgk.notifications.outbox import dispatch, enqueue
 
 from tests.smtpd import SMTPServer
 from zwgk.config import get_settings, reset_settings
 from zwgk.db import session_scope
-from zwgk.models import OutboxMessage
-from zwgk.notifications.outbox import dispatch, enqueue
 
 
 def _queue(n: int = 3, recipient: str = "unit{}@test.example.gov.cn") -> None:
     with session_scope() as s:
         for i in range(n):
-            enqueue(session=s, message=OutboxMessage(
-                key=f"test:{i}", recipient=recipient.format(i), obligation="monthly-filing",
-                period="2026-11", kind="assignment", subject=f"【政务公开】新增非密公文全量备案 第{i}号",
-                body_text=f"正文 {i}", body_html=f"<p>正文 {i}</p>"))
+            enqueue(
+                session=s,
+                message=OutboxMessage(
+                    key=f"test:{i}",
+                    recipient=recipient.format(i),
+                    obligation="monthly-filing",
+                    period="2026-11",
+                    kind="assignment",
+                    subject=f"【政务公开】新增非密公文全量备案 第{i}号",
+                    body_text=f"正文 {i}",
+                    body_html=f"<p>正文 {i}</p>",
+                ),
+            )
 
 
 def _rows() -> list[OutboxMessage]:
@@ -34,7 +43,9 @@ def test_sends_each_once_and_chinese_subject_decodes(env: Path, smtp: SMTPServer
     _queue(3)
     report = dispatch(settings=get_settings())
     assert report.ok and len(report.sent) == 3
-    assert sorted(m.subject for m in smtp.messages) == [f"【政务公开】新增非密公文全量备案 第{i}号" for i in range(3)]
+    assert sorted(m.subject for m in smtp.messages) == [
+        f"【政务公开】新增非密公文全量备案 第{i}号" for i in range(3)
+    ]
     assert smtp.messages[0].text().strip() == "正文 0"
     assert all(r.status == "sent" and r.sent_at and r.attempts == 1 for r in _rows())
     # A second dispatch sends nothing.
@@ -48,8 +59,9 @@ def test_enqueue_same_key_twice_is_one_message(env: Path) -> None:
     assert len(_rows()) == 2
 
 
-def test_server_down_keeps_messages_pending_then_delivers(env: Path, smtp: SMTPServer,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_server_down_keeps_messages_pending_then_delivers(
+    env: Path, smtp: SMTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from tests.smtpd import free_port
 
     _queue(2)
@@ -58,7 +70,10 @@ def test_server_down_keeps_messages_pending_then_delivers(env: Path, smtp: SMTPS
     report = dispatch(settings=get_settings())
     assert not report.ok and len(report.retry) == 2
     rows = _rows()
-    assert all(r.status == "pending" and r.attempts == 1 and "无法连接邮件服务器" in (r.last_error or "") for r in rows)
+    assert all(
+        r.status == "pending" and r.attempts == 1 and "无法连接邮件服务器" in (r.last_error or "")
+        for r in rows
+    )
     monkeypatch.setenv("ZWGK_SMTP_PORT", str(smtp.port))
     reset_settings()
     assert len(dispatch(settings=get_settings()).sent) == 2
@@ -93,7 +108,9 @@ def test_refused_recipient_does_not_block_the_batch(env: Path, smtp: SMTPServer)
     assert len(smtp.messages) == 2
 
 
-def test_gives_up_after_max_attempts(env: Path, smtp: SMTPServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_gives_up_after_max_attempts(
+    env: Path, smtp: SMTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ZWGK_MAX_SEND_ATTEMPTS", "2")
     reset_settings()
     _queue(1)
@@ -118,27 +135,46 @@ def _self_signed(tmp: Path) -> tuple[Path, Path]:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     now = dt.datetime.now(dt.UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=3))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                                    x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=3))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            False,
+        )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
         .sign(key, hashes.SHA256())
     )
     cert_path, key_path = tmp / "cert.pem", tmp / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     return cert_path, key_path
 
 
 @pytest.mark.parametrize("security", ["starttls", "ssl"])
-def test_tls_certificate_is_verified(env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, security: str) -> None:
+def test_tls_certificate_is_verified(
+    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, security: str
+) -> None:
     cert, key = _self_signed(tmp_path)
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.load_cert_chain(cert, key)
-    kwargs = {"tls_context": ctx, "require_starttls": True} if security == "starttls" else {"ssl_context": ctx}
+    kwargs = (
+        {"tls_context": ctx, "require_starttls": True}
+        if security == "starttls"
+        else {"ssl_context": ctx}
+    )
     server = SMTPServer(**kwargs).start()
     try:
         monkeypatch.setenv("ZWGK_SMTP_PORT", str(server.port))

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from zwgk.config import SHANGHAI, Settings
 from zwgk.deployments.spec import render_yaml, specs
 from zwgk.models.unit import Unit, UnitKind
 from zwgk.notifications.render import render, template_names
-from zwgk.obligation import Obligation
-from zwgk.workcal import WorkCalendar
 from zwgk.workflows.flows import FLOWS
 from zwgk.workflows.registry import REGISTRY
+
+from zwgk.config import SHANGHAI, Settings
+from zwgk.obligation import Obligation
+from zwgk.workcal import WorkCalendar
 
 ROOT = Path(__file__).parents[1]
 PREFECT_YAML = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
@@ -26,8 +26,13 @@ IDS = list(REGISTRY)
 
 
 def test_the_five_statutory_obligations_are_registered() -> None:
-    assert set(REGISTRY) >= {"monthly-filing", "decision-catalogue", "open-month", "annual-report",
-                             "quarterly-progress"}
+    assert set(REGISTRY) >= {
+        "monthly-filing",
+        "decision-catalogue",
+        "open-month",
+        "annual-report",
+        "quarterly-progress",
+    }
 
 
 @pytest.mark.parametrize("ob", OBLIGATIONS, ids=IDS)
@@ -66,16 +71,40 @@ def test_due_rules_evaluate_and_templates_render(ob: Obligation) -> None:
     settings = Settings()
     period = ob.period_for(__import__("datetime").date(2026, 6, 15))
     cal = WorkCalendar()
-    unit = Unit(id=1, district="测试区", name="区教育局", kind=UnitKind.department, email="a@b.example.cn", contact="陈丽")
+    unit = Unit(
+        id=1,
+        district="测试区",
+        name="区教育局",
+        kind=UnitKind.department,
+        email="a@b.example.cn",
+        contact="陈丽",
+    )
     items = []
     for i, step in enumerate(ob.steps, 1):
         due = step.due(period, cal, settings)
         assert due.due >= period.start
         assert step.due.describe()
-        items.append({"id": i, "step_title": step.title, "detail": step.detail, "role_label": "负责",
-                      "due": due.due, "window_start": due.window_start, "provisional": due.provisional})
+        items.append(
+            {
+                "id": i,
+                "step_title": step.title,
+                "detail": step.detail,
+                "role_label": "负责",
+                "due": due.due,
+                "window_start": due.window_start,
+                "provisional": due.provisional,
+            }
+        )
     assert all(template_names("assignment", ob.template_dir))
-    out = render("assignment", ob.template_dir, obligation=ob, period=period, unit=unit, items=items, subject="")
+    out = render(
+        "assignment",
+        ob.template_dir,
+        obligation=ob,
+        period=period,
+        unit=unit,
+        items=items,
+        subject="",
+    )
     assert ob.title in out.subject and "区教育局" in out.subject
     assert all(step.title in out.text for step in ob.steps)
     assert "<table" in out.html

@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel import Session, col, select
-
-from zwgk.config import Settings
-from zwgk.directory import list_units, resolve_district, unit_groups
 from zwgk.models.checklist import ROLE_LABELS, ChecklistItem, Role
 from zwgk.models.outbox import OutboxMessage
 from zwgk.models.unit import Unit
 from zwgk.notifications.outbox import enqueue
 from zwgk.notifications.render import render
+
+from zwgk.config import Settings
+from zwgk.directory import list_units, resolve_district, unit_groups
 from zwgk.obligation import Due, Obligation, Step
 from zwgk.periods import Period
 from zwgk.workcal import WorkCalendar, load_calendar
@@ -33,8 +33,9 @@ class PlannedItem:
     due: Due
 
 
-def plan(ob: Obligation, period: Period, units: list[Unit], cal: WorkCalendar,
-         settings: Settings) -> list[PlannedItem]:
+def plan(
+    ob: Obligation, period: Period, units: list[Unit], cal: WorkCalendar, settings: Settings
+) -> list[PlannedItem]:
     """One item per responsible unit and step, with its role and due date."""
     planned: list[PlannedItem] = []
     for step in ob.steps:
@@ -84,14 +85,23 @@ def _item_view(item: ChecklistItem, step: Step) -> dict[str, Any]:
     }
 
 
-def build_checklist(*, session: Session, ob: Obligation, period: Period, settings: Settings,
-                    district: str | None = None, dry_run: bool = False) -> BuildResult:
+def build_checklist(
+    *,
+    session: Session,
+    ob: Obligation,
+    period: Period,
+    settings: Settings,
+    district: str | None = None,
+    dry_run: bool = False,
+) -> BuildResult:
     """Create the period's missing items and queue one assignment mail per unit.
 
     The caller owns the transaction (commit or roll back). With ``dry_run`` nothing is
     added to the session: the result's ``preview`` lists what would be created and sent.
     """
-    district = resolve_district(session=session, district=district, default=settings.default_district)
+    district = resolve_district(
+        session=session, district=district, default=settings.default_district
+    )
     units = list_units(session=session, district=district)
     cal = load_calendar(session)
     planned = plan(ob, period, units, cal, settings)
@@ -134,9 +144,14 @@ def build_checklist(*, session: Session, ob: Obligation, period: Period, setting
             result.created += 1
             if dry_run:
                 result.preview.append(
-                    {"unit": p.unit.name, "step": p.step.slug, "step_title": p.step.title,
-                     "role": p.step.role.value, "due": p.due.due.isoformat(),
-                     "provisional": p.due.provisional}
+                    {
+                        "unit": p.unit.name,
+                        "step": p.step.slug,
+                        "step_title": p.step.title,
+                        "role": p.step.role.value,
+                        "due": p.due.due.isoformat(),
+                        "provisional": p.due.provisional,
+                    }
                 )
             else:
                 session.add(item)
@@ -159,7 +174,9 @@ def build_checklist(*, session: Session, ob: Obligation, period: Period, setting
             obligation=ob,
             period=period,
             unit=unit,
-            items=[_item_view(i, s) for i, s in sorted(entries, key=lambda e: (e[0].due, e[0].id or 0))],
+            items=[
+                _item_view(i, s) for i, s in sorted(entries, key=lambda e: (e[0].due, e[0].id or 0))
+            ],
             subject="",
         )
         enqueue(
@@ -177,4 +194,3 @@ def build_checklist(*, session: Session, ob: Obligation, period: Period, setting
             ),
         )
     return result
-

@@ -12,14 +12,14 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.runtime import flow_run
+from zwgk.notifications.outbox import DispatchReport, dispatch
+from zwgk.workflows.engine import build_checklist
+from zwgk.workflows.registry import REGISTRY, get_obligation
 
 from zwgk.config import get_settings
 from zwgk.db import init_db, session_scope
 from zwgk.errors import UserError
-from zwgk.notifications.outbox import DispatchReport, dispatch
 from zwgk.obligation import Obligation
-from zwgk.workflows.engine import build_checklist
-from zwgk.workflows.registry import REGISTRY, get_obligation
 
 
 class DispatchIncomplete(UserError):
@@ -29,8 +29,9 @@ class DispatchIncomplete(UserError):
 
 
 @task(retries=2, retry_delay_seconds=5)
-def build_checklist_task(slug: str, period: str | None, today: date | None,
-                         district: str | None) -> dict[str, Any]:
+def build_checklist_task(
+    slug: str, period: str | None, today: date | None, district: str | None
+) -> dict[str, Any]:
     """Create the period's checklist items and queue the assignment mails."""
     from zwgk.items import today_shanghai
 
@@ -40,14 +41,23 @@ def build_checklist_task(slug: str, period: str | None, today: date | None,
     p = ob.parse_period(period) if period else ob.period_for(as_of)
     init_db()
     with session_scope() as session:
-        result = build_checklist(session=session, ob=ob, period=p, settings=settings, district=district)
+        result = build_checklist(
+            session=session, ob=ob, period=p, settings=settings, district=district
+        )
     logger = get_run_logger()
     logger.info(
         "%s %s (%s): %d items created, %d already existed, %d assignment mails queued",
-        slug, p, result.district, result.created, result.existing, len(result.queued),
+        slug,
+        p,
+        result.district,
+        result.created,
+        result.existing,
+        len(result.queued),
     )
     if result.provisional:
-        logger.warning("Some due dates of %s %s are provisional (no holiday data for that year)", slug, p)
+        logger.warning(
+            "Some due dates of %s %s are provisional (no holiday data for that year)", slug, p
+        )
     return result.as_dict()
 
 
@@ -65,26 +75,34 @@ def _run_name() -> str:
     return f"{flow_run.flow_name} {period}"
 
 
-def run_obligation(slug: str, period: str | None = None, today: date | None = None,
-                   district: str | None = None) -> dict[str, Any]:
+def run_obligation(
+    slug: str, period: str | None = None, today: date | None = None, district: str | None = None
+) -> dict[str, Any]:
     """Body shared by every obligation flow."""
     built = build_checklist_task(slug, period, today, district)
     sent = dispatch_task()
-    report = DispatchReport(sent=sent["sent"], retry=[tuple(x) for x in sent["retry"]],  # type: ignore[misc]
-                            failed=[tuple(x) for x in sent["failed"]])  # type: ignore[misc]
-    result = {**built, "sent": len(report.sent), "retry": len(report.retry), "failed": len(report.failed)}
+    report = DispatchReport(
+        sent=sent["sent"],
+        retry=[tuple(x) for x in sent["retry"]],  # type: ignore[misc]
+        failed=[tuple(x) for x in sent["failed"]],
+    )  # type: ignore[misc]
+    result = {
+        **built,
+        "sent": len(report.sent),
+        "retry": len(report.retry),
+        "failed": len(report.failed),
+    }
     if not report.ok:
-        raise DispatchIncomplete(
-            f"{report.summary()}：\n" + "\n".join(report.errors()[:10])
-        )
+        raise DispatchIncomplete(f"{report.summary()}：\n" + "\n".join(report.errors()[:10]))
     return result
 
 
 def make_flow(ob: Obligation):  # type: ignore[no-untyped-def]
     """The Prefect flow of one obligation; its parameters render as a form in the UI."""
 
-    def obligation_flow(period: str | None = None, today: date | None = None,
-                        district: str | None = None) -> dict[str, Any]:
+    def obligation_flow(
+        period: str | None = None, today: date | None = None, district: str | None = None
+    ) -> dict[str, Any]:
         return run_obligation(ob.slug, period, today, district)
 
     obligation_flow.__name__ = ob.func_name

@@ -8,8 +8,9 @@ templates under ``notifications/templates/<slug>/``.
 
 from __future__ import annotations
 
-from zwgk.errors import UserError
 from zwgk.models.checklist import Role
+
+from zwgk.errors import UserError
 from zwgk.obligation import (
     ALL_UNITS,
     OFFICE,

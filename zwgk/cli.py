@@ -31,6 +31,10 @@ app.add_typer(outbox_app, name="outbox")
 app.add_typer(mail_app, name="mail")
 
 
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
 def echo_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
@@ -58,7 +62,9 @@ def _db():  # type: ignore[no-untyped-def]
 
 @app.command()
 def init(
-    sample: Annotated[bool, typer.Option("--sample", help="同时导入示例单位名录（长宁区）")] = False,
+    sample: Annotated[
+        bool, typer.Option("--sample", help="同时导入示例单位名录（长宁区）")
+    ] = False,
     if_empty: Annotated[bool, typer.Option("--if-empty", help="名录已有单位时不导入示例")] = False,
 ) -> None:
     """创建数据库表；--sample 同时导入示例名录。"""
@@ -74,7 +80,9 @@ def init(
             return
         path = Path(__file__).parent / "data" / "sample_units.csv"
         result = import_units(session=session, path=path, district=SAMPLE_DISTRICT)
-        typer.echo(f"已导入示例名录（{SAMPLE_DISTRICT}）：新增 {result.created} 个单位，更新 {result.updated} 个，未变 {result.unchanged} 个。")
+        typer.echo(
+            f"已导入示例名录（{SAMPLE_DISTRICT}）：新增 {result.created} 个单位，更新 {result.updated} 个，未变 {result.unchanged} 个。"
+        )
 
 
 SAMPLE_DISTRICT = "长宁区"
@@ -99,7 +107,9 @@ def units_import(
                 raise UserError("请用 --district 指定区名（如 --district 长宁区）")
             d = known[0]
         result = import_units(session=session, path=file, district=d)
-    typer.echo(f"{d}：新增 {result.created} 个单位，更新 {result.updated} 个，未变 {result.unchanged} 个。")
+    typer.echo(
+        f"{d}：新增 {result.created} 个单位，更新 {result.updated} 个，未变 {result.unchanged} 个。"
+    )
 
 
 @units_app.command("list")
@@ -114,15 +124,26 @@ def units_list(
     with _db() as session:
         units = list_units(session=session, district=district)
     if as_json:
-        echo_json([
-            {"name": u.name, "aliases": u.aliases, "kind": str(u.kind), "email": u.email,
-             "contact": u.contact, "district": u.district, "groups": u.groups}
-            for u in units
-        ])
+        echo_json(
+            [
+                {
+                    "name": u.name,
+                    "aliases": u.aliases,
+                    "kind": str(u.kind),
+                    "email": u.email,
+                    "contact": u.contact,
+                    "district": u.district,
+                    "groups": u.groups,
+                }
+                for u in units
+            ]
+        )
         return
     for u in units:
         aliases = f"（又称 {'、'.join(u.aliases)}）" if u.aliases else ""
-        typer.echo(f"{u.district}  {u.name}{aliases}  [{KIND_LABELS[u.kind]}]  {u.contact} <{u.email}>")
+        typer.echo(
+            f"{u.district}  {u.name}{aliases}  [{KIND_LABELS[u.kind]}]  {u.contact} <{u.email}>"
+        )
     typer.echo(f"共 {len(units)} 个单位。")
 
 
@@ -146,12 +167,16 @@ def calendar_add_workdays(
     else:
         typer.echo(result.date.isoformat() + ("（暂定）" if result.provisional else ""))
     if result.provisional:
-        warn(f"{result.date.year} 年的法定节假日安排尚未收录，结果按法定假日估算，为暂定日期；"
-             "国务院通知发布后请用 zwgk calendar holidays import 导入。")
+        warn(
+            f"{result.date.year} 年的法定节假日安排尚未收录，结果按法定假日估算，为暂定日期；"
+            "国务院通知发布后请用 zwgk calendar holidays import 导入。"
+        )
 
 
 @holidays_app.command("import")
-def holidays_import(file: Annotated[Path, typer.Argument(help="CSV：date,kind,name（kind 为 holiday 或 workday）")]) -> None:
+def holidays_import(
+    file: Annotated[Path, typer.Argument(help="CSV：date,kind,name（kind 为 holiday 或 workday）")],
+) -> None:
     """导入节假日/调休安排（优先于内置日历）。"""
     from zwgk.holidays import import_overrides
 
@@ -183,11 +208,19 @@ def obligations_list(as_json: Annotated[bool, typer.Option("--json")] = False) -
     from zwgk.workflows.registry import REGISTRY
 
     if as_json:
-        echo_json([
-            {"slug": ob.slug, "title": ob.title, "cadence": str(ob.cadence), "basis": ob.basis,
-             "schedule": ob.cron, "steps": [s.slug for s in ob.steps]}
-            for ob in REGISTRY.values()
-        ])
+        echo_json(
+            [
+                {
+                    "slug": ob.slug,
+                    "title": ob.title,
+                    "cadence": str(ob.cadence),
+                    "basis": ob.basis,
+                    "schedule": ob.cron,
+                    "steps": [s.slug for s in ob.steps],
+                }
+                for ob in REGISTRY.values()
+            ]
+        )
         return
     for ob in REGISTRY.values():
         typer.echo(f"{ob.slug:<20} {ob.title}（{ob.schedule_note}）")
@@ -223,10 +256,14 @@ def _server_alive(url: str) -> bool:
 @app.command("run")
 def run(
     slug: Annotated[str, typer.Argument(metavar="SLUG", help="事项代码，如 monthly-filing")],
-    period: Annotated[str | None, typer.Option("--period", help="期间：YYYY-MM / YYYY / YYYY-Qn")] = None,
+    period: Annotated[
+        str | None, typer.Option("--period", help="期间：YYYY-MM / YYYY / YYYY-Qn")
+    ] = None,
     today: Annotated[str | None, typer.Option("--today", help="按此日期运行（YYYY-MM-DD）")] = None,
     district: Annotated[str | None, typer.Option("--district")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="只显示将要生成和发送的内容，不写入")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="只显示将要生成和发送的内容，不写入")
+    ] = False,
 ) -> None:
     """立即运行某事项的流程：生成清单并发送通知。"""
     from zwgk.config import get_settings
@@ -240,14 +277,24 @@ def run(
     p = ob.parse_period(period) if period else ob.period_for(as_of)
     if dry_run:
         with _db() as session:
-            result = build_checklist(session=session, ob=ob, period=p, settings=get_settings(),
-                                     district=district, dry_run=True)
+            result = build_checklist(
+                session=session,
+                ob=ob,
+                period=p,
+                settings=get_settings(),
+                district=district,
+                dry_run=True,
+            )
             session.rollback()
-        typer.echo(f"[演练] {ob.title}（{p.label}，{result.district}）：将新建事项 {result.created} 条（已有 {result.existing} 条），"
-                   f"将发送通知 {len(result.queued)} 封。未写入任何数据。")
+        typer.echo(
+            f"[演练] {ob.title}（{p.label}，{result.district}）：将新建事项 {result.created} 条（已有 {result.existing} 条），"
+            f"将发送通知 {len(result.queued)} 封。未写入任何数据。"
+        )
         for row in result.preview:
-            typer.echo(f"  + {row['unit']}  {row['step_title']}  [{ROLE_LABELS[Role(row['role'])]}]  截止 {row['due']}"
-                       + ("（暂定）" if row["provisional"] else ""))
+            typer.echo(
+                f"  + {row['unit']}  {row['step_title']}  [{ROLE_LABELS[Role(row['role'])]}]  截止 {row['due']}"
+                + ("（暂定）" if row["provisional"] else "")
+            )
         for name in result.queued:
             typer.echo(f"  ✉ {name}")
         return
@@ -257,8 +304,10 @@ def run(
     with _db():
         pass
     flow_result = FLOWS[ob.slug](period=str(p), today=as_of, district=district)
-    typer.echo(f"{ob.title}（{p.label}，{flow_result['district']}）：新建事项 {flow_result['created']} 条，"
-               f"已有 {flow_result['existing']} 条；发送通知 {flow_result['sent']} 封。")
+    typer.echo(
+        f"{ob.title}（{p.label}，{flow_result['district']}）：新建事项 {flow_result['created']} 条，"
+        f"已有 {flow_result['existing']} 条；发送通知 {flow_result['sent']} 封。"
+    )
     if flow_result["provisional"]:
         warn("部分截止日期所在年度的节假日安排尚未收录，已按估算标注为暂定。")
 
@@ -306,14 +355,19 @@ def status_cmd(
             period = str(ob.parse_period(period))
     with _db() as session:
         u = find_unit(session=session, name=unit) if unit else None
-        rows = [item_json(i, un, as_of) for i, un in query_items(session=session, obligation=obligation, period=period, unit=u)]
+        rows = [
+            item_json(i, un, as_of)
+            for i, un in query_items(session=session, obligation=obligation, period=period, unit=u)
+        ]
     if as_json:
         echo_json(rows)
         return
     for r in rows:
         done = f"  完成于 {r['completed_at'][:10]}  {r['evidence']}" if r["completed_at"] else ""
-        typer.echo(f"#{r['id']:<5} {r['obligation']:<18} {r['period']:<8} {r['unit']:<12} {r['step']:<18} "
-                   f"截止 {r['due']}  {STATUS_LABELS[r['status']]}{done}")
+        typer.echo(
+            f"#{r['id']:<5} {r['obligation']:<18} {r['period']:<8} {r['unit']:<12} {r['step']:<18} "
+            f"截止 {r['due']}  {STATUS_LABELS[r['status']]}{done}"
+        )
     counts: dict[str, int] = {}
     for r in rows:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
@@ -326,7 +380,9 @@ def status_cmd(
 
 @outbox_app.command("list")
 def outbox_list(
-    status: Annotated[str | None, typer.Option("--status", help="pending|sending|sent|failed")] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="pending|sending|sent|failed")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """列出发件箱中的邮件。"""
@@ -338,9 +394,18 @@ def outbox_list(
     with _db() as session:
         rows = list_outbox(session=session, status=status)
     data = [
-        {"id": m.id, "recipient": m.recipient, "obligation": m.obligation, "period": m.period,
-         "kind": m.kind, "status": str(m.status), "attempts": m.attempts, "last_error": m.last_error,
-         "sent_at": (as_utc(m.sent_at).isoformat() if m.sent_at else None), "subject": m.subject}  # type: ignore[union-attr]
+        {
+            "id": m.id,
+            "recipient": m.recipient,
+            "obligation": m.obligation,
+            "period": m.period,
+            "kind": m.kind,
+            "status": str(m.status),
+            "attempts": m.attempts,
+            "last_error": m.last_error,
+            "sent_at": _iso(as_utc(m.sent_at)),
+            "subject": m.subject,
+        }
         for m in rows
     ]
     if as_json:
@@ -386,7 +451,9 @@ def mail_capture(
 
     settings = get_settings()
     controller = start_capture(settings.mail_dir, port=port or settings.mail_capture_port)
-    typer.echo(f"本地邮件捕获已启动：127.0.0.1:{controller.port}，邮件保存在 {settings.mail_dir}/（Ctrl-C 退出）")
+    typer.echo(
+        f"本地邮件捕获已启动：127.0.0.1:{controller.port}，邮件保存在 {settings.mail_dir}/（Ctrl-C 退出）"
+    )
     try:
         while True:
             time.sleep(3600)
@@ -436,7 +503,10 @@ def main() -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except _db_errors() as exc:
-        typer.echo(f"错误：无法访问数据库（{exc.__class__.__name__}: {str(exc).splitlines()[0]}）", err=True)
+        typer.echo(
+            f"错误：无法访问数据库（{exc.__class__.__name__}: {str(exc).splitlines()[0]}）",
+            err=True,
+        )
         sys.exit(3)
 
 

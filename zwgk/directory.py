@@ -172,7 +172,9 @@ def resolve_district(*, session: Session, district: str | None, default: str | N
     """The district to work on: given, configured, or the only one in the directory."""
     if district:
         if district not in districts(session=session):
-            raise UserError(f"单位名录中没有「{district}」的单位：请先 zwgk units import FILE --district {district}")
+            raise UserError(
+                f"单位名录中没有「{district}」的单位：请先 zwgk units import FILE --district {district}"
+            )
         return district
     known = districts(session=session)
     if default and default in known:
@@ -180,7 +182,9 @@ def resolve_district(*, session: Session, district: str | None, default: str | N
     if len(known) == 1:
         return known[0]
     if not known:
-        raise UserError("单位名录为空：请先运行 zwgk init --sample 或 zwgk units import FILE --district 区名")
+        raise UserError(
+            "单位名录为空：请先运行 zwgk init --sample 或 zwgk units import FILE --district 区名"
+        )
     raise UserError(f"名录中有多个区（{'、'.join(known)}）：请用 --district 指定")
 
 
@@ -195,7 +199,9 @@ def find_unit(*, session: Session, name: str, district: str | None = None) -> Un
         return matches[0]
     if not matches:
         raise UserError(f"单位名录中没有「{name}」")
-    raise UserError(f"「{name}」对应多个单位：{'、'.join(u.name + '（' + u.district + '）' for u in matches)}，请用 --district 指定")
+    raise UserError(
+        f"「{name}」对应多个单位：{'、'.join(u.name + '（' + u.district + '）' for u in matches)}，请用 --district 指定"
+    )
 
 
 def members(units: Sequence[Unit], group: str) -> list[Unit]:

@@ -13,8 +13,16 @@ from zwgk.tabular import read_csv_rows
 from zwgk.workcal import HOLIDAY, WORKDAY
 
 KIND_WORDS = {
-    "holiday": HOLIDAY, "放假": HOLIDAY, "休": HOLIDAY, "假": HOLIDAY, "节假日": HOLIDAY,
-    "workday": WORKDAY, "上班": WORKDAY, "班": WORKDAY, "调休上班": WORKDAY, "工作日": WORKDAY,
+    "holiday": HOLIDAY,
+    "放假": HOLIDAY,
+    "休": HOLIDAY,
+    "假": HOLIDAY,
+    "节假日": HOLIDAY,
+    "workday": WORKDAY,
+    "上班": WORKDAY,
+    "班": WORKDAY,
+    "调休上班": WORKDAY,
+    "工作日": WORKDAY,
 }
 
 
@@ -38,11 +46,15 @@ def import_overrides(*, session: Session, path: Path) -> int:
         try:
             day = parse_date(row["date"])
         except ValueError:
-            errors.append(f"文件 {path} 第 {rowno} 行，字段「date」：「{row['date']}」不是有效日期（应为 YYYY-MM-DD）")
+            errors.append(
+                f"文件 {path} 第 {rowno} 行，字段「date」：「{row['date']}」不是有效日期（应为 YYYY-MM-DD）"
+            )
             continue
         kind = KIND_WORDS.get(row["kind"].strip().lower())
         if kind is None:
-            errors.append(f"文件 {path} 第 {rowno} 行，字段「kind」：「{row['kind']}」应为 holiday 或 workday")
+            errors.append(
+                f"文件 {path} 第 {rowno} 行，字段「kind」：「{row['kind']}」应为 holiday 或 workday"
+            )
             continue
         if day in seen:
             errors.append(f"文件 {path} 第 {rowno} 行，字段「date」：{day} 与第 {seen[day]} 行重复")

@@ -47,8 +47,15 @@ class CompletionResult:
     already_done: bool
 
 
-def complete(*, session: Session, item_id: int, evidence: str, note: str | None = None,
-             by: str | None = None, now: datetime | None = None) -> CompletionResult:
+def complete(
+    *,
+    session: Session,
+    item_id: int,
+    evidence: str,
+    note: str | None = None,
+    by: str | None = None,
+    now: datetime | None = None,
+) -> CompletionResult:
     """Record completion with evidence; completing a done item again changes nothing."""
     evidence = validate_evidence_url(evidence)
     item = session.get(ChecklistItem, item_id)
@@ -57,7 +64,9 @@ def complete(*, session: Session, item_id: int, evidence: str, note: str | None 
     if item.status == ItemStatus.done:
         return CompletionResult(item, already_done=True)
     if item.status == ItemStatus.waived:
-        raise UserError(f"事项 {item_id} 已免于办理（waived），如需登记完成请先 zwgk reopen {item_id}")
+        raise UserError(
+            f"事项 {item_id} 已免于办理（waived），如需登记完成请先 zwgk reopen {item_id}"
+        )
     now = now or utcnow()
     item.status = ItemStatus.done
     item.completed_at = now
@@ -69,8 +78,13 @@ def complete(*, session: Session, item_id: int, evidence: str, note: str | None 
     return CompletionResult(item, already_done=False)
 
 
-def query_items(*, session: Session, obligation: str | None = None, period: str | None = None,
-                unit: Unit | None = None) -> list[tuple[ChecklistItem, Unit]]:
+def query_items(
+    *,
+    session: Session,
+    obligation: str | None = None,
+    period: str | None = None,
+    unit: Unit | None = None,
+) -> list[tuple[ChecklistItem, Unit]]:
     stmt = select(ChecklistItem, Unit).join(Unit, col(Unit.id) == col(ChecklistItem.unit_id))
     if obligation:
         stmt = stmt.where(ChecklistItem.obligation == obligation)
@@ -78,7 +92,9 @@ def query_items(*, session: Session, obligation: str | None = None, period: str 
         stmt = stmt.where(ChecklistItem.period == period)
     if unit is not None:
         stmt = stmt.where(ChecklistItem.unit_id == unit.id)
-    stmt = stmt.order_by(col(ChecklistItem.due), col(ChecklistItem.obligation), col(ChecklistItem.id))
+    stmt = stmt.order_by(
+        col(ChecklistItem.due), col(ChecklistItem.obligation), col(ChecklistItem.id)
+    )
     return [(i, u) for i, u in session.exec(stmt)]
 
 

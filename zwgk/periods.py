@@ -39,7 +39,9 @@ class Period:
         form, example, pattern = _FORMS[cadence]
         m = pattern.match(text.strip()) if text else None
         if not m:
-            raise UserError(f"期间「{text}」格式不对：本事项按{CADENCE_LABELS[cadence]}，应写作 {form}（如 {example}）")
+            raise UserError(
+                f"期间「{text}」格式不对：本事项按{CADENCE_LABELS[cadence]}，应写作 {form}（如 {example}）"
+            )
         year = int(m.group(1))
         if not 2000 <= year <= 2100:
             raise UserError(f"期间「{text}」的年份 {year} 超出范围（2000–2100）")
