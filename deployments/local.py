@@ -15,6 +15,7 @@ import time
 import urllib.request
 
 from zwgk.config import get_settings
+from zwgk.errors import UserError
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:  # type: ignore[type-arg]
@@ -32,8 +33,28 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 120) -> Non
     raise SystemExit("Prefect 服务器在 120 秒内未就绪，请查看 var/prefect/server.log")
 
 
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def run_local(port: int = 4200) -> None:
     settings = get_settings()
+    busy = [p for p in (port,) if not _port_free(p)]
+    if settings.uses_capture and not _port_free(settings.mail_capture_port):
+        busy.append(settings.mail_capture_port)
+    if busy:
+        raise UserError(
+            f"端口 {'、'.join(map(str, busy))} 已被占用：zwgk 是否已在运行？"
+            "请先停止它，或用 --port / ZWGK_MAIL_CAPTURE_PORT 换一个端口"
+        )
     var = settings.var_dir.resolve()
     prefect_home = var / "prefect"
     prefect_home.mkdir(parents=True, exist_ok=True)

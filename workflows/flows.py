@@ -101,9 +101,10 @@ def make_flow(ob: Obligation):  # type: ignore[no-untyped-def]
     """The Prefect flow of one obligation; its parameters render as a form in the UI."""
 
     def obligation_flow(
-        period: str | None = None, today: date | None = None, district: str | None = None
+        period: str | int | None = None, today: date | None = None, district: str | None = None
     ) -> dict[str, Any]:
-        return run_obligation(ob.slug, period, today, district)
+        # `prefect deployment run -p period=2026` sends a number: accept it as the year.
+        return run_obligation(ob.slug, None if period is None else str(period), today, district)
 
     obligation_flow.__name__ = ob.func_name
     obligation_flow.__qualname__ = ob.func_name
