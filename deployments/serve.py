@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from prefect import serve
 from prefect.schedules import Cron
+
 from zwgk.deployments.spec import specs
 from zwgk.workflows.flows import FLOWS
 

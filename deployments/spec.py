@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zwgk.workflows.registry import REGISTRY
-
 from zwgk.config import SHANGHAI
+from zwgk.workflows.registry import REGISTRY
 
 ENTRYPOINT_FILE = "workflows/flows.py"
 

@@ -22,11 +22,11 @@ from datetime import timedelta
 
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
-from zwgk.models.outbox import OutboxMessage, OutboxStatus
-from zwgk.notifications.smtp import ConnectError, Envelope, SendError, connect
 
 from zwgk.config import Settings
 from zwgk.db import session_scope, utcnow
+from zwgk.models.outbox import OutboxMessage, OutboxStatus
+from zwgk.notifications.smtp import ConnectError, Envelope, SendError, connect
 
 logger = logging.getLogger(__name__)
 

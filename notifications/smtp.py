@@ -167,7 +167,9 @@ def connect(settings: Settings) -> Iterator[Connection]:
     try:
         backend.get_client()
     except UnicodeEncodeError as exc:
-        raise ConnectError(f"无法登录邮件服务器 {where}：用户名或密码含非 ASCII 字符（{exc.object[exc.start:exc.end]}），SMTP 登录不支持") from exc
+        raise ConnectError(
+            f"无法登录邮件服务器 {where}：用户名或密码含非 ASCII 字符（{exc.object[exc.start : exc.end]}），SMTP 登录不支持"
+        ) from exc
     except (smtplib.SMTPException, OSError) as exc:
         hint = (
             "（本地邮件捕获服务未启动？请先运行 make run 或 zwgk mail capture）"

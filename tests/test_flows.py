@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import select
-from zwgk.models import ChecklistItem, OutboxMessage
 
 from tests.cli import run_inprocess
 from tests.smtpd import SMTPServer, free_port
 from zwgk.db import session_scope
+from zwgk.models import ChecklistItem, OutboxMessage
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
 
@@ -38,6 +38,7 @@ def test_run_monthly_filing_mails_each_unit_once(
 
 def test_flow_run_is_named_with_the_period(directory: str, smtp: SMTPServer) -> None:
     from prefect.client.orchestration import get_client
+
     from zwgk.workflows.flows import FLOWS
 
     result = FLOWS["annual-report"](period="2026")
@@ -156,10 +157,9 @@ def test_var_mail_capture_stores_eml(
     """With ZWGK_SMTP_HOST unset, mail goes to the local capture server as .eml files."""
     from email import message_from_bytes, policy
 
+    from zwgk.config import get_settings, reset_settings
     from zwgk.notifications.capture import start_capture
     from zwgk.workflows.flows import FLOWS
-
-    from zwgk.config import get_settings, reset_settings
 
     port = free_port()
     monkeypatch.delenv("ZWGK_SMTP_HOST")
@@ -191,10 +191,12 @@ def test_smtp_password_from_a_prefect_secret_block(
     Secret(value="s3cret-pw").save("zwgk-test-smtp-password", overwrite=True)
 
     def authenticator(server, session, envelope, mechanism, auth_data):  # type: ignore[no-untyped-def]
-        ok = auth_data.login == b"gkb" and auth_data.password == "s3cret-pw".encode()
+        ok = auth_data.login == b"gkb" and auth_data.password == b"s3cret-pw"
         return AuthResult(success=ok)
 
-    server = SMTPServer(authenticator=authenticator, auth_require_tls=False, auth_required=True).start()
+    server = SMTPServer(
+        authenticator=authenticator, auth_require_tls=False, auth_required=True
+    ).start()
     try:
         monkeypatch.setenv("ZWGK_SMTP_PORT", str(server.port))
         monkeypatch.setenv("ZWGK_SMTP_USER", "gkb")
@@ -205,7 +207,9 @@ def test_smtp_password_from_a_prefect_secret_block(
 
         ob = REGISTRY["monthly-filing"]
         with session_scope() as s:
-            build_checklist(session=s, ob=ob, period=ob.parse_period("2026-10"), settings=get_settings())
+            build_checklist(
+                session=s, ob=ob, period=ob.parse_period("2026-10"), settings=get_settings()
+            )
         report = dispatch(settings=get_settings())
         assert report.ok and len(report.sent) == 5
         assert len(server.messages) == 5

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from zwgk.config import SHANGHAI, Settings
 from zwgk.deployments.spec import render_yaml, specs
 from zwgk.models.unit import Unit, UnitKind
 from zwgk.notifications.render import render, template_names
-from zwgk.workflows.flows import FLOWS
-from zwgk.workflows.registry import REGISTRY
-
-from zwgk.config import SHANGHAI, Settings
 from zwgk.obligation import Obligation
 from zwgk.workcal import WorkCalendar
+from zwgk.workflows.flows import FLOWS
+from zwgk.workflows.registry import REGISTRY
 
 ROOT = Path(__file__).parents[1]
 PREFECT_YAML = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))

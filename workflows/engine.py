@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel import Session, col, select
+
+from zwgk.config import Settings
+from zwgk.directory import list_units, resolve_district, unit_groups
 from zwgk.models.checklist import ROLE_LABELS, ChecklistItem, Role
 from zwgk.models.outbox import OutboxMessage
 from zwgk.models.unit import Unit
 from zwgk.notifications.outbox import enqueue
 from zwgk.notifications.render import render
-
-from zwgk.config import Settings
-from zwgk.directory import list_units, resolve_district, unit_groups
 from zwgk.obligation import Due, Obligation, Step
 from zwgk.periods import Period
 from zwgk.workcal import WorkCalendar, load_calendar

@@ -12,14 +12,14 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.runtime import flow_run
-from zwgk.notifications.outbox import DispatchReport, dispatch
-from zwgk.workflows.engine import build_checklist
-from zwgk.workflows.registry import REGISTRY, get_obligation
 
 from zwgk.config import get_settings
 from zwgk.db import init_db, session_scope
 from zwgk.errors import UserError
+from zwgk.notifications.outbox import DispatchReport, dispatch
 from zwgk.obligation import Obligation
+from zwgk.workflows.engine import build_checklist
+from zwgk.workflows.registry import REGISTRY, get_obligation
 
 
 class DispatchIncomplete(UserError):

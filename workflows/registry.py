@@ -8,9 +8,8 @@ templates under ``notifications/templates/<slug>/``.
 
 from __future__ import annotations
 
-from zwgk.models.checklist import Role
-
 from zwgk.errors import UserError
+from zwgk.models.checklist import Role
 from zwgk.obligation import (
     ALL_UNITS,
     OFFICE,
