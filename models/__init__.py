@@ -3,6 +3,7 @@
 from zwgk.models.calendar import HolidayOverride
 from zwgk.models.checklist import ChecklistItem, ItemStatus, Role
 from zwgk.models.outbox import OutboxMessage, OutboxStatus
+from zwgk.models.plan import Plan, PlanTask
 from zwgk.models.unit import Unit, UnitKind
 
 __all__ = [
@@ -11,6 +12,8 @@ __all__ = [
     "ItemStatus",
     "OutboxMessage",
     "OutboxStatus",
+    "Plan",
+    "PlanTask",
     "Role",
     "Unit",
     "UnitKind",

@@ -21,28 +21,42 @@ from zwgk.models.outbox import OutboxMessage
 from zwgk.models.unit import Unit
 from zwgk.notifications.outbox import enqueue
 from zwgk.notifications.render import render
-from zwgk.obligation import Due, Obligation, Step
+from zwgk.obligation import Due, Obligation
 from zwgk.periods import Period
 from zwgk.workcal import WorkCalendar, load_calendar
 
 
 @dataclass(frozen=True)
 class PlannedItem:
+    """One item a flow would create: unit × step, with the unit's role and the deadline."""
+
     unit: Unit
-    step: Step
+    step: str
+    step_title: str
+    role: Role
     due: Due
+    detail: str = ""
 
 
 def plan(
-    ob: Obligation, period: Period, units: list[Unit], cal: WorkCalendar, settings: Settings
+    ob: Obligation, period: Period, units: list[Unit], cal: WorkCalendar, settings: Settings,
+    session: Session | None = None,
 ) -> list[PlannedItem]:
-    """One item per responsible unit and step, with its role and due date."""
+    """One item per responsible unit and step, with its role and due date.
+
+    Obligations with a ``planner`` (the imported work plan) compute their items from the
+    database; the others from their declared steps.
+    """
+    if ob.planner is not None:
+        if session is None:
+            raise ValueError(f"{ob.slug} needs a database session to plan")
+        return ob.planner(session=session, period=period, units=units, cal=cal, settings=settings)
     planned: list[PlannedItem] = []
     for step in ob.steps:
         due = step.due(period, cal, settings)
         for unit in units:
             if step.who.matches(unit.kind, unit_groups(unit)):
-                planned.append(PlannedItem(unit, step, due))
+                planned.append(PlannedItem(unit, step.slug, step.title, step.role, due, step.detail))
     return planned
 
 
@@ -73,11 +87,11 @@ class BuildResult:
         }
 
 
-def _item_view(item: ChecklistItem, step: Step) -> dict[str, Any]:
+def _item_view(item: ChecklistItem, detail: str) -> dict[str, Any]:
     return {
         "id": item.id,
         "step_title": item.step_title,
-        "detail": step.detail,
+        "detail": detail,
         "role_label": ROLE_LABELS[Role(item.role)],
         "due": item.due,
         "window_start": item.window_start,
@@ -104,7 +118,7 @@ def build_checklist(
     )
     units = list_units(session=session, district=district)
     cal = load_calendar(session)
-    planned = plan(ob, period, units, cal, settings)
+    planned = plan(ob, period, units, cal, settings, session)
     result = BuildResult(ob.slug, str(period), district)
     result.provisional = any(p.due.provisional for p in planned)
 
@@ -124,9 +138,9 @@ def build_checklist(
         )
     )
 
-    per_unit: dict[int, list[tuple[ChecklistItem, Step]]] = defaultdict(list)
+    per_unit: dict[int, list[tuple[ChecklistItem, str]]] = defaultdict(list)
     for p in planned:
-        item = existing.get((p.unit.id, p.step.slug))  # type: ignore[arg-type]
+        item = existing.get((p.unit.id, p.step))  # type: ignore[arg-type]
         if item is not None:
             result.existing += 1
         else:
@@ -134,9 +148,9 @@ def build_checklist(
                 obligation=ob.slug,
                 period=str(period),
                 unit_id=p.unit.id,  # type: ignore[arg-type]
-                step=p.step.slug,
-                step_title=p.step.title,
-                role=p.step.role,
+                step=p.step,
+                step_title=p.step_title,
+                role=p.role,
                 due=p.due.due,
                 window_start=p.due.window_start,
                 provisional=p.due.provisional,
@@ -146,16 +160,16 @@ def build_checklist(
                 result.preview.append(
                     {
                         "unit": p.unit.name,
-                        "step": p.step.slug,
-                        "step_title": p.step.title,
-                        "role": p.step.role.value,
+                        "step": p.step,
+                        "step_title": p.step_title,
+                        "role": p.role.value,
                         "due": p.due.due.isoformat(),
                         "provisional": p.due.provisional,
                     }
                 )
             else:
                 session.add(item)
-        per_unit[p.unit.id].append((item, p.step))  # type: ignore[index]
+        per_unit[p.unit.id].append((item, p.detail))  # type: ignore[index]
 
     if not dry_run:
         session.flush()  # item ids go into the mail

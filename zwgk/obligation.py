@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from zwgk.config import Settings
 from zwgk.models.checklist import Role
@@ -160,6 +160,9 @@ class Obligation:
     default_period: Callable[[date], Period] | None = None
     description: str = ""
     templates: str = field(default="")  # template folder; defaults to the slug
+    # Items computed from the database instead of ``steps`` (the imported work plan):
+    # planner(session=, period=, units=, cal=, settings=) -> list[PlannedItem]
+    planner: Callable[..., list[Any]] | None = None
 
     @property
     def template_dir(self) -> str:
