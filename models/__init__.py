@@ -4,6 +4,7 @@ from zwgk.models.calendar import HolidayOverride
 from zwgk.models.checklist import ChecklistItem, ItemStatus, Role
 from zwgk.models.outbox import OutboxMessage, OutboxStatus
 from zwgk.models.plan import Plan, PlanTask
+from zwgk.models.reminder import ItemEvent, ReminderLog
 from zwgk.models.unit import Unit, UnitKind
 
 __all__ = [
@@ -11,9 +12,11 @@ __all__ = [
     "HolidayOverride",
     "ItemStatus",
     "OutboxMessage",
+    "ItemEvent",
     "OutboxStatus",
     "Plan",
     "PlanTask",
+    "ReminderLog",
     "Role",
     "Unit",
     "UnitKind",

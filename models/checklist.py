@@ -49,6 +49,7 @@ class ChecklistItem(SQLModel, table=True):
     provisional: bool = False  # computed from an estimated calendar year
     status: ItemStatus = Field(default=ItemStatus.pending, index=True)
     created_at: datetime = Field(default_factory=utcnow)
+    assigned_on: date | None = None  # as-of date (Asia/Shanghai) of the run that created it
     completed_at: datetime | None = None
     on_time: bool | None = None
     evidence: str | None = None

@@ -27,7 +27,8 @@ class Plan(SQLModel, table=True):
 class PlanTask(SQLModel, table=True):
     """One row of the task table, with its parsed due rule and responsible units."""
 
-    __table_args__ = (UniqueConstraint("plan_id", "seq", "sub", name="uq_plan_task_seq"),)
+    # (plan_id, seq, sub) is unique among *active* tasks; the importer keeps it so (a
+    # retired task may share its number with the corrected row that replaced it).
 
     id: int | None = Field(default=None, primary_key=True)
     plan_id: int = Field(foreign_key="plan.id", index=True)

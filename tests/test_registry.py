@@ -80,6 +80,9 @@ def test_due_rules_evaluate_and_templates_render(ob: Obligation) -> None:
         contact="陈丽",
     )
     items = []
+    if ob.planner is not None:  # the work plan: steps come from the imported table
+        items.append({"id": 1, "step_title": "第1项 做好公文公开", "detail": "", "role_label": "牵头",
+                      "due": period.end, "window_start": None, "provisional": False})
     for i, step in enumerate(ob.steps, 1):
         due = step.due(period, cal, settings)
         assert due.due >= period.start
@@ -104,7 +107,9 @@ def test_due_rules_evaluate_and_templates_render(ob: Obligation) -> None:
         unit=unit,
         items=items,
         subject="",
+        link="http://127.0.0.1:8000/u/token",
     )
+    assert "http://127.0.0.1:8000/u/token" in out.text
     assert ob.title in out.subject and "区教育局" in out.subject
     assert all(step.title in out.text for step in ob.steps)
     assert "<table" in out.html

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from zwgk.config import Settings
 from zwgk.directory import list_units, resolve_district, unit_groups
-from zwgk.models.checklist import ROLE_LABELS, ChecklistItem, Role
+from zwgk.models.checklist import ROLE_LABELS, ChecklistItem, ItemStatus, Role
 from zwgk.models.outbox import OutboxMessage
 from zwgk.models.unit import Unit
 from zwgk.notifications.outbox import enqueue
 from zwgk.notifications.render import render
+from zwgk.web.tokens import unit_link
 from zwgk.obligation import Due, Obligation
 from zwgk.periods import Period
 from zwgk.workcal import WorkCalendar, load_calendar
@@ -71,6 +73,9 @@ class BuildResult:
     district: str
     created: int = 0
     existing: int = 0
+    updated: int = 0  # pending items whose deadline/title/role moved with a corrected plan
+    withdrawn: int = 0  # pending items of retired tasks, now waived
+    no_email: list[str] = field(default_factory=list)  # units that could not be mailed
     queued: list[str] = field(default_factory=list)  # unit names that get an assignment mail
     provisional: bool = False
     preview: list[dict[str, Any]] = field(default_factory=list)
@@ -82,6 +87,9 @@ class BuildResult:
             "district": self.district,
             "created": self.created,
             "existing": self.existing,
+            "updated": self.updated,
+            "withdrawn": self.withdrawn,
+            "no_email": self.no_email,
             "queued": self.queued,
             "provisional": self.provisional,
         }
@@ -107,6 +115,7 @@ def build_checklist(
     settings: Settings,
     district: str | None = None,
     dry_run: bool = False,
+    today: date | None = None,
 ) -> BuildResult:
     """Create the period's missing items and queue one assignment mail per unit.
 
@@ -139,10 +148,19 @@ def build_checklist(
     )
 
     per_unit: dict[int, list[tuple[ChecklistItem, str]]] = defaultdict(list)
+    planned_keys = {(p.unit.id, p.step) for p in planned}
     for p in planned:
         item = existing.get((p.unit.id, p.step))  # type: ignore[arg-type]
         if item is not None:
             result.existing += 1
+            # A corrected plan moves a pending item's deadline, title or role with it.
+            new = (p.due.due, p.due.window_start, p.step_title, p.role)
+            if item.status == ItemStatus.pending and (item.due, item.window_start, item.step_title, item.role) != new:
+                result.updated += 1
+                if not dry_run:
+                    item.due, item.window_start, item.step_title, item.role = new
+                    item.provisional = p.due.provisional
+                    session.add(item)
         else:
             item = ChecklistItem(
                 obligation=ob.slug,
@@ -154,6 +172,7 @@ def build_checklist(
                 due=p.due.due,
                 window_start=p.due.window_start,
                 provisional=p.due.provisional,
+                assigned_on=today,
             )
             result.created += 1
             if dry_run:
@@ -171,6 +190,17 @@ def build_checklist(
                 session.add(item)
         per_unit[p.unit.id].append((item, p.detail))  # type: ignore[index]
 
+    if ob.planner is not None:
+        # Items whose task was retired or reassigned by a re-imported plan: waived, kept.
+        for key, item in existing.items():
+            if key not in planned_keys and item.status == ItemStatus.pending:
+                result.withdrawn += 1
+                if not dry_run:
+                    item.status = ItemStatus.waived
+                    item.note = "工作要点重新导入后该任务已撤销或调整，本事项不再需要办理"
+                    item.completed_by = "系统"
+                    session.add(item)
+
     if not dry_run:
         session.flush()  # item ids go into the mail
 
@@ -178,6 +208,9 @@ def build_checklist(
     for unit_id, entries in per_unit.items():
         unit = by_id[unit_id]
         if assignment_key(ob, period, unit_id) in sent_keys:
+            continue
+        if not unit.email:
+            result.no_email.append(unit.name)
             continue
         result.queued.append(unit.name)
         if dry_run:
@@ -188,6 +221,7 @@ def build_checklist(
             obligation=ob,
             period=period,
             unit=unit,
+            link=unit_link(unit_id, settings),
             items=[
                 _item_view(i, s) for i, s in sorted(entries, key=lambda e: (e[0].due, e[0].id or 0))
             ],

@@ -42,7 +42,7 @@ def build_checklist_task(
     init_db()
     with session_scope() as session:
         result = build_checklist(
-            session=session, ob=ob, period=p, settings=settings, district=district
+            session=session, ob=ob, period=p, settings=settings, district=district, today=as_of
         )
     logger = get_run_logger()
     logger.info(

@@ -155,9 +155,33 @@ QUARTERLY_PROGRESS = Obligation(
     schedule_note="每季度末月20日 09:00 生成当季清单",
 )
 
+def _plan_items(**kwargs):  # type: ignore[no-untyped-def]
+    from zwgk.workflows.workplan import plan_work_plan
+
+    return plan_work_plan(**kwargs)
+
+
+WORK_PLAN = Obligation(
+    slug="work-plan",
+    title="政务公开工作要点任务",
+    basis="本区年度政务公开工作要点任务分解表",
+    cadence=Cadence.yearly,
+    steps=(),
+    planner=_plan_items,
+    cron="0 9 1 * *",
+    schedule_note="每月1日 09:00 按已导入的工作要点补建清单",
+)
+
 REGISTRY: dict[str, Obligation] = {
     ob.slug: ob
-    for ob in (MONTHLY_FILING, DECISION_CATALOGUE, OPEN_MONTH, ANNUAL_REPORT, QUARTERLY_PROGRESS)
+    for ob in (
+        MONTHLY_FILING,
+        DECISION_CATALOGUE,
+        OPEN_MONTH,
+        ANNUAL_REPORT,
+        QUARTERLY_PROGRESS,
+        WORK_PLAN,
+    )
 }
 
 

@@ -24,11 +24,13 @@ calendar_app = typer.Typer(help="工作日历（节假日、调休）", no_args_
 holidays_app = typer.Typer(help="管理员维护的节假日安排", no_args_is_help=True)
 outbox_app = typer.Typer(help="发件箱", no_args_is_help=True)
 mail_app = typer.Typer(help="本地邮件捕获", no_args_is_help=True)
+plan_app = typer.Typer(help="年度政务公开工作要点（任务分解表）", no_args_is_help=True)
 app.add_typer(units_app, name="units")
 app.add_typer(calendar_app, name="calendar")
 calendar_app.add_typer(holidays_app, name="holidays")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(mail_app, name="mail")
+app.add_typer(plan_app, name="plan")
 
 
 def _iso(value: Any) -> str | None:
@@ -197,6 +199,51 @@ def holidays_list() -> None:
     for r in rows:
         typer.echo(f"{r.day}  {'放假' if r.kind == 'holiday' else '上班'}  {r.name}")
     typer.echo(f"共 {len(rows)} 条。")
+
+
+# --------------------------------------------------------------------------- plan
+
+
+@plan_app.command("import")
+def plan_import(
+    file: Annotated[Path, typer.Argument(help="任务分解表：.xlsx、.docx、.csv 或 .tsv")],
+    district: Annotated[str, typer.Option("--district", help="区名，如 长宁区")],
+    year: Annotated[int, typer.Option("--year", help="工作要点年度")],
+    issued: Annotated[str, typer.Option("--issued", help="印发日期 YYYY-MM-DD")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="只解析并显示，不写入")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    lenient: Annotated[bool, typer.Option("--lenient", help="无法识别的时间节点留空并提示，而不是报错")] = False,
+    create_unknown: Annotated[bool, typer.Option("--create-unknown", help="名录中没有的单位自动新增")] = False,
+    table: Annotated[int | None, typer.Option("--table", help="Word 文件中第几个表格（默认自动查找）")] = None,
+) -> None:
+    """导入年度工作要点任务分解表，逐项解析完成时间和责任单位。"""
+    from zwgk.plan.importer import import_plan
+    from zwgk.workcal import load_calendar
+
+    issued_day = parse_day(issued, "--issued")
+    if not 2000 <= year <= 2100:
+        raise UserError(f"--year {year} 无效")
+    with _db() as session:
+        report = import_plan(
+            session=session, path=file, district=district, year=year, issued=issued_day,
+            cal=load_calendar(session), dry_run=dry_run, lenient=lenient,
+            create_unknown=create_unknown, table=table,
+        )
+        if dry_run:
+            session.rollback()
+    if as_json:
+        echo_json([t.as_json() for t in report.tasks])
+    else:
+        verb = "[演练] 将导入" if dry_run else "已导入"
+        typer.echo(
+            f"{verb}{district} {year} 年工作要点：{len(report.tasks)} 项任务（新增 {report.created}，"
+            f"更新 {report.updated}，未变 {report.unchanged}，撤销 {report.retired}）。"
+            + ("未写入任何数据。" if dry_run else "")
+        )
+        if not dry_run:
+            typer.echo(f"下一步：zwgk run work-plan --period {year} --district {district}")
+    for w in report.warnings:
+        warn(w)
 
 
 # --------------------------------------------------------------------------- obligations

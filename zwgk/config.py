@@ -43,7 +43,9 @@ class Settings(BaseSettings):
     # 各单位年度重大行政决策事项目录 due date (MM-DD); the district catalogue is 03-31.
     decision_catalogue_unit_due: str = "04-30"
 
-    web_base_url: str = "http://127.0.0.1:8000"
+    web_base_url: str = "http://127.0.0.1:8000"  # public address of `zwgk web` (links in mail)
+    web_secret: SecretStr | None = None  # signs unit links; generated into var/web_secret if unset
+    link_valid_days: int = 60
 
     @field_validator("decision_catalogue_unit_due")
     @classmethod

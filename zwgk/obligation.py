@@ -108,6 +108,49 @@ class WorkdaysAfterPeriodEnd:
         return f"期末后{self.n}个工作日内"
 
 
+# --------------------------------------------------------------------------- reminders
+
+
+@dataclass(frozen=True)
+class Rung:
+    """One rung of the reminder ladder (催办梯度), in working days relative to the due date.
+
+    ``offset`` < 0: before the deadline; 0: on the due day; > 0: overdue. ``escalate``
+    copies the lead unit(s) and the office (政务公开办).
+    """
+
+    slug: str
+    offset: int
+    title: str
+    escalate: bool = False
+
+
+@dataclass(frozen=True)
+class Ladder:
+    """Fixed rungs, then a weekly chase (every ``weekly_days`` calendar days) until done."""
+
+    rungs: tuple[Rung, ...]
+    weekly_days: int = 7
+    weekly_escalate: bool = True
+
+    def describe(self) -> str:
+        parts = [r.title for r in self.rungs]
+        if self.weekly_days:
+            parts.append(f"此后每{self.weekly_days}天催办一次")
+        return "；".join(parts)
+
+
+DEFAULT_LADDER = Ladder(
+    rungs=(
+        Rung("before-5", -5, "截止前5个工作日提醒"),
+        Rung("before-1", -1, "截止前1个工作日提醒"),
+        Rung("due", 0, "截止当日提醒"),
+        Rung("overdue-1", 1, "逾期1个工作日催办"),
+        Rung("overdue-3", 3, "逾期3个工作日催办（抄送牵头单位和政务公开办）", escalate=True),
+    ),
+)
+
+
 # --------------------------------------------------------------------------- who
 
 
@@ -163,6 +206,7 @@ class Obligation:
     # Items computed from the database instead of ``steps`` (the imported work plan):
     # planner(session=, period=, units=, cal=, settings=) -> list[PlannedItem]
     planner: Callable[..., list[Any]] | None = None
+    ladder: Ladder = DEFAULT_LADDER
 
     @property
     def template_dir(self) -> str:

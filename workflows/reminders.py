@@ -1,0 +1,251 @@
+"""The reminder sweep (催办): on each working day, send each open item the latest rung of its
+obligation's ladder it has reached, one digest mail per unit.
+
+Rules, each tested by name in ``tests/test_reminders.py``:
+
+* A rung's date is ``due`` moved by its offset in working days; the weekly chase follows
+  the last fixed rung every ``weekly_days`` calendar days.
+* A rung on or before the day the item was assigned is covered by the assignment mail.
+* Each rung is sent at most once per item (``ReminderLog`` is unique per item and rung).
+* After a gap (service down, ``--today`` jumping ahead) only the latest rung reached is sent;
+  the rungs passed over are logged as skipped, never mailed.
+* Done and waived items get nothing. A non-working day sends nothing.
+* An escalation rung copies the lead unit(s) of the same task and the office (政务公开办).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from zwgk.config import Settings
+from zwgk.models.checklist import ROLE_LABELS, ChecklistItem, ItemStatus, Role
+from zwgk.models.outbox import OutboxMessage
+from zwgk.models.reminder import ReminderLog
+from zwgk.models.unit import Unit, UnitKind
+from zwgk.notifications.outbox import enqueue
+from zwgk.notifications.render import render
+from zwgk.obligation import DEFAULT_LADDER, Ladder
+from zwgk.workcal import WorkCalendar, load_calendar
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Reached:
+    rung: str
+    order: int  # position on the ladder (weekly-N after every fixed rung)
+    on: date
+    title: str
+    escalate: bool
+
+
+class LadderDates:
+    """Rung dates per due date, computed once per sweep (many items share a due date)."""
+
+    def __init__(self, cal: WorkCalendar) -> None:
+        self.cal = cal
+        self._cache: dict[tuple[date, int], date] = {}
+
+    def shift(self, due: date, offset: int) -> date:
+        key = (due, offset)
+        if key not in self._cache:
+            if offset == 0:
+                self._cache[key] = due
+            else:
+                self._cache[key] = self.cal.add_workdays(due, offset).date
+        return self._cache[key]
+
+    def latest(self, ladder: Ladder, due: date, today: date, after: date | None) -> Reached | None:
+        """The latest rung reached by ``today`` that falls after ``after`` (the assignment)."""
+        best: Reached | None = None
+        last_fixed: date | None = None
+        for i, rung in enumerate(ladder.rungs):
+            on = self.shift(due, rung.offset)
+            last_fixed = on
+            if on <= today and (after is None or on > after):
+                best = Reached(rung.slug, i, on, rung.title, rung.escalate)
+        if ladder.weekly_days and last_fixed is not None and today > last_fixed:
+            n = (today - last_fixed).days // ladder.weekly_days
+            on = last_fixed + timedelta(days=n * ladder.weekly_days)
+            if n >= 1 and (after is None or on > after):
+                best = Reached(f"weekly-{n}", len(ladder.rungs) + n, on,
+                               f"逾期第{n}周催办", ladder.weekly_escalate)
+        return best
+
+
+def rung_order(ladder: Ladder, slug: str) -> int:
+    for i, r in enumerate(ladder.rungs):
+        if r.slug == slug:
+            return i
+    if slug.startswith("weekly-"):
+        return len(ladder.rungs) + int(slug.split("-", 1)[1])
+    return -1
+
+
+@dataclass
+class SweepResult:
+    today: date
+    workday: bool = True
+    reminded: dict[str, list[tuple[int, str]]] = field(default_factory=dict)  # unit -> (item, rung)
+    skipped: list[tuple[int, str]] = field(default_factory=list)  # (item, rung) passed over
+    escalated: list[int] = field(default_factory=list)
+    queued: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"today": self.today.isoformat(), "workday": self.workday, "queued": self.queued,
+                "reminded": {k: len(v) for k, v in self.reminded.items()},
+                "skipped": len(self.skipped), "escalated": len(self.escalated)}
+
+
+def _ladders() -> dict[str, Ladder]:
+    from zwgk.workflows.events import EVENT_KINDS
+    from zwgk.workflows.registry import REGISTRY
+
+    ladders = {slug: ob.ladder for slug, ob in REGISTRY.items()}
+    ladders.update({k.obligation: k.ladder for k in EVENT_KINDS.values()})
+    return ladders
+
+
+def _titles() -> dict[str, str]:
+    from zwgk.workflows.events import EVENT_KINDS
+    from zwgk.workflows.registry import REGISTRY
+
+    titles = {slug: ob.title for slug, ob in REGISTRY.items()}
+    titles.update({k.obligation: k.title for k in EVENT_KINDS.values()})
+    return titles
+
+
+def sweep(*, session: Session, settings: Settings, today: date, district: str | None = None) -> SweepResult:
+    """Record the rungs reached today and queue one digest per unit. Caller commits."""
+    from zwgk.web.tokens import unit_link
+
+    cal = load_calendar(session)
+    result = SweepResult(today)
+    if not cal.is_workday(today):
+        result.workday = False
+        return result
+    ladders = _ladders()
+    titles = _titles()
+    dates = LadderDates(cal)
+
+    stmt = (
+        select(ChecklistItem, Unit)
+        .join(Unit, col(Unit.id) == col(ChecklistItem.unit_id))
+        .where(ChecklistItem.status == ItemStatus.pending)
+        .where(Unit.active == True)  # noqa: E712
+    )
+    if district:
+        stmt = stmt.where(Unit.district == district)
+    rows = list(session.exec(stmt))
+    logged: dict[int, set[str]] = defaultdict(set)
+    item_ids = [i.id for i, _ in rows]
+    for chunk_start in range(0, len(item_ids), 900):
+        chunk = item_ids[chunk_start : chunk_start + 900]
+        for item_id, rung in session.exec(
+            select(ReminderLog.item_id, ReminderLog.rung).where(col(ReminderLog.item_id).in_(chunk))
+        ):
+            logged[item_id].add(rung)
+
+    digest: dict[int, list[tuple[ChecklistItem, Reached]]] = defaultdict(list)
+    units: dict[int, Unit] = {}
+    for item, unit in rows:
+        ladder = ladders.get(item.obligation, DEFAULT_LADDER)
+        reached = dates.latest(ladder, item.due, today, item.assigned_on)
+        if reached is None:
+            continue
+        done = logged[item.id]  # type: ignore[index]
+        if reached.rung in done or any(rung_order(ladder, r) >= reached.order for r in done):
+            continue
+        # Rungs between the last one sent and this one: passed over, logged, not mailed.
+        last = max((rung_order(ladder, r) for r in done), default=-1)
+        for i, rung in enumerate(ladder.rungs):
+            on = dates.shift(item.due, rung.offset)
+            if last < i < reached.order and (item.assigned_on is None or on > item.assigned_on):
+                session.add(ReminderLog(item_id=item.id, rung=rung.slug, on=today, skipped=True))  # type: ignore[arg-type]
+                result.skipped.append((item.id, rung.slug))  # type: ignore[arg-type]
+        digest[unit.id].append((item, reached))  # type: ignore[index]
+        units[unit.id] = unit  # type: ignore[index]
+    if result.skipped:
+        logger.info("skipped %d stale rungs after a gap: %s", len(result.skipped), result.skipped[:20])
+
+    office_by_district = {
+        u.district: u for u in session.exec(select(Unit).where(Unit.kind == UnitKind.office, Unit.active == True))  # noqa: E712
+    }
+    for unit_id, entries in digest.items():
+        unit = units[unit_id]
+        entries.sort(key=lambda e: (e[0].due, e[0].id or 0))
+        cc: list[str] = []
+        escalations = [item for item, r in entries if r.escalate]
+        if escalations:
+            cc = _escalation_cc(session, escalations, office_by_district.get(unit.district), unit)
+            result.escalated += [i.id for i in escalations]  # type: ignore[misc]
+        views = [_view(item, r, today, cal, titles) for item, r in entries]
+        pairs = sorted(f"{item.id}:{r.rung}" for item, r in entries)
+        key = f"reminder:unit={unit_id}:{today.isoformat()}:" + hashlib.sha1("|".join(pairs).encode()).hexdigest()[:12]
+        rendered = render("reminder", "reminder", unit=unit, items=views, today=today,
+                          link=unit_link(unit_id, settings), escalation=bool(escalations), subject="")
+        message = OutboxMessage(
+            key=key, recipient=unit.email, cc=cc, unit_id=unit_id, obligation="reminders",
+            period=today.isoformat(), kind="escalation" if escalations else "reminder",
+            subject=rendered.subject, body_text=rendered.text, body_html=rendered.html,
+        )
+        if not unit.email:
+            logger.warning("unit %s has no email; reminder not queued", unit.name)
+            continue
+        if enqueue(session=session, message=message):
+            session.flush()
+            result.queued += 1
+        for item, r in entries:
+            session.add(ReminderLog(item_id=item.id, rung=r.rung, on=today, outbox_id=message.id))  # type: ignore[arg-type]
+        result.reminded[unit.name] = [(item.id, r.rung) for item, r in entries]  # type: ignore[misc]
+    return result
+
+
+def _escalation_cc(session: Session, items: list[ChecklistItem], office: Unit | None, unit: Unit) -> list[str]:
+    """Lead units of the same obligation period and step, plus the office."""
+    emails: list[str] = []
+    for item in items:
+        base = item.step
+        leads = session.exec(
+            select(Unit.email)
+            .join(ChecklistItem, col(ChecklistItem.unit_id) == col(Unit.id))
+            .where(ChecklistItem.obligation == item.obligation, ChecklistItem.period == item.period,
+                   ChecklistItem.step == base, ChecklistItem.role == Role.lead)
+        ).all()
+        emails += [e for e in leads if e]
+    if office is not None and office.email:
+        emails.append(office.email)
+    seen: list[str] = []
+    for e in emails:
+        if e and e != unit.email and e not in seen:
+            seen.append(e)
+    return seen
+
+
+def _view(item: ChecklistItem, reached: Reached, today: date, cal: WorkCalendar,
+          titles: dict[str, str]) -> dict[str, Any]:
+    left = cal.workdays_between(today, item.due)
+    if item.due >= today:
+        when = "今日截止" if item.due == today else f"还剩 {left} 个工作日"
+    else:
+        when = f"已逾期 {-left} 个工作日" if left < 0 else "已逾期"
+    return {
+        "id": item.id,
+        "obligation_title": titles.get(item.obligation, item.obligation),
+        "period": item.period,
+        "step_title": item.step_title,
+        "role_label": ROLE_LABELS[Role(item.role)],
+        "due": item.due,
+        "when": when,
+        "overdue": item.due < today,
+        "rung_title": reached.title,
+        "provisional": item.provisional,
+    }
+

@@ -1,0 +1,101 @@
+"""The ``work-plan`` obligation: checklist items from the imported plan's tasks.
+
+One item per task × unit that must do it (leads and responsible) or cooperates, with the
+parsed deadline. Year-round (全年) and quarterly (每季度) tasks get a progress check at the
+end of each remaining quarter of the plan year; monthly (每月) tasks one per remaining month.
+Tasks with no date yet (imported with ``--lenient``) and tasks nobody is assigned to
+(相关单位) get no item until the administrator fills them in.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlmodel import Session, select
+
+from zwgk.config import Settings
+from zwgk.errors import UserError
+from zwgk.models.checklist import Role
+from zwgk.models.plan import Plan, PlanTask
+from zwgk.models.unit import Unit
+from zwgk.obligation import Due
+from zwgk.periods import Cadence, Period, month_end
+from zwgk.workcal import WorkCalendar
+from zwgk.workflows.engine import PlannedItem
+
+
+def _checkpoints(task: PlanTask, plan: Plan) -> list[tuple[str, str, Due]]:
+    """(step suffix, title suffix, due) for each occurrence of the task in the plan year."""
+    year = plan.year
+    if task.recurrence in ("year-round", "quarterly"):
+        first_q = (plan.issued.month - 1) // 3 + 1 if plan.issued.year == year else 1
+        return [(f"-q{q}", f"（第{q}季度进展）", Due(month_end(year, 3 * q))) for q in range(first_q, 5)]
+    if task.recurrence == "monthly":
+        first_m = plan.issued.month if plan.issued.year == year else 1
+        return [(f"-m{m:02d}", f"（{m}月）", Due(month_end(year, m))) for m in range(first_m, 13)]
+    if task.due is None:
+        return []
+    return [("", "", Due(task.due, task.window_start))]
+
+
+def plan_work_plan(*, session: Session, period: Period, units: list[Unit], cal: WorkCalendar,
+                   settings: Settings) -> list[PlannedItem]:
+    if not units:
+        return []
+    district = units[0].district
+    plan = session.exec(select(Plan).where(Plan.district == district, Plan.year == period.year)).first()
+    if plan is None:
+        raise UserError(
+            f"尚未导入{district} {period.year} 年的政务公开工作要点：请先运行 "
+            f"zwgk plan import FILE --district {district} --year {period.year} --issued YYYY-MM-DD"
+        )
+    by_name = {u.name: u for u in units}
+    tasks = session.exec(
+        select(PlanTask).where(PlanTask.plan_id == plan.id, PlanTask.retired == False)  # noqa: E712
+    ).all()
+    planned: list[PlannedItem] = []
+    for task in sorted(tasks, key=lambda t: (_seq_key(t.seq), t.sub)):
+        roles: dict[str, Role] = {}
+        for name in task.cooperating_units:
+            roles[name] = Role.cooperating
+        for name in task.units:
+            roles[name] = Role.responsible
+        for name in task.lead_units:
+            roles[name] = Role.lead
+        detail = _detail(task)
+        for suffix, title_suffix, due in _checkpoints(task, plan):
+            for name, role in roles.items():
+                unit = by_name.get(name)
+                if unit is None:
+                    continue
+                planned.append(PlannedItem(
+                    unit=unit,
+                    step=f"task-{task.id}{suffix}",
+                    step_title=f"第{task.seq}项 {task.name}{title_suffix}",
+                    role=role,
+                    due=due,
+                    detail=detail,
+                ))
+    return planned
+
+
+def _detail(task: PlanTask) -> str:
+    parts = []
+    if task.content:
+        content = task.content.replace("\n", "")
+        parts.append(content if len(content) <= 120 else content[:118] + "……")
+    if task.lead_units:
+        parts.append(f"牵头单位：{'、'.join(task.lead_units)}")
+    if task.cooperating_units:
+        parts.append(f"配合单位：{'、'.join(task.cooperating_units)}")
+    parts.append(f"时间节点：{task.deadline_text.replace(chr(10), '')}")
+    return "；".join(parts)
+
+
+def _seq_key(seq: str) -> tuple[int, str]:
+    digits = "".join(ch for ch in seq if ch.isdigit())
+    return (int(digits) if digits else 10**6, seq)
+
+
+def year_of(today: date) -> Period:
+    return Period(Cadence.yearly, today.year)

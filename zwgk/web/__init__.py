@@ -1,0 +1,1 @@
+"""The small completion web app (完成情况填报) units reach from their mail."""
