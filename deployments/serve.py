@@ -6,14 +6,14 @@ from prefect import serve
 from prefect.schedules import Cron
 
 from zwgk.deployments.spec import specs
-from zwgk.workflows.flows import FLOWS
+from zwgk.workflows.flows import FLOWS, reminders
 
 
 def build_deployments() -> list:  # type: ignore[type-arg]
     result = []
     for s in specs():
         result.append(
-            FLOWS[s.name].to_deployment(
+            (reminders if s.name == "reminders" else FLOWS[s.name]).to_deployment(
                 name=s.name,
                 schedules=[Cron(s.cron, timezone=s.timezone)],
                 description=s.description,

@@ -25,6 +25,16 @@ class DeploymentSpec:
     description: str
 
 
+REMINDERS = DeploymentSpec(
+    name="reminders",
+    flow_name="reminders",
+    entrypoint=f"{ENTRYPOINT_FILE}:reminders",
+    cron="0 9 * * *",
+    timezone=SHANGHAI,
+    description="催办（每天 09:00；非工作日不发送）",
+)
+
+
 def specs() -> list[DeploymentSpec]:
     return [
         DeploymentSpec(
@@ -36,7 +46,7 @@ def specs() -> list[DeploymentSpec]:
             description=f"{ob.title}（{ob.schedule_note}）",
         )
         for ob in REGISTRY.values()
-    ]
+    ] + [REMINDERS]
 
 
 def render_yaml() -> str:

@@ -117,6 +117,42 @@ def make_flow(ob: Obligation):  # type: ignore[no-untyped-def]
     )(obligation_flow)
 
 
+@task(retries=2, retry_delay_seconds=5)
+def sweep_task(today: date | None, district: str | None) -> dict[str, Any]:
+    """Record the reminder rungs reached today and queue one digest per unit."""
+    from zwgk.items import today_shanghai
+    from zwgk.workflows.reminders import sweep
+
+    as_of = today or today_shanghai()
+    init_db()
+    with session_scope() as session:
+        result = sweep(session=session, settings=get_settings(), today=as_of, district=district)
+    logger = get_run_logger()
+    if not result.workday:
+        logger.info("%s is not a working day: no reminders", as_of)
+    else:
+        logger.info(
+            "reminders %s: %d digests queued, %d items escalated, %d stale rungs skipped",
+            as_of, result.queued, len(result.escalated), len(result.skipped),
+        )
+    return result.as_dict()
+
+
+@flow(name="reminders", flow_run_name=lambda: f"reminders {flow_run.parameters.get('today') or 'today'}",
+      description="按催办梯度向未完成事项的单位发送提醒和逾期催办（仅工作日）", log_prints=True)
+def reminders(today: date | None = None, district: str | None = None) -> dict[str, Any]:
+    """催办：每个工作日向未完成事项的单位发送一封汇总提醒。"""
+    swept = sweep_task(today, district)
+    if not swept["workday"]:
+        return {**swept, "sent": 0}
+    sent = dispatch_task()
+    report = DispatchReport(sent=sent["sent"], retry=[tuple(x) for x in sent["retry"]],  # type: ignore[misc]
+                            failed=[tuple(x) for x in sent["failed"]])  # type: ignore[misc]
+    if not report.ok:
+        raise DispatchIncomplete(f"{report.summary()}：\n" + "\n".join(report.errors()[:10]))
+    return {**swept, "sent": len(report.sent)}
+
+
 FLOWS = {slug: make_flow(ob) for slug, ob in REGISTRY.items()}
 
 # Module-level names so `prefect.yaml` entrypoints can point at each flow:

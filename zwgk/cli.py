@@ -25,12 +25,14 @@ holidays_app = typer.Typer(help="管理员维护的节假日安排", no_args_is_
 outbox_app = typer.Typer(help="发件箱", no_args_is_help=True)
 mail_app = typer.Typer(help="本地邮件捕获", no_args_is_help=True)
 plan_app = typer.Typer(help="年度政务公开工作要点（任务分解表）", no_args_is_help=True)
+event_app = typer.Typer(help="事件触发的办理时限", no_args_is_help=True)
 app.add_typer(units_app, name="units")
 app.add_typer(calendar_app, name="calendar")
 calendar_app.add_typer(holidays_app, name="holidays")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(mail_app, name="mail")
 app.add_typer(plan_app, name="plan")
+app.add_typer(event_app, name="event")
 
 
 def _iso(value: Any) -> str | None:
@@ -312,7 +314,10 @@ def run(
         bool, typer.Option("--dry-run", help="只显示将要生成和发送的内容，不写入")
     ] = False,
 ) -> None:
-    """立即运行某事项的流程：生成清单并发送通知。"""
+    """立即运行某事项的流程：生成清单并发送通知（reminders：按催办梯度发送提醒）。"""
+    if slug == "reminders":
+        _run_reminders(today, district, dry_run)
+        return
     from zwgk.config import get_settings
     from zwgk.items import today_shanghai
     from zwgk.models.checklist import ROLE_LABELS, Role
@@ -357,6 +362,120 @@ def run(
     )
     if flow_result["provisional"]:
         warn("部分截止日期所在年度的节假日安排尚未收录，已按估算标注为暂定。")
+
+
+def _run_reminders(today: str | None, district: str | None, dry_run: bool) -> None:
+    from zwgk.config import get_settings
+    from zwgk.items import today_shanghai
+
+    as_of = parse_day(today, "--today") if today else today_shanghai()
+    if dry_run:
+        from zwgk.workflows.reminders import sweep
+
+        with _db() as session:
+            result = sweep(session=session, settings=get_settings(), today=as_of, district=district)
+            session.rollback()
+        if not result.workday:
+            typer.echo(f"[演练] {as_of} 不是工作日，不发送提醒。")
+            return
+        typer.echo(f"[演练] {as_of}：将向 {len(result.reminded)} 个单位发送提醒（未写入任何数据）。")
+        for unit, pairs in result.reminded.items():
+            typer.echo(f"  ✉ {unit}：" + "、".join(f"#{i}({r})" for i, r in pairs))
+        return
+    _prefect_env()
+    from zwgk.workflows.flows import reminders
+
+    with _db():
+        pass
+    out = reminders(today=as_of, district=district)
+    if not out["workday"]:
+        typer.echo(f"{as_of} 不是工作日，未发送提醒。")
+        return
+    typer.echo(f"催办（{as_of}）：向 {len(out['reminded'])} 个单位发送提醒 {out['sent']} 封，"
+               f"其中逾期抄送 {out['escalated']} 项；跳过过期梯度 {out['skipped']} 个。")
+
+
+@app.command("waive")
+def waive_cmd(
+    item_id: Annotated[int, typer.Argument(metavar="ITEM_ID")],
+    reason: Annotated[str | None, typer.Option("--reason", help="免办理由（必填）")] = None,
+    by: Annotated[str, typer.Option("--by", help="操作人")] = "政务公开办",
+) -> None:
+    """免办某事项（须说明理由）。"""
+    from zwgk.items import waive
+
+    with _db() as session:
+        waive(session=session, item_id=item_id, reason=reason or "", by=by)
+    typer.echo(f"事项 {item_id} 已免办（理由：{reason}）。")
+
+
+@app.command("reopen")
+def reopen_cmd(
+    item_id: Annotated[int, typer.Argument(metavar="ITEM_ID")],
+    by: Annotated[str, typer.Option("--by", help="操作人")] = "政务公开办",
+    reason: Annotated[str, typer.Option("--reason")] = "",
+) -> None:
+    """重新打开已完成或已免办的事项。"""
+    from zwgk.items import reopen
+
+    with _db() as session:
+        reopen(session=session, item_id=item_id, by=by, reason=reason)
+    typer.echo(f"事项 {item_id} 已重新打开，恢复催办。")
+
+
+@event_app.command("record")
+def event_record(
+    kind: Annotated[str, typer.Argument(metavar="KIND", help="事件类型，如 decision-feedback")],
+    unit: Annotated[str, typer.Option("--unit", help="单位名称或别名")],
+    on: Annotated[str, typer.Option("--date", help="事件发生日期 YYYY-MM-DD")],
+    ref: Annotated[str, typer.Option("--ref", help="文号、留言编号等")],
+    district: Annotated[str | None, typer.Option("--district")] = None,
+) -> None:
+    """登记一个事件（如决策文件印发），按工作日生成办理时限。"""
+    from zwgk.config import get_settings
+    from zwgk.directory import find_unit
+    from zwgk.notifications.outbox import dispatch
+    from zwgk.workflows.events import get_event_kind, record_event
+
+    k = get_event_kind(kind)
+    day = parse_day(on, "--date")
+    with _db() as session:
+        u = find_unit(session=session, name=unit, district=district)
+        item, created = record_event(session=session, kind=k, unit=u, on=day, ref=ref, settings=get_settings())
+        item_id, due, provisional = item.id, item.due, item.provisional
+    if not created:
+        typer.echo(f"该事件已登记过（事项 {item_id}），未重复创建。")
+        return
+    typer.echo(f"已登记事项 {item_id}：{u.name} {k.title}，须于 {due} 前完成" + ("（暂定）" if provisional else "") + "。")
+    report = dispatch(settings=get_settings())
+    if not report.ok:
+        warn("通知邮件暂未发出，将在下次运行时重试：" + "；".join(report.errors()[:3]))
+
+
+@event_app.command("kinds")
+def event_kinds() -> None:
+    """列出可登记的事件类型。"""
+    from zwgk.workflows.events import EVENT_KINDS
+
+    for k in EVENT_KINDS.values():
+        typer.echo(f"{k.slug:<20} {k.event_label} → {k.workdays} 个工作日内{k.title}")
+
+
+@app.command("web")
+def web_cmd(
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8000,
+) -> None:
+    """启动完成情况填报网页（各单位通过邮件中的链接访问）。"""
+    import uvicorn
+
+    from zwgk.config import get_settings
+    from zwgk.db import init_db
+    from zwgk.web.app import create_app
+
+    init_db()
+    typer.echo(f"填报网页：http://{host}:{port}（邮件中的链接前缀：{get_settings().web_base_url}）")
+    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
 
 
 @app.command("complete")

@@ -14,6 +14,7 @@ from zwgk.config import SHANGHAI
 from zwgk.db import as_utc, utcnow
 from zwgk.errors import UserError
 from zwgk.models.checklist import ChecklistItem, ItemStatus
+from zwgk.models.reminder import ItemEvent
 from zwgk.models.unit import Unit
 
 TZ = ZoneInfo(SHANGHAI)
@@ -58,9 +59,7 @@ def complete(
 ) -> CompletionResult:
     """Record completion with evidence; completing a done item again changes nothing."""
     evidence = validate_evidence_url(evidence)
-    item = session.get(ChecklistItem, item_id)
-    if item is None:
-        raise UserError(f"事项编号 {item_id} 不存在")
+    item = _get(session, item_id)
     if item.status == ItemStatus.done:
         return CompletionResult(item, already_done=True)
     if item.status == ItemStatus.waived:
@@ -68,6 +67,7 @@ def complete(
             f"事项 {item_id} 已免于办理（waived），如需登记完成请先 zwgk reopen {item_id}"
         )
     now = now or utcnow()
+    session.add(ItemEvent(item_id=item.id, action="complete", by=by or "", reason=note or "", at=now))  # type: ignore[arg-type]
     item.status = ItemStatus.done
     item.completed_at = now
     item.on_time = now.astimezone(TZ).date() <= item.due
@@ -76,6 +76,45 @@ def complete(
     item.completed_by = by or None
     session.add(item)
     return CompletionResult(item, already_done=False)
+
+
+def _get(session: Session, item_id: int) -> ChecklistItem:
+    item = session.get(ChecklistItem, item_id)
+    if item is None:
+        raise UserError(f"事项编号 {item_id} 不存在")
+    return item
+
+
+def waive(*, session: Session, item_id: int, reason: str, by: str) -> ChecklistItem:
+    """Excuse an item (免办) with a reason; recorded with who and when."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise UserError("免办必须说明理由：请使用 --reason 填写")
+    item = _get(session, item_id)
+    if item.status == ItemStatus.waived:
+        return item
+    if item.status == ItemStatus.done:
+        raise UserError(f"事项 {item_id} 已完成，无需免办；如登记有误请先 zwgk reopen {item_id}")
+    item.status = ItemStatus.waived
+    item.note = reason
+    session.add(item)
+    session.add(ItemEvent(item_id=item_id, action="waive", by=by, reason=reason))
+    return item
+
+
+def reopen(*, session: Session, item_id: int, by: str, reason: str = "") -> ChecklistItem:
+    """Put a done or waived item back to pending (its reminders resume)."""
+    item = _get(session, item_id)
+    if item.status == ItemStatus.pending:
+        return item
+    item.status = ItemStatus.pending
+    item.completed_at = None
+    item.on_time = None
+    item.evidence = None
+    item.completed_by = None
+    session.add(item)
+    session.add(ItemEvent(item_id=item_id, action="reopen", by=by, reason=reason))
+    return item
 
 
 def query_items(

@@ -1,0 +1,182 @@
+"""The reminder ladder, walked day by day with --today, on a real SMTP server."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+
+import pytest
+from sqlmodel import select
+
+from tests.smtpd import SMTPServer
+from zwgk.config import get_settings
+from zwgk.db import session_scope
+from zwgk.items import complete, waive
+from zwgk.models import ChecklistItem, ReminderLog, Unit
+from zwgk.notifications.outbox import dispatch
+from zwgk.workflows.engine import build_checklist
+from zwgk.workflows.registry import REGISTRY
+from zwgk.workflows.reminders import sweep
+
+OB = REGISTRY["monthly-filing"]
+DUE = date(2026, 11, 25)  # a Wednesday
+# before-5 11-18, before-1 11-24, due 11-25, overdue-1 11-26, overdue-3 11-30, weekly 12-07, 12-14
+EXPECTED_DATES = {
+    "before-5": date(2026, 11, 18), "before-1": date(2026, 11, 24), "due": date(2026, 11, 25),
+    "overdue-1": date(2026, 11, 26), "overdue-3": date(2026, 11, 30), "weekly-1": date(2026, 12, 7),
+    "weekly-2": date(2026, 12, 14),
+}
+
+
+def _assign(today: date = date(2026, 11, 2)) -> None:
+    with session_scope() as s:
+        build_checklist(session=s, ob=OB, period=OB.parse_period("2026-11"), settings=get_settings(), today=today)
+    dispatch(settings=get_settings())
+
+
+def _run(today: date):  # type: ignore[no-untyped-def]
+    with session_scope() as s:
+        result = sweep(session=s, settings=get_settings(), today=today)
+    report = dispatch(settings=get_settings())
+    assert report.ok, report.errors()
+    return result
+
+
+def _item(unit_name: str) -> ChecklistItem:
+    with session_scope() as s:
+        unit = s.exec(select(Unit).where(Unit.name == unit_name)).one()
+        return s.exec(select(ChecklistItem).where(ChecklistItem.unit_id == unit.id)).one()
+
+
+def _log() -> dict[str, list[tuple[str, date, bool]]]:
+    out: dict[str, list[tuple[str, date, bool]]] = defaultdict(list)
+    with session_scope() as s:
+        for log, item, unit in s.exec(
+            select(ReminderLog, ChecklistItem, Unit)
+            .join(ChecklistItem, ChecklistItem.id == ReminderLog.item_id)
+            .join(Unit, Unit.id == ChecklistItem.unit_id)
+            .order_by(ReminderLog.id)
+        ):
+            out[unit.name].append((log.rung, log.on, log.skipped))
+    return out
+
+
+def test_walk_a_month_day_by_day(directory: str, smtp: SMTPServer) -> None:
+    _assign()
+    assert len(smtp.messages) == 5  # assignments
+    smtp.recorder.clear()
+    day = date(2026, 11, 3)
+    while day <= date(2026, 12, 15):
+        if day == date(2026, 11, 20):
+            with session_scope() as s:
+                complete(session=s, item_id=_item("区教育局").id, evidence="https://a.example.gov.cn/1")  # type: ignore[arg-type]
+        _run(day)
+        day += timedelta(days=1)
+
+    log = _log()
+    # The unit that completed on 11-20 got exactly the first rung and nothing after.
+    assert log["区教育局"] == [("before-5", date(2026, 11, 18), False)]
+    # Every other unit received each rung once, on its day, none skipped.
+    for unit in ("区政府办公室", "区发展改革委", "华阳路街道", "新泾镇"):
+        assert [(r, on) for r, on, skipped in log[unit]] == list(EXPECTED_DATES.items()), unit
+        assert not any(skipped for _, _, skipped in log[unit])
+
+    by_rcpt: dict[str, list[str]] = defaultdict(list)
+    for m in smtp.messages:
+        by_rcpt[m.rcpt_tos[0]].append(m.subject)
+    assert len(by_rcpt["jyj@test.example.gov.cn"]) == 1
+    assert len(by_rcpt["fgw@test.example.gov.cn"]) == 7
+    # Escalations (overdue-3 and the weekly chase) copy the office.
+    escalations = [m for m in smtp.messages if "gkb@test.example.gov.cn" in m.rcpt_tos[1:]]
+    assert {m.rcpt_tos[0] for m in escalations} == {"fgw@test.example.gov.cn", "hyl@test.example.gov.cn",
+                                                    "xjz@test.example.gov.cn"}
+    assert len(escalations) == 3 * 3
+    assert all("逾期催办" in m.subject for m in escalations)
+    assert all(m.message["Cc"] and "gkb@test.example.gov.cn" in m.message["Cc"] for m in escalations)
+
+
+def test_gap_sends_only_the_latest_rung(directory: str, smtp: SMTPServer) -> None:
+    _assign()
+    smtp.recorder.clear()
+    result = _run(date(2026, 11, 27))  # service was down since the 2nd
+    log = _log()["区发展改革委"]
+    assert [(r, s) for r, _, s in log] == [("before-5", True), ("before-1", True), ("due", True), ("overdue-1", False)]
+    assert len(result.skipped) == 3 * 5
+    assert len(smtp.messages) == 5
+    assert "逾期" in smtp.messages[0].text() or "已逾期" in smtp.messages[0].text()
+    # The same day again: nothing more.
+    _run(date(2026, 11, 27))
+    assert len(smtp.messages) == 5
+
+
+def test_non_working_day_sends_nothing(directory: str, smtp: SMTPServer) -> None:
+    _assign()
+    smtp.recorder.clear()
+    result = _run(date(2026, 11, 28))  # Saturday
+    assert not result.workday and smtp.messages == [] and _log() == {}
+
+
+def test_adjusted_saturday_is_a_reminder_day(directory: str, smtp: SMTPServer) -> None:
+    _assign(date(2026, 9, 1))
+    smtp.recorder.clear()
+    # The September filing is due 09-25; after the National Day break, 10-10 (调休 Saturday)
+    # is a working day and the sweep runs.
+    with session_scope() as s:
+        build_checklist(session=s, ob=OB, period=OB.parse_period("2026-09"), settings=get_settings(),
+                        today=date(2026, 9, 1))
+    result = _run(date(2026, 10, 10))
+    assert result.workday and result.queued == 5
+
+
+def test_rung_on_assignment_day_is_covered_by_the_assignment(directory: str, smtp: SMTPServer) -> None:
+    _assign(date(2026, 11, 24))  # assigned the day before the due date
+    smtp.recorder.clear()
+    _run(date(2026, 11, 24))
+    assert smtp.messages == []  # before-5 and before-1 fell on or before the assignment
+    _run(date(2026, 11, 25))
+    assert [r for r, _, _ in _log()["区发展改革委"]] == ["due"]
+
+
+def test_waived_item_gets_nothing(directory: str, smtp: SMTPServer) -> None:
+    _assign()
+    with session_scope() as s:
+        waive(session=s, item_id=_item("新泾镇").id, reason="本月无新增公文", by="王静")  # type: ignore[arg-type]
+    smtp.recorder.clear()
+    _run(date(2026, 11, 18))
+    assert "xjz@test.example.gov.cn" not in {m.rcpt_tos[0] for m in smtp.messages}
+    assert len(smtp.messages) == 4
+
+
+def test_digest_is_one_mail_per_unit(directory: str, smtp: SMTPServer) -> None:
+    _assign()
+    ob = REGISTRY["decision-catalogue"]
+    with session_scope() as s:
+        build_checklist(session=s, ob=ob, period=ob.parse_period("2026"), settings=get_settings(),
+                        today=date(2026, 3, 1))
+    # Give the office's catalogue the same deadline as the filing so both fall due together.
+    with session_scope() as s:
+        for item in s.exec(select(ChecklistItem).where(ChecklistItem.obligation == "decision-catalogue")):
+            item.due = DUE
+            s.add(item)
+    dispatch(settings=get_settings())
+    smtp.recorder.clear()
+    _run(date(2026, 11, 18))
+    office = [m for m in smtp.messages if m.rcpt_tos[0] == "gkb@test.example.gov.cn"]
+    assert len(office) == 1
+    text = office[0].text()
+    assert "新增非密公文全量备案" in text and "年度重大行政决策事项目录公开" in text
+    assert text.count("还剩 5 个工作日") == 3  # filing + district catalogue + unit catalogue
+    assert "/u/" in text  # the personal completion link
+
+
+@pytest.mark.parametrize("rung", list(EXPECTED_DATES))
+def test_each_rung_date(rung: str) -> None:
+    from zwgk.obligation import DEFAULT_LADDER
+    from zwgk.workcal import WorkCalendar
+    from zwgk.workflows.reminders import LadderDates
+
+    dates = LadderDates(WorkCalendar())
+    reached = dates.latest(DEFAULT_LADDER, DUE, EXPECTED_DATES[rung], date(2026, 11, 1))
+    assert reached is not None and reached.rung == rung
+    before = dates.latest(DEFAULT_LADDER, DUE, EXPECTED_DATES[rung] - timedelta(days=1), date(2026, 11, 1))
+    assert before is None or before.rung != rung

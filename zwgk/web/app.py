@@ -1,0 +1,143 @@
+"""Completion web app (完成情况填报): plain HTML forms that work without JavaScript.
+
+``GET /u/<token>`` lists the unit's open items, each with a form for the evidence URL and
+a note; ``POST /u/<token>/items/<id>`` records completion and redirects back (303). A
+tampered link gets 403, an expired one 410, another unit's item 404, a bad form 400 with
+the message on the page. Nothing is recorded unless the whole form is valid.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from urllib.parse import parse_qs
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlmodel import col, select
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from zwgk.config import get_settings
+from zwgk.db import session_scope
+from zwgk.errors import UserError
+from zwgk.items import complete, derived_status, today_shanghai
+from zwgk.models.checklist import ROLE_LABELS, ChecklistItem, ItemStatus, Role
+from zwgk.models.unit import Unit
+from zwgk.notifications.render import cn_date
+from zwgk.web.tokens import TokenError, verify
+
+_env = Environment(
+    loader=FileSystemLoader(str(Path(__file__).parent / "templates")),
+    autoescape=select_autoescape(("html",)),
+    undefined=StrictUndefined,
+)
+_env.filters["cn_date"] = cn_date
+
+STATUS_LABELS = {"pending": "待办", "overdue": "已逾期", "done": "已完成", "waived": "免办"}
+
+
+def _page(name: str, status: int = 200, **ctx) -> HTMLResponse:  # type: ignore[no-untyped-def]
+    html = _env.get_template(name).render(**ctx)
+    return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+def _refuse(exc: TokenError) -> HTMLResponse:
+    if exc.expired:
+        return _page("refused.html", 410, title="链接已过期",
+                     message="该填报链接已过期。请使用最新一封提醒邮件中的链接，或联系区政府办公室（政务公开办）。")
+    return _page("refused.html", 403, title="链接无效",
+                 message="该填报链接无效（可能复制不完整或被修改）。请直接点击邮件中的链接，或联系区政府办公室（政务公开办）。")
+
+
+def _unit_page(token: str, unit_id: int, *, status: int = 200, error: str | None = None,
+               error_item: int | None = None, form: dict[str, str] | None = None,
+               done: int | None = None) -> HTMLResponse:
+    from zwgk.workflows.events import EVENT_KINDS
+    from zwgk.workflows.registry import REGISTRY
+
+    titles = {s: o.title for s, o in REGISTRY.items()} | {k.slug: k.title for k in EVENT_KINDS.values()}
+    today = today_shanghai()
+    with session_scope() as s:
+        unit = s.get(Unit, unit_id)
+        if unit is None or not unit.active:
+            return _page("refused.html", 404, title="单位不存在", message="该单位已不在名录中，请联系区政府办公室（政务公开办）。")
+        items = list(s.exec(
+            select(ChecklistItem).where(ChecklistItem.unit_id == unit_id)
+            .order_by(col(ChecklistItem.due), col(ChecklistItem.id))
+        ))
+    open_items, closed = [], []
+    for i in items:
+        view = {
+            "id": i.id, "title": titles.get(i.obligation, i.obligation), "period": i.period,
+            "step_title": i.step_title, "role": ROLE_LABELS[Role(i.role)], "due": i.due,
+            "status": derived_status(i, today), "status_label": STATUS_LABELS[derived_status(i, today)],
+            "evidence": i.evidence or "", "provisional": i.provisional,
+        }
+        (open_items if i.status == ItemStatus.pending else closed).append(view)
+    return _page("unit.html", status, unit=unit, token=token, open_items=open_items,
+                 closed=closed[-20:], error=error, error_item=error_item, form=form or {}, done=done,
+                 today=today)
+
+
+async def unit_page(request: Request) -> Response:
+    token = request.path_params["token"]
+    try:
+        claims = verify(token, get_settings())
+    except TokenError as exc:
+        return _refuse(exc)
+    done = request.query_params.get("done")
+    return _unit_page(token, claims.unit_id, done=int(done) if done and done.isdigit() else None)
+
+
+async def complete_item(request: Request) -> Response:
+    token = request.path_params["token"]
+    try:
+        claims = verify(token, get_settings())
+    except TokenError as exc:
+        return _refuse(exc)
+    try:
+        item_id = int(request.path_params["item_id"])
+    except ValueError:
+        return _page("refused.html", 404, title="事项不存在", message="没有这个事项。")
+    body = (await request.body()).decode("utf-8", "replace")
+    fields = {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
+    evidence = fields.get("evidence", "").strip()
+    note = fields.get("note", "").strip()
+    with session_scope() as s:
+        item = s.get(ChecklistItem, item_id)
+        if item is None or item.unit_id != claims.unit_id:
+            return _page("refused.html", 404, title="事项不存在",
+                         message="该事项不存在，或不属于本单位。")
+        unit = s.get(Unit, claims.unit_id)
+        by = f"{unit.name} {unit.contact}".strip() if unit else "单位填报"
+        try:
+            if len(note) > 2000:
+                raise UserError("备注过长（最多 2000 字）")
+            complete(session=s, item_id=item_id, evidence=evidence, note=note or None, by=by)
+        except UserError as exc:
+            s.rollback()
+            return _unit_page(token, claims.unit_id, status=400, error=exc.message, error_item=item_id,
+                              form={"evidence": evidence, "note": note})
+    return RedirectResponse(f"/u/{token}?done={item_id}#item-{item_id}", status_code=303)
+
+
+async def home(request: Request) -> Response:
+    return _page("refused.html", 404, title="政务公开事项填报",
+                 message="请通过通知邮件中的专属链接访问本单位的填报页面。")
+
+
+async def health(request: Request) -> Response:
+    return Response("ok", media_type="text/plain")
+
+
+def create_app() -> Starlette:
+    return Starlette(routes=[
+        Route("/", home),
+        Route("/health", health),
+        Route("/u/{token}", unit_page, methods=["GET"]),
+        Route("/u/{token}/items/{item_id}", complete_item, methods=["POST"]),
+    ])
+
+
