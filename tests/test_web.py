@@ -1,0 +1,236 @@
+"""The completion page: HTTP behaviour, and a real headless Chromium opening an emailed link."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from tests.smtpd import SMTPServer, free_port
+from zwgk.config import get_settings, reset_settings
+from zwgk.db import session_scope
+from zwgk.models import ChecklistItem, ItemEvent
+from zwgk.notifications.outbox import dispatch
+from zwgk.web.tokens import TokenError, sign, verify
+from zwgk.workflows.engine import build_checklist
+from zwgk.workflows.registry import REGISTRY
+
+
+@pytest.fixture
+def web(env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """`zwgk web`'s app served by uvicorn on a free loopback port."""
+    import uvicorn
+
+    from zwgk.web.app import create_app
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    monkeypatch.setenv("ZWGK_WEB_BASE_URL", base)
+    reset_settings()
+    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(base + "/health", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield base
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def _assign_and_mail(smtp: SMTPServer) -> None:
+    ob = REGISTRY["decision-catalogue"]
+    with session_scope() as s:
+        build_checklist(session=s, ob=ob, period=ob.parse_period("2026"), settings=get_settings())
+    assert dispatch(settings=get_settings()).ok
+
+
+def _link_for(smtp: SMTPServer, rcpt: str) -> str:
+    msg = next(m for m in smtp.messages if m.rcpt_tos[0] == rcpt)
+    match = re.search(r"https?://\S+/u/\S+", msg.text())
+    assert match, msg.text()
+    return match.group(0)
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def _post(url: str, **fields: str) -> tuple[int, str, str]:
+    data = urllib.parse.urlencode(fields).encode()
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *a, **k):  # type: ignore[no-untyped-def]
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(urllib.request.Request(url, data=data, method="POST"), timeout=5) as r:
+            return r.status, r.read().decode(), r.headers.get("Location", "")
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(), e.headers.get("Location", "")
+
+
+def _items(unit_email: str) -> list[ChecklistItem]:
+    from zwgk.models import Unit
+
+    with session_scope() as s:
+        unit = s.exec(select(Unit).where(Unit.email == unit_email)).one()
+        return list(s.exec(select(ChecklistItem).where(ChecklistItem.unit_id == unit.id)))
+
+
+# --------------------------------------------------------------------------- tokens
+
+
+def test_token_round_trip_tamper_and_expiry(env: Path) -> None:
+    settings = get_settings()
+    token = sign(7, settings, now=1_000_000)
+    assert verify(token, settings, now=1_000_001).unit_id == 7
+    unit, exp, mac = token.split(".")
+    with pytest.raises(TokenError):
+        verify(f"8.{exp}.{mac}", settings, now=1_000_001)
+    with pytest.raises(TokenError):
+        verify(f"{unit}.{int(exp) + 86400}.{mac}", settings, now=1_000_001)
+    with pytest.raises(TokenError) as exc:
+        verify(token, settings, now=1_000_000 + 61 * 86400)
+    assert exc.value.expired
+    assert (settings.var_dir / "web_secret").stat().st_mode & 0o777 == 0o600
+
+
+# --------------------------------------------------------------------------- HTTP
+
+
+def test_page_lists_only_the_units_open_items(web: str, directory: str, smtp: SMTPServer) -> None:
+    _assign_and_mail(smtp)
+    status, html = _get(_link_for(smtp, "gkb@test.example.gov.cn"))
+    assert status == 200
+    assert "区政府办公室 政务公开事项填报" in html
+    assert html.count('<form method="post"') == 2  # district + unit catalogue
+    assert "<script" not in html
+
+
+def test_bad_form_records_nothing(web: str, directory: str, smtp: SMTPServer) -> None:
+    _assign_and_mail(smtp)
+    link = _link_for(smtp, "jyj@test.example.gov.cn")
+    item = _items("jyj@test.example.gov.cn")[0]
+    for evidence in ("", "www.example.cn/x", "javascript:alert(1)"):
+        status, html, _ = _post(f"{link}/items/{item.id}", evidence=evidence, note="n")
+        assert status == 400 and 'id="error-message"' in html
+    assert _items("jyj@test.example.gov.cn")[0].status == "pending"
+    # Another unit's item or an unknown item: 404, nothing recorded.
+    other = _items("fgw@test.example.gov.cn")[0]
+    assert _post(f"{link}/items/{other.id}", evidence="https://a.example.cn/1")[0] == 404
+    assert _post(f"{link}/items/999999", evidence="https://a.example.cn/1")[0] == 404
+    assert _items("fgw@test.example.gov.cn")[0].status == "pending"
+
+
+def test_tampered_and_expired_links_are_refused(web: str, directory: str, smtp: SMTPServer,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    _assign_and_mail(smtp)
+    link = _link_for(smtp, "jyj@test.example.gov.cn")
+    unit, exp, mac = link.rsplit("/", 1)[1].split(".")
+    tampered = link.rsplit("/", 1)[0] + f"/{int(unit) + 1}.{exp}.{mac}"
+    status, html = _get(tampered)
+    assert status == 403 and "链接无效" in html
+    item = _items("fgw@test.example.gov.cn")[0]
+    assert _post(f"{tampered}/items/{item.id}", evidence="https://a.example.cn/1")[0] == 403
+    expired = web + "/u/" + sign(int(unit), get_settings(), now=time.time() - 61 * 86400)
+    status, html = _get(expired)
+    assert status == 410 and "链接已过期" in html
+
+
+def test_complete_twice_is_harmless(web: str, directory: str, smtp: SMTPServer) -> None:
+    _assign_and_mail(smtp)
+    link = _link_for(smtp, "jyj@test.example.gov.cn")
+    item = _items("jyj@test.example.gov.cn")[0]
+    status, _, location = _post(f"{link}/items/{item.id}", evidence="https://a.example.cn/1", note="已发布")
+    assert status == 303 and f"done={item.id}" in location
+    status, _, _ = _post(f"{link}/items/{item.id}", evidence="https://a.example.cn/2")
+    assert status == 303
+    done = next(i for i in _items("jyj@test.example.gov.cn") if i.id == item.id)
+    assert done.status == "done" and done.evidence == "https://a.example.cn/1"
+    assert done.completed_by and done.completed_by.startswith("区教育局")
+    with session_scope() as s:
+        events = list(s.exec(select(ItemEvent).where(ItemEvent.item_id == item.id)))
+    assert [e.action for e in events] == ["complete"]
+
+
+# --------------------------------------------------------------------------- Chromium
+
+
+def _chromium_driver():  # type: ignore[no-untyped-def]
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    chromedriver = shutil.which("chromedriver")
+    if not chromium or not chromedriver:
+        pytest.skip("Debian's chromium and chromium-driver are not installed (make test installs them)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--no-first-run", "--disable-quic", "--disable-extensions"):
+        opts.add_argument(flag)
+    # JavaScript off: the page must work in a browser that runs none.
+    opts.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
+    return webdriver.Chrome(service=Service(chromedriver), options=opts)
+
+
+def wait(driver, by, value):  # type: ignore[no-untyped-def]
+    """The element once the page that has it has loaded (a click returns before that)."""
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, 15).until(ec.presence_of_element_located((by, value)))
+
+
+@pytest.mark.browser
+def test_unit_completes_from_emailed_link_in_chromium(web: str, directory: str, smtp: SMTPServer,
+                                                      tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    _assign_and_mail(smtp)
+    link = _link_for(smtp, "jyj@test.example.gov.cn")
+    item = _items("jyj@test.example.gov.cn")[0]
+    driver = _chromium_driver()
+    try:
+        driver.set_page_load_timeout(30)
+        driver.get(link)
+        assert "区教育局" in driver.title
+        row = driver.find_element(By.ID, f"item-{item.id}")
+        # An empty form first: refused on the page, nothing recorded.
+        row.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+        assert "佐证网址不能为空" in wait(driver, By.ID, "error-message").text
+        row = driver.find_element(By.ID, f"item-{item.id}")
+        row.find_element(By.NAME, "evidence").send_keys("https://www.shcn.gov.cn/xxgk/jyj/ml2026")
+        row.find_element(By.NAME, "note").send_keys("已在本单位信息公开专栏发布")
+        row.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+        assert f"事项 {item.id} 已登记完成" in wait(driver, By.ID, "done-message").text
+        assert driver.find_element(By.CSS_SELECTOR, f"#closed-{item.id} .status").text == "已完成"
+        driver.save_screenshot(str(tmp_path / "done.png"))
+
+        unit, exp, mac = link.rsplit("/", 1)[1].split(".")
+        driver.get(link.rsplit("/", 1)[0] + f"/{unit}.{exp}.{mac[:-2]}xx")
+        assert "链接无效" in wait(driver, By.ID, "refusal").text
+    finally:
+        driver.quit()
+    done = next(i for i in _items("jyj@test.example.gov.cn") if i.id == item.id)
+    assert done.status == "done" and done.evidence == "https://www.shcn.gov.cn/xxgk/jyj/ml2026"
+    assert done.note == "已在本单位信息公开专栏发布"
