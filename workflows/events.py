@@ -108,7 +108,7 @@ def record_event(*, session: Session, kind: EventKind, unit: Unit, on: date, ref
     if unit.email:
         from zwgk.web.tokens import unit_link
 
-        rendered = render("event", kind.slug, kind=kind, unit=unit, item=item, on=on, ref=ref,
+        rendered = render("event", kind.slug, event=kind, unit=unit, item=item, on=on, ref=ref,
                           link=unit_link(unit.id, settings), subject="")  # type: ignore[arg-type]
         enqueue(session=session, message=OutboxMessage(
             key=f"event:{kind.slug}:{item.id}", recipient=unit.email, unit_id=unit.id,
