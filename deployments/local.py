@@ -45,9 +45,23 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def run_local(port: int = 4200) -> None:
+def _start_web(host: str, port: int):  # type: ignore[no-untyped-def]
+    """The completion web app in a background thread."""
+    import threading
+
+    import uvicorn
+
+    from zwgk.web.app import create_app
+
+    server = uvicorn.Server(uvicorn.Config(create_app(), host=host, port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="zwgk-web", daemon=True)
+    thread.start()
+    return server
+
+
+def run_local(port: int = 4200, web_port: int = 8000) -> None:
     settings = get_settings()
-    busy = [p for p in (port,) if not _port_free(p)]
+    busy = [p for p in (port, web_port) if not _port_free(p)]
     if settings.uses_capture and not _port_free(settings.mail_capture_port):
         busy.append(settings.mail_capture_port)
     if busy:
@@ -98,7 +112,15 @@ def run_local(port: int = 4200) -> None:
             mail_note = f"本地邮件捕获 127.0.0.1:{settings.mail_capture_port}，邮件保存在 {settings.mail_dir}/"
         else:
             mail_note = f"邮件发往 {settings.smtp_host}:{settings.effective_smtp_port}"
+        from zwgk.db import init_db
+
+        init_db()
+        web = _start_web("127.0.0.1", web_port)
         print(f"Prefect 界面：http://127.0.0.1:{port}", flush=True)
+        print(
+            f"填报网页：http://127.0.0.1:{web_port}（邮件链接前缀 {settings.web_base_url}）",
+            flush=True,
+        )
         print(f"邮件：{mail_note}", flush=True)
         print(f"应用数据库：{settings.db_url}", flush=True)
         print("正在提供全部事项的定时部署（Ctrl-C 退出）……", flush=True)
@@ -108,6 +130,8 @@ def run_local(port: int = 4200) -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        if "web" in locals():
+            web.should_exit = True
         if capture is not None:
             capture.stop()
         (var / "prefect_api_url").unlink(missing_ok=True)

@@ -1,16 +1,20 @@
 """SQLModel tables of the app database."""
 
+from zwgk.models.annual import AnnualFigure, Application
 from zwgk.models.calendar import HolidayOverride
 from zwgk.models.checklist import ChecklistItem, ItemStatus, Role
-from zwgk.models.outbox import OutboxMessage, OutboxStatus
+from zwgk.models.outbox import OutboxAttachment, OutboxMessage, OutboxStatus
 from zwgk.models.plan import Plan, PlanTask
 from zwgk.models.reminder import ItemEvent, ReminderLog
 from zwgk.models.unit import Unit, UnitKind
 
 __all__ = [
+    "AnnualFigure",
+    "Application",
     "ChecklistItem",
     "HolidayOverride",
     "ItemStatus",
+    "OutboxAttachment",
     "OutboxMessage",
     "ItemEvent",
     "OutboxStatus",

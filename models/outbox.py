@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from zwgk.db import utcnow
@@ -40,3 +40,13 @@ class OutboxMessage(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     claimed_at: datetime | None = None
     sent_at: datetime | None = None
+
+
+class OutboxAttachment(SQLModel, table=True):
+    """A file sent with an outbox message (e.g. the annual report draft)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    outbox_id: int = Field(foreign_key="outboxmessage.id", index=True)
+    filename: str
+    mime_type: str
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -44,7 +44,9 @@ class PlanTask(SQLModel, table=True):
     recurrence: str = "once"  # once | year-round | quarterly | monthly
     lead_units: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     units: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    cooperating_units: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    cooperating_units: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
     warnings: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     retired: bool = False  # removed by a later import; history kept
     retired_at: datetime | None = None

@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 
 from zwgk.config import Settings
 from zwgk.db import session_scope, utcnow
-from zwgk.models.outbox import OutboxMessage, OutboxStatus
+from zwgk.models.outbox import OutboxAttachment, OutboxMessage, OutboxStatus
 from zwgk.notifications.smtp import ConnectError, Envelope, SendError, connect
 
 logger = logging.getLogger(__name__)
@@ -147,6 +147,7 @@ def dispatch(
             while remaining:
                 msg = remaining[0]
                 envelope = Envelope(
+                    attachments=_attachments(msg.id),  # type: ignore[arg-type]
                     to=[msg.recipient],
                     cc=tuple(msg.cc or ()),
                     subject=msg.subject,
@@ -177,6 +178,12 @@ def dispatch(
             target.append((msg.id, str(exc)))  # type: ignore[arg-type]
         logger.warning("SMTP connection failed: %s", exc)
     return report
+
+
+def _attachments(outbox_id: int) -> tuple[tuple[str, bytes, str], ...]:
+    with session_scope() as s:
+        rows = s.exec(select(OutboxAttachment).where(OutboxAttachment.outbox_id == outbox_id)).all()
+        return tuple((a.filename, a.data, a.mime_type) for a in rows)
 
 
 def list_outbox(*, session: Session, status: str | None = None) -> list[OutboxMessage]:

@@ -81,8 +81,17 @@ def test_due_rules_evaluate_and_templates_render(ob: Obligation) -> None:
     )
     items = []
     if ob.planner is not None:  # the work plan: steps come from the imported table
-        items.append({"id": 1, "step_title": "第1项 做好公文公开", "detail": "", "role_label": "牵头",
-                      "due": period.end, "window_start": None, "provisional": False})
+        items.append(
+            {
+                "id": 1,
+                "step_title": "第1项 做好公文公开",
+                "detail": "",
+                "role_label": "牵头",
+                "due": period.end,
+                "window_start": None,
+                "provisional": False,
+            }
+        )
     for i, step in enumerate(ob.steps, 1):
         due = step.due(period, cal, settings)
         assert due.due >= period.start

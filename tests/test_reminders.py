@@ -22,15 +22,25 @@ OB = REGISTRY["monthly-filing"]
 DUE = date(2026, 11, 25)  # a Wednesday
 # before-5 11-18, before-1 11-24, due 11-25, overdue-1 11-26, overdue-3 11-30, weekly 12-07, 12-14
 EXPECTED_DATES = {
-    "before-5": date(2026, 11, 18), "before-1": date(2026, 11, 24), "due": date(2026, 11, 25),
-    "overdue-1": date(2026, 11, 26), "overdue-3": date(2026, 11, 30), "weekly-1": date(2026, 12, 7),
+    "before-5": date(2026, 11, 18),
+    "before-1": date(2026, 11, 24),
+    "due": date(2026, 11, 25),
+    "overdue-1": date(2026, 11, 26),
+    "overdue-3": date(2026, 11, 30),
+    "weekly-1": date(2026, 12, 7),
     "weekly-2": date(2026, 12, 14),
 }
 
 
 def _assign(today: date = date(2026, 11, 2)) -> None:
     with session_scope() as s:
-        build_checklist(session=s, ob=OB, period=OB.parse_period("2026-11"), settings=get_settings(), today=today)
+        build_checklist(
+            session=s,
+            ob=OB,
+            period=OB.parse_period("2026-11"),
+            settings=get_settings(),
+            today=today,
+        )
     dispatch(settings=get_settings())
 
 
@@ -51,7 +61,7 @@ def _item(unit_name: str) -> ChecklistItem:
 def _log() -> dict[str, list[tuple[str, date, bool]]]:
     out: dict[str, list[tuple[str, date, bool]]] = defaultdict(list)
     with session_scope() as s:
-        for log, item, unit in s.exec(
+        for log, _item, unit in s.exec(
             select(ReminderLog, ChecklistItem, Unit)
             .join(ChecklistItem, ChecklistItem.id == ReminderLog.item_id)
             .join(Unit, Unit.id == ChecklistItem.unit_id)
@@ -69,7 +79,9 @@ def test_walk_a_month_day_by_day(directory: str, smtp: SMTPServer) -> None:
     while day <= date(2026, 12, 15):
         if day == date(2026, 11, 20):
             with session_scope() as s:
-                complete(session=s, item_id=_item("区教育局").id, evidence="https://a.example.gov.cn/1")  # type: ignore[arg-type]
+                complete(
+                    session=s, item_id=_item("区教育局").id, evidence="https://a.example.gov.cn/1"
+                )  # type: ignore[arg-type]
         _run(day)
         day += timedelta(days=1)
 
@@ -88,11 +100,16 @@ def test_walk_a_month_day_by_day(directory: str, smtp: SMTPServer) -> None:
     assert len(by_rcpt["fgw@test.example.gov.cn"]) == 7
     # Escalations (overdue-3 and the weekly chase) copy the office.
     escalations = [m for m in smtp.messages if "gkb@test.example.gov.cn" in m.rcpt_tos[1:]]
-    assert {m.rcpt_tos[0] for m in escalations} == {"fgw@test.example.gov.cn", "hyl@test.example.gov.cn",
-                                                    "xjz@test.example.gov.cn"}
+    assert {m.rcpt_tos[0] for m in escalations} == {
+        "fgw@test.example.gov.cn",
+        "hyl@test.example.gov.cn",
+        "xjz@test.example.gov.cn",
+    }
     assert len(escalations) == 3 * 3
     assert all("逾期催办" in m.subject for m in escalations)
-    assert all(m.message["Cc"] and "gkb@test.example.gov.cn" in m.message["Cc"] for m in escalations)
+    assert all(
+        m.message["Cc"] and "gkb@test.example.gov.cn" in m.message["Cc"] for m in escalations
+    )
 
 
 def test_gap_sends_only_the_latest_rung(directory: str, smtp: SMTPServer) -> None:
@@ -100,7 +117,12 @@ def test_gap_sends_only_the_latest_rung(directory: str, smtp: SMTPServer) -> Non
     smtp.recorder.clear()
     result = _run(date(2026, 11, 27))  # service was down since the 2nd
     log = _log()["区发展改革委"]
-    assert [(r, s) for r, _, s in log] == [("before-5", True), ("before-1", True), ("due", True), ("overdue-1", False)]
+    assert [(r, s) for r, _, s in log] == [
+        ("before-5", True),
+        ("before-1", True),
+        ("due", True),
+        ("overdue-1", False),
+    ]
     assert len(result.skipped) == 3 * 5
     assert len(smtp.messages) == 5
     assert "逾期" in smtp.messages[0].text() or "已逾期" in smtp.messages[0].text()
@@ -122,13 +144,20 @@ def test_adjusted_saturday_is_a_reminder_day(directory: str, smtp: SMTPServer) -
     # The September filing is due 09-25; after the National Day break, 10-10 (调休 Saturday)
     # is a working day and the sweep runs.
     with session_scope() as s:
-        build_checklist(session=s, ob=OB, period=OB.parse_period("2026-09"), settings=get_settings(),
-                        today=date(2026, 9, 1))
+        build_checklist(
+            session=s,
+            ob=OB,
+            period=OB.parse_period("2026-09"),
+            settings=get_settings(),
+            today=date(2026, 9, 1),
+        )
     result = _run(date(2026, 10, 10))
     assert result.workday and result.queued == 5
 
 
-def test_rung_on_assignment_day_is_covered_by_the_assignment(directory: str, smtp: SMTPServer) -> None:
+def test_rung_on_assignment_day_is_covered_by_the_assignment(
+    directory: str, smtp: SMTPServer
+) -> None:
     _assign(date(2026, 11, 24))  # assigned the day before the due date
     smtp.recorder.clear()
     _run(date(2026, 11, 24))
@@ -151,11 +180,18 @@ def test_digest_is_one_mail_per_unit(directory: str, smtp: SMTPServer) -> None:
     _assign()
     ob = REGISTRY["decision-catalogue"]
     with session_scope() as s:
-        build_checklist(session=s, ob=ob, period=ob.parse_period("2026"), settings=get_settings(),
-                        today=date(2026, 3, 1))
+        build_checklist(
+            session=s,
+            ob=ob,
+            period=ob.parse_period("2026"),
+            settings=get_settings(),
+            today=date(2026, 3, 1),
+        )
     # Give the office's catalogue the same deadline as the filing so both fall due together.
     with session_scope() as s:
-        for item in s.exec(select(ChecklistItem).where(ChecklistItem.obligation == "decision-catalogue")):
+        for item in s.exec(
+            select(ChecklistItem).where(ChecklistItem.obligation == "decision-catalogue")
+        ):
             item.due = DUE
             s.add(item)
     dispatch(settings=get_settings())
@@ -178,5 +214,7 @@ def test_each_rung_date(rung: str) -> None:
     dates = LadderDates(WorkCalendar())
     reached = dates.latest(DEFAULT_LADDER, DUE, EXPECTED_DATES[rung], date(2026, 11, 1))
     assert reached is not None and reached.rung == rung
-    before = dates.latest(DEFAULT_LADDER, DUE, EXPECTED_DATES[rung] - timedelta(days=1), date(2026, 11, 1))
+    before = dates.latest(
+        DEFAULT_LADDER, DUE, EXPECTED_DATES[rung] - timedelta(days=1), date(2026, 11, 1)
+    )
     assert before is None or before.rung != rung

@@ -36,7 +36,9 @@ def web(env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     monkeypatch.setenv("ZWGK_WEB_BASE_URL", base)
     reset_settings()
-    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     for _ in range(100):
@@ -140,8 +142,9 @@ def test_bad_form_records_nothing(web: str, directory: str, smtp: SMTPServer) ->
     assert _items("fgw@test.example.gov.cn")[0].status == "pending"
 
 
-def test_tampered_and_expired_links_are_refused(web: str, directory: str, smtp: SMTPServer,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_tampered_and_expired_links_are_refused(
+    web: str, directory: str, smtp: SMTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _assign_and_mail(smtp)
     link = _link_for(smtp, "jyj@test.example.gov.cn")
     unit, exp, mac = link.rsplit("/", 1)[1].split(".")
@@ -159,7 +162,9 @@ def test_complete_twice_is_harmless(web: str, directory: str, smtp: SMTPServer) 
     _assign_and_mail(smtp)
     link = _link_for(smtp, "jyj@test.example.gov.cn")
     item = _items("jyj@test.example.gov.cn")[0]
-    status, _, location = _post(f"{link}/items/{item.id}", evidence="https://a.example.cn/1", note="已发布")
+    status, _, location = _post(
+        f"{link}/items/{item.id}", evidence="https://a.example.cn/1", note="已发布"
+    )
     assert status == 303 and f"done={item.id}" in location
     status, _, _ = _post(f"{link}/items/{item.id}", evidence="https://a.example.cn/2")
     assert status == 303
@@ -178,18 +183,31 @@ def _chromium_driver():  # type: ignore[no-untyped-def]
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     chromedriver = shutil.which("chromedriver")
     if not chromium or not chromedriver:
-        pytest.skip("Debian's chromium and chromium-driver are not installed (make test installs them)")
+        pytest.skip(
+            "Debian's chromium and chromium-driver are not installed (make test installs them)"
+        )
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     opts = webdriver.ChromeOptions()
     opts.binary_location = chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--no-first-run", "--disable-quic", "--disable-extensions"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+        "--disable-extensions",
+    ):
         opts.add_argument(flag)
     # JavaScript off: the page must work in a browser that runs none.
-    opts.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
+    opts.add_experimental_option(
+        "prefs", {"profile.managed_default_content_settings.javascript": 2}
+    )
     return webdriver.Chrome(service=Service(chromedriver), options=opts)
 
 
@@ -202,8 +220,9 @@ def wait(driver, by, value):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.browser
-def test_unit_completes_from_emailed_link_in_chromium(web: str, directory: str, smtp: SMTPServer,
-                                                      tmp_path: Path) -> None:
+def test_unit_completes_from_emailed_link_in_chromium(
+    web: str, directory: str, smtp: SMTPServer, tmp_path: Path
+) -> None:
     from selenium.webdriver.common.by import By
 
     _assign_and_mail(smtp)

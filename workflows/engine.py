@@ -18,13 +18,13 @@ from sqlmodel import Session, col, select
 from zwgk.config import Settings
 from zwgk.directory import list_units, resolve_district, unit_groups
 from zwgk.models.checklist import ROLE_LABELS, ChecklistItem, ItemStatus, Role
-from zwgk.models.outbox import OutboxMessage
+from zwgk.models.outbox import OutboxAttachment, OutboxMessage
 from zwgk.models.unit import Unit
 from zwgk.notifications.outbox import enqueue
 from zwgk.notifications.render import render
-from zwgk.web.tokens import unit_link
 from zwgk.obligation import Due, Obligation
 from zwgk.periods import Period
+from zwgk.web.tokens import unit_link
 from zwgk.workcal import WorkCalendar, load_calendar
 
 
@@ -41,7 +41,11 @@ class PlannedItem:
 
 
 def plan(
-    ob: Obligation, period: Period, units: list[Unit], cal: WorkCalendar, settings: Settings,
+    ob: Obligation,
+    period: Period,
+    units: list[Unit],
+    cal: WorkCalendar,
+    settings: Settings,
     session: Session | None = None,
 ) -> list[PlannedItem]:
     """One item per responsible unit and step, with its role and due date.
@@ -58,7 +62,9 @@ def plan(
         due = step.due(period, cal, settings)
         for unit in units:
             if step.who.matches(unit.kind, unit_groups(unit)):
-                planned.append(PlannedItem(unit, step.slug, step.title, step.role, due, step.detail))
+                planned.append(
+                    PlannedItem(unit, step.slug, step.title, step.role, due, step.detail)
+                )
     return planned
 
 
@@ -155,7 +161,10 @@ def build_checklist(
             result.existing += 1
             # A corrected plan moves a pending item's deadline, title or role with it.
             new = (p.due.due, p.due.window_start, p.step_title, p.role)
-            if item.status == ItemStatus.pending and (item.due, item.window_start, item.step_title, item.role) != new:
+            if (
+                item.status == ItemStatus.pending
+                and (item.due, item.window_start, item.step_title, item.role) != new
+            ):
                 result.updated += 1
                 if not dry_run:
                     item.due, item.window_start, item.step_title, item.role = new
@@ -227,18 +236,23 @@ def build_checklist(
             ],
             subject="",
         )
-        enqueue(
-            session=session,
-            message=OutboxMessage(
-                key=assignment_key(ob, period, unit_id),
-                recipient=unit.email,
-                unit_id=unit_id,
-                obligation=ob.slug,
-                period=str(period),
-                kind="assignment",
-                subject=rendered.subject,
-                body_text=rendered.text,
-                body_html=rendered.html,
-            ),
+        message = OutboxMessage(
+            key=assignment_key(ob, period, unit_id),
+            recipient=unit.email,
+            unit_id=unit_id,
+            obligation=ob.slug,
+            period=str(period),
+            kind="assignment",
+            subject=rendered.subject,
+            body_text=rendered.text,
+            body_html=rendered.html,
         )
+        if enqueue(session=session, message=message) and ob.attachments is not None:
+            session.flush()
+            for filename, data, mime in ob.attachments(session=session, unit=unit, period=period):
+                session.add(
+                    OutboxAttachment(
+                        outbox_id=message.id, filename=filename, mime_type=mime, data=data
+                    )
+                )  # type: ignore[arg-type]
     return result

@@ -82,8 +82,16 @@ def get_event_kind(slug: str) -> EventKind:
         raise UserError(f"未知的事件类型「{slug}」。可用的类型：{'、'.join(EVENT_KINDS)}") from None
 
 
-def record_event(*, session: Session, kind: EventKind, unit: Unit, on: date, ref: str,
-                 settings: Settings, today: date | None = None) -> tuple[ChecklistItem, bool]:
+def record_event(
+    *,
+    session: Session,
+    kind: EventKind,
+    unit: Unit,
+    on: date,
+    ref: str,
+    settings: Settings,
+    today: date | None = None,
+) -> tuple[ChecklistItem, bool]:
     """Create the item for one event (idempotent per kind, unit, date and reference)."""
     ref = ref.strip()
     if not ref:
@@ -92,27 +100,54 @@ def record_event(*, session: Session, kind: EventKind, unit: Unit, on: date, ref
     due = cal.add_workdays(on, kind.workdays)
     step = "ref-" + hashlib.sha1(ref.encode()).hexdigest()[:16]
     existing = session.exec(
-        select(ChecklistItem).where(ChecklistItem.obligation == kind.obligation,
-                                    ChecklistItem.period == on.isoformat(),
-                                    ChecklistItem.unit_id == unit.id, ChecklistItem.step == step)
+        select(ChecklistItem).where(
+            ChecklistItem.obligation == kind.obligation,
+            ChecklistItem.period == on.isoformat(),
+            ChecklistItem.unit_id == unit.id,
+            ChecklistItem.step == step,
+        )
     ).first()
     if existing is not None:
         return existing, False
     item = ChecklistItem(
-        obligation=kind.obligation, period=on.isoformat(), unit_id=unit.id,  # type: ignore[arg-type]
-        step=step, step_title=f"{kind.title}（{ref}）", role=Role.responsible,
-        due=due.date, provisional=due.provisional, assigned_on=today or on,
+        obligation=kind.obligation,
+        period=on.isoformat(),
+        unit_id=unit.id,  # type: ignore[arg-type]
+        step=step,
+        step_title=f"{kind.title}（{ref}）",
+        role=Role.responsible,
+        due=due.date,
+        provisional=due.provisional,
+        assigned_on=today or on,
     )
     session.add(item)
     session.flush()
     if unit.email:
         from zwgk.web.tokens import unit_link
 
-        rendered = render("event", kind.slug, event=kind, unit=unit, item=item, on=on, ref=ref,
-                          link=unit_link(unit.id, settings), subject="")  # type: ignore[arg-type]
-        enqueue(session=session, message=OutboxMessage(
-            key=f"event:{kind.slug}:{item.id}", recipient=unit.email, unit_id=unit.id,
-            obligation=kind.obligation, period=on.isoformat(), kind="assignment",
-            subject=rendered.subject, body_text=rendered.text, body_html=rendered.html,
-        ))
+        rendered = render(
+            "event",
+            kind.slug,
+            event=kind,
+            unit=unit,
+            item=item,
+            on=on,
+            ref=ref,
+            link=unit_link(unit.id, settings),
+            subject="",
+        )  # type: ignore[arg-type]
+        enqueue(
+            session=session,
+            message=OutboxMessage(
+                key=f"event:{kind.slug}:{item.id}",
+                recipient=unit.email,
+                unit_id=unit.id,
+                obligation=kind.obligation,
+                period=on.isoformat(),
+                kind="assignment",
+                subject=rendered.subject,
+                body_text=rendered.text,
+                body_html=rendered.html,
+            ),
+        )
     return item, True

@@ -69,6 +69,22 @@ def dispatch_task() -> dict[str, Any]:
     return {"sent": report.sent, "retry": report.retry, "failed": report.failed}
 
 
+@task
+def publish_progress_task(slug: str, period: str, today: date | None) -> str | None:
+    """Publish where the obligation period stands as Prefect artifacts (table, progress, chart)."""
+    from zwgk.items import today_shanghai
+    from zwgk.workflows.progress import publish_artifacts
+
+    with session_scope() as session:
+        return publish_artifacts(
+            session=session,
+            obligation=slug,
+            period=period,
+            today=today or today_shanghai(),
+            var_dir=get_settings().var_dir,
+        )
+
+
 def _run_name() -> str:
     params = flow_run.parameters or {}
     period = params.get("period") or "scheduled"
@@ -81,6 +97,7 @@ def run_obligation(
     """Body shared by every obligation flow."""
     built = build_checklist_task(slug, period, today, district)
     sent = dispatch_task()
+    publish_progress_task(slug, built["period"], today)
     report = DispatchReport(
         sent=sent["sent"],
         retry=[tuple(x) for x in sent["retry"]],  # type: ignore[misc]
@@ -133,21 +150,31 @@ def sweep_task(today: date | None, district: str | None) -> dict[str, Any]:
     else:
         logger.info(
             "reminders %s: %d digests queued, %d items escalated, %d stale rungs skipped",
-            as_of, result.queued, len(result.escalated), len(result.skipped),
+            as_of,
+            result.queued,
+            len(result.escalated),
+            len(result.skipped),
         )
     return result.as_dict()
 
 
-@flow(name="reminders", flow_run_name=lambda: f"reminders {flow_run.parameters.get('today') or 'today'}",
-      description="按催办梯度向未完成事项的单位发送提醒和逾期催办（仅工作日）", log_prints=True)
+@flow(
+    name="reminders",
+    flow_run_name=lambda: f"reminders {flow_run.parameters.get('today') or 'today'}",
+    description="按催办梯度向未完成事项的单位发送提醒和逾期催办（仅工作日）",
+    log_prints=True,
+)
 def reminders(today: date | None = None, district: str | None = None) -> dict[str, Any]:
     """催办：每个工作日向未完成事项的单位发送一封汇总提醒。"""
     swept = sweep_task(today, district)
     if not swept["workday"]:
         return {**swept, "sent": 0}
     sent = dispatch_task()
-    report = DispatchReport(sent=sent["sent"], retry=[tuple(x) for x in sent["retry"]],  # type: ignore[misc]
-                            failed=[tuple(x) for x in sent["failed"]])  # type: ignore[misc]
+    report = DispatchReport(
+        sent=sent["sent"],
+        retry=[tuple(x) for x in sent["retry"]],  # type: ignore[misc]
+        failed=[tuple(x) for x in sent["failed"]],
+    )  # type: ignore[misc]
     if not report.ok:
         raise DispatchIncomplete(f"{report.summary()}：\n" + "\n".join(report.errors()[:10]))
     return {**swept, "sent": len(report.sent)}

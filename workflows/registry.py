@@ -105,6 +105,35 @@ OPEN_MONTH = Obligation(
     schedule_note="每年6月15日 09:00 生成当年清单",
 )
 
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _annual_drafts(*, session, unit, period):  # type: ignore[no-untyped-def]
+    """Each unit's draft report for the year (and the district's for the office)."""
+    from zwgk.annual import build_report
+    from zwgk.annual_render import to_docx
+
+    files = []
+    report = build_report(session=session, year=period.year, unit=unit)
+    files.append(
+        (
+            f"{unit.name}{period.year}年政府信息公开工作年度报告（草稿）.docx",
+            to_docx(report),
+            DOCX_MIME,
+        )
+    )
+    if unit.kind == "office":
+        district = build_report(session=session, year=period.year, district=unit.district)
+        files.append(
+            (
+                f"{unit.district}{period.year}年政府信息公开工作年度报告（草稿）.docx",
+                to_docx(district),
+                DOCX_MIME,
+            )
+        )
+    return files
+
+
 ANNUAL_REPORT = Obligation(
     slug="annual-report",
     title="政府信息公开工作年度报告",
@@ -127,8 +156,9 @@ ANNUAL_REPORT = Obligation(
         ),
     ),
     cron="0 9 2 1 *",
-    schedule_note="每年1月2日 09:00 生成上一年度报告清单",
+    schedule_note="每年1月2日 09:00 生成上一年度报告清单，并附各单位年报草稿",
     default_period=previous_year,
+    attachments=_annual_drafts,
 )
 
 QUARTERLY_PROGRESS = Obligation(
@@ -154,6 +184,7 @@ QUARTERLY_PROGRESS = Obligation(
     cron="0 9 20 3,6,9,12 *",
     schedule_note="每季度末月20日 09:00 生成当季清单",
 )
+
 
 def _plan_items(**kwargs):  # type: ignore[no-untyped-def]
     from zwgk.workflows.workplan import plan_work_plan

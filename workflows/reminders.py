@@ -75,8 +75,13 @@ class LadderDates:
             n = (today - last_fixed).days // ladder.weekly_days
             on = last_fixed + timedelta(days=n * ladder.weekly_days)
             if n >= 1 and (after is None or on > after):
-                best = Reached(f"weekly-{n}", len(ladder.rungs) + n, on,
-                               f"逾期第{n}周催办", ladder.weekly_escalate)
+                best = Reached(
+                    f"weekly-{n}",
+                    len(ladder.rungs) + n,
+                    on,
+                    f"逾期第{n}周催办",
+                    ladder.weekly_escalate,
+                )
         return best
 
 
@@ -99,9 +104,14 @@ class SweepResult:
     queued: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"today": self.today.isoformat(), "workday": self.workday, "queued": self.queued,
-                "reminded": {k: len(v) for k, v in self.reminded.items()},
-                "skipped": len(self.skipped), "escalated": len(self.escalated)}
+        return {
+            "today": self.today.isoformat(),
+            "workday": self.workday,
+            "queued": self.queued,
+            "reminded": {k: len(v) for k, v in self.reminded.items()},
+            "skipped": len(self.skipped),
+            "escalated": len(self.escalated),
+        }
 
 
 def _ladders() -> dict[str, Ladder]:
@@ -122,7 +132,9 @@ def _titles() -> dict[str, str]:
     return titles
 
 
-def sweep(*, session: Session, settings: Settings, today: date, district: str | None = None) -> SweepResult:
+def sweep(
+    *, session: Session, settings: Settings, today: date, district: str | None = None
+) -> SweepResult:
     """Record the rungs reached today and queue one digest per unit. Caller commits."""
     from zwgk.web.tokens import unit_link
 
@@ -173,10 +185,13 @@ def sweep(*, session: Session, settings: Settings, today: date, district: str | 
         digest[unit.id].append((item, reached))  # type: ignore[index]
         units[unit.id] = unit  # type: ignore[index]
     if result.skipped:
-        logger.info("skipped %d stale rungs after a gap: %s", len(result.skipped), result.skipped[:20])
+        logger.info(
+            "skipped %d stale rungs after a gap: %s", len(result.skipped), result.skipped[:20]
+        )
 
     office_by_district = {
-        u.district: u for u in session.exec(select(Unit).where(Unit.kind == UnitKind.office, Unit.active == True))  # noqa: E712
+        u.district: u
+        for u in session.exec(select(Unit).where(Unit.kind == UnitKind.office, Unit.active == True))  # noqa: E712
     }
     for unit_id, entries in digest.items():
         unit = units[unit_id]
@@ -188,13 +203,31 @@ def sweep(*, session: Session, settings: Settings, today: date, district: str | 
             result.escalated += [i.id for i in escalations]  # type: ignore[misc]
         views = [_view(item, r, today, cal, titles) for item, r in entries]
         pairs = sorted(f"{item.id}:{r.rung}" for item, r in entries)
-        key = f"reminder:unit={unit_id}:{today.isoformat()}:" + hashlib.sha1("|".join(pairs).encode()).hexdigest()[:12]
-        rendered = render("reminder", "reminder", unit=unit, items=views, today=today,
-                          link=unit_link(unit_id, settings), escalation=bool(escalations), subject="")
+        key = (
+            f"reminder:unit={unit_id}:{today.isoformat()}:"
+            + hashlib.sha1("|".join(pairs).encode()).hexdigest()[:12]
+        )
+        rendered = render(
+            "reminder",
+            "reminder",
+            unit=unit,
+            items=views,
+            today=today,
+            link=unit_link(unit_id, settings),
+            escalation=bool(escalations),
+            subject="",
+        )
         message = OutboxMessage(
-            key=key, recipient=unit.email, cc=cc, unit_id=unit_id, obligation="reminders",
-            period=today.isoformat(), kind="escalation" if escalations else "reminder",
-            subject=rendered.subject, body_text=rendered.text, body_html=rendered.html,
+            key=key,
+            recipient=unit.email,
+            cc=cc,
+            unit_id=unit_id,
+            obligation="reminders",
+            period=today.isoformat(),
+            kind="escalation" if escalations else "reminder",
+            subject=rendered.subject,
+            body_text=rendered.text,
+            body_html=rendered.html,
         )
         if not unit.email:
             logger.warning("unit %s has no email; reminder not queued", unit.name)
@@ -208,7 +241,9 @@ def sweep(*, session: Session, settings: Settings, today: date, district: str | 
     return result
 
 
-def _escalation_cc(session: Session, items: list[ChecklistItem], office: Unit | None, unit: Unit) -> list[str]:
+def _escalation_cc(
+    session: Session, items: list[ChecklistItem], office: Unit | None, unit: Unit
+) -> list[str]:
     """Lead units of the same obligation period and step, plus the office."""
     emails: list[str] = []
     for item in items:
@@ -216,8 +251,12 @@ def _escalation_cc(session: Session, items: list[ChecklistItem], office: Unit | 
         leads = session.exec(
             select(Unit.email)
             .join(ChecklistItem, col(ChecklistItem.unit_id) == col(Unit.id))
-            .where(ChecklistItem.obligation == item.obligation, ChecklistItem.period == item.period,
-                   ChecklistItem.step == base, ChecklistItem.role == Role.lead)
+            .where(
+                ChecklistItem.obligation == item.obligation,
+                ChecklistItem.period == item.period,
+                ChecklistItem.step == base,
+                ChecklistItem.role == Role.lead,
+            )
         ).all()
         emails += [e for e in leads if e]
     if office is not None and office.email:
@@ -229,8 +268,9 @@ def _escalation_cc(session: Session, items: list[ChecklistItem], office: Unit | 
     return seen
 
 
-def _view(item: ChecklistItem, reached: Reached, today: date, cal: WorkCalendar,
-          titles: dict[str, str]) -> dict[str, Any]:
+def _view(
+    item: ChecklistItem, reached: Reached, today: date, cal: WorkCalendar, titles: dict[str, str]
+) -> dict[str, Any]:
     left = cal.workdays_between(today, item.due)
     if item.due >= today:
         when = "今日截止" if item.due == today else f"还剩 {left} 个工作日"
@@ -248,4 +288,3 @@ def _view(item: ChecklistItem, reached: Reached, today: date, cal: WorkCalendar,
         "rung_title": reached.title,
         "provisional": item.provisional,
     }
-

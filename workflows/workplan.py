@@ -29,7 +29,9 @@ def _checkpoints(task: PlanTask, plan: Plan) -> list[tuple[str, str, Due]]:
     year = plan.year
     if task.recurrence in ("year-round", "quarterly"):
         first_q = (plan.issued.month - 1) // 3 + 1 if plan.issued.year == year else 1
-        return [(f"-q{q}", f"（第{q}季度进展）", Due(month_end(year, 3 * q))) for q in range(first_q, 5)]
+        return [
+            (f"-q{q}", f"（第{q}季度进展）", Due(month_end(year, 3 * q))) for q in range(first_q, 5)
+        ]
     if task.recurrence == "monthly":
         first_m = plan.issued.month if plan.issued.year == year else 1
         return [(f"-m{m:02d}", f"（{m}月）", Due(month_end(year, m))) for m in range(first_m, 13)]
@@ -38,12 +40,15 @@ def _checkpoints(task: PlanTask, plan: Plan) -> list[tuple[str, str, Due]]:
     return [("", "", Due(task.due, task.window_start))]
 
 
-def plan_work_plan(*, session: Session, period: Period, units: list[Unit], cal: WorkCalendar,
-                   settings: Settings) -> list[PlannedItem]:
+def plan_work_plan(
+    *, session: Session, period: Period, units: list[Unit], cal: WorkCalendar, settings: Settings
+) -> list[PlannedItem]:
     if not units:
         return []
     district = units[0].district
-    plan = session.exec(select(Plan).where(Plan.district == district, Plan.year == period.year)).first()
+    plan = session.exec(
+        select(Plan).where(Plan.district == district, Plan.year == period.year)
+    ).first()
     if plan is None:
         raise UserError(
             f"尚未导入{district} {period.year} 年的政务公开工作要点：请先运行 "
@@ -68,14 +73,16 @@ def plan_work_plan(*, session: Session, period: Period, units: list[Unit], cal: 
                 unit = by_name.get(name)
                 if unit is None:
                     continue
-                planned.append(PlannedItem(
-                    unit=unit,
-                    step=f"task-{task.id}{suffix}",
-                    step_title=f"第{task.seq}项 {task.name}{title_suffix}",
-                    role=role,
-                    due=due,
-                    detail=detail,
-                ))
+                planned.append(
+                    PlannedItem(
+                        unit=unit,
+                        step=f"task-{task.id}{suffix}",
+                        step_title=f"第{task.seq}项 {task.name}{title_suffix}",
+                        role=role,
+                        due=due,
+                        detail=detail,
+                    )
+                )
     return planned
 
 

@@ -26,6 +26,9 @@ outbox_app = typer.Typer(help="发件箱", no_args_is_help=True)
 mail_app = typer.Typer(help="本地邮件捕获", no_args_is_help=True)
 plan_app = typer.Typer(help="年度政务公开工作要点（任务分解表）", no_args_is_help=True)
 event_app = typer.Typer(help="事件触发的办理时限", no_args_is_help=True)
+report_app = typer.Typer(help="报表", no_args_is_help=True)
+applications_app = typer.Typer(help="依申请公开登记", no_args_is_help=True)
+annual_app = typer.Typer(help="年报数据（表二、表三、表四手工填报）", no_args_is_help=True)
 app.add_typer(units_app, name="units")
 app.add_typer(calendar_app, name="calendar")
 calendar_app.add_typer(holidays_app, name="holidays")
@@ -33,6 +36,9 @@ app.add_typer(outbox_app, name="outbox")
 app.add_typer(mail_app, name="mail")
 app.add_typer(plan_app, name="plan")
 app.add_typer(event_app, name="event")
+app.add_typer(report_app, name="report")
+app.add_typer(applications_app, name="applications")
+app.add_typer(annual_app, name="annual")
 
 
 def _iso(value: Any) -> str | None:
@@ -214,9 +220,15 @@ def plan_import(
     issued: Annotated[str, typer.Option("--issued", help="印发日期 YYYY-MM-DD")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="只解析并显示，不写入")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
-    lenient: Annotated[bool, typer.Option("--lenient", help="无法识别的时间节点留空并提示，而不是报错")] = False,
-    create_unknown: Annotated[bool, typer.Option("--create-unknown", help="名录中没有的单位自动新增")] = False,
-    table: Annotated[int | None, typer.Option("--table", help="Word 文件中第几个表格（默认自动查找）")] = None,
+    lenient: Annotated[
+        bool, typer.Option("--lenient", help="无法识别的时间节点留空并提示，而不是报错")
+    ] = False,
+    create_unknown: Annotated[
+        bool, typer.Option("--create-unknown", help="名录中没有的单位自动新增")
+    ] = False,
+    table: Annotated[
+        int | None, typer.Option("--table", help="Word 文件中第几个表格（默认自动查找）")
+    ] = None,
 ) -> None:
     """导入年度工作要点任务分解表，逐项解析完成时间和责任单位。"""
     from zwgk.plan.importer import import_plan
@@ -227,9 +239,16 @@ def plan_import(
         raise UserError(f"--year {year} 无效")
     with _db() as session:
         report = import_plan(
-            session=session, path=file, district=district, year=year, issued=issued_day,
-            cal=load_calendar(session), dry_run=dry_run, lenient=lenient,
-            create_unknown=create_unknown, table=table,
+            session=session,
+            path=file,
+            district=district,
+            year=year,
+            issued=issued_day,
+            cal=load_calendar(session),
+            dry_run=dry_run,
+            lenient=lenient,
+            create_unknown=create_unknown,
+            table=table,
         )
         if dry_run:
             session.rollback()
@@ -378,7 +397,9 @@ def _run_reminders(today: str | None, district: str | None, dry_run: bool) -> No
         if not result.workday:
             typer.echo(f"[演练] {as_of} 不是工作日，不发送提醒。")
             return
-        typer.echo(f"[演练] {as_of}：将向 {len(result.reminded)} 个单位发送提醒（未写入任何数据）。")
+        typer.echo(
+            f"[演练] {as_of}：将向 {len(result.reminded)} 个单位发送提醒（未写入任何数据）。"
+        )
         for unit, pairs in result.reminded.items():
             typer.echo(f"  ✉ {unit}：" + "、".join(f"#{i}({r})" for i, r in pairs))
         return
@@ -391,8 +412,10 @@ def _run_reminders(today: str | None, district: str | None, dry_run: bool) -> No
     if not out["workday"]:
         typer.echo(f"{as_of} 不是工作日，未发送提醒。")
         return
-    typer.echo(f"催办（{as_of}）：向 {len(out['reminded'])} 个单位发送提醒 {out['sent']} 封，"
-               f"其中逾期抄送 {out['escalated']} 项；跳过过期梯度 {out['skipped']} 个。")
+    typer.echo(
+        f"催办（{as_of}）：向 {len(out['reminded'])} 个单位发送提醒 {out['sent']} 封，"
+        f"其中逾期抄送 {out['escalated']} 项；跳过过期梯度 {out['skipped']} 个。"
+    )
 
 
 @app.command("waive")
@@ -441,12 +464,18 @@ def event_record(
     day = parse_day(on, "--date")
     with _db() as session:
         u = find_unit(session=session, name=unit, district=district)
-        item, created = record_event(session=session, kind=k, unit=u, on=day, ref=ref, settings=get_settings())
+        item, created = record_event(
+            session=session, kind=k, unit=u, on=day, ref=ref, settings=get_settings()
+        )
         item_id, due, provisional = item.id, item.due, item.provisional
     if not created:
         typer.echo(f"该事件已登记过（事项 {item_id}），未重复创建。")
         return
-    typer.echo(f"已登记事项 {item_id}：{u.name} {k.title}，须于 {due} 前完成" + ("（暂定）" if provisional else "") + "。")
+    typer.echo(
+        f"已登记事项 {item_id}：{u.name} {k.title}，须于 {due} 前完成"
+        + ("（暂定）" if provisional else "")
+        + "。"
+    )
     report = dispatch(settings=get_settings())
     if not report.ok:
         warn("通知邮件暂未发出，将在下次运行时重试：" + "；".join(report.errors()[:3]))
@@ -476,6 +505,201 @@ def web_cmd(
     init_db()
     typer.echo(f"填报网页：http://{host}:{port}（邮件中的链接前缀：{get_settings().web_base_url}）")
     uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+
+
+@report_app.command("progress")
+def report_progress(
+    period: Annotated[str, typer.Option("--period", help="期间，如 2026-11、2026、2026-Q4")],
+    fmt: Annotated[str, typer.Option("--format", help="xlsx、csv 或 md")] = "md",
+    obligation: Annotated[str | None, typer.Option("--obligation", help="事项代码")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="输出文件（xlsx 必填）")] = None,
+    today: Annotated[str | None, typer.Option("--today", help="按此日期判断逾期")] = None,
+) -> None:
+    """各单位完成情况汇总：按时完成、逾期完成、未到期、已逾期、免办，并列出逾期事项。"""
+    from zwgk.items import today_shanghai
+    from zwgk.reports.progress import to_csv, to_markdown, to_xlsx
+    from zwgk.workflows.progress import item_rows
+    from zwgk.workflows.registry import get_obligation
+
+    if fmt not in ("xlsx", "csv", "md"):
+        raise UserError(f"--format「{fmt}」无效，应为 xlsx、csv 或 md")
+    if obligation:
+        period = str(get_obligation(obligation).parse_period(period))
+    as_of = parse_day(today, "--today") if today else today_shanghai()
+    with _db() as session:
+        rows = item_rows(session=session, today=as_of, obligation=obligation, period=period)
+    if not rows:
+        raise UserError(
+            f"期间 {period}" + (f"、事项 {obligation}" if obligation else "") + " 没有任何事项",
+            exit_code=1,
+        )
+    title = f"{period} 政务公开事项完成情况（截至 {as_of}）"
+    if fmt == "md":
+        data: bytes = to_markdown(rows, title=title).encode("utf-8")
+    elif fmt == "csv":
+        data = to_csv(rows)
+    else:
+        if out is None:
+            raise UserError("xlsx 格式请用 --out 指定输出文件，如 --out 进度.xlsx")
+        data = to_xlsx(rows)
+    if out is None:
+        sys.stdout.write(data.decode("utf-8-sig"))
+        return
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(out)
+    typer.echo(f"已写入 {out}（{len(rows)} 个事项）。")
+
+
+@applications_app.command("import")
+def applications_import(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV 或 XLSX：unit,received,applicant_type,outcome,replied[,ref,extended]"
+        ),
+    ],
+    district: Annotated[str | None, typer.Option("--district")] = None,
+) -> None:
+    """导入依申请公开登记（重复导入不会重复登记），并跟踪法定答复期限。"""
+    from zwgk.annual import import_register
+    from zwgk.config import get_settings
+
+    with _db() as session:
+        r = import_register(session=session, path=file, district=district, settings=get_settings())
+    typer.echo(f"依申请公开登记：新增 {r.created} 件，更新 {r.updated} 件，未变 {r.unchanged} 件。")
+
+
+@applications_app.command("add")
+def applications_add(
+    unit: Annotated[str, typer.Option("--unit")],
+    received: Annotated[str, typer.Option("--received", help="收到日期 YYYY-MM-DD")],
+    applicant_type: Annotated[
+        str,
+        typer.Option(
+            "--applicant-type", help="自然人、商业企业、科研机构、社会公益组织、法律服务机构、其他"
+        ),
+    ],
+    outcome: Annotated[
+        str, typer.Option("--outcome", help="办理结果，如 予以公开、不予公开/属于国家秘密")
+    ] = "",
+    replied: Annotated[str, typer.Option("--replied", help="答复日期 YYYY-MM-DD")] = "",
+    ref: Annotated[str, typer.Option("--ref", help="申请编号")] = "",
+    extended: Annotated[bool, typer.Option("--extended", help="已延期答复")] = False,
+    district: Annotated[str | None, typer.Option("--district")] = None,
+) -> None:
+    """登记一件政府信息公开申请。"""
+    import csv
+    import tempfile
+
+    from zwgk.annual import import_register
+    from zwgk.config import get_settings
+
+    # One row through the same validation as a file import.
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "命令行.csv"
+        with path.open("w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(
+                ["unit", "received", "applicant_type", "outcome", "replied", "ref", "extended"]
+            )
+            w.writerow(
+                [unit, received, applicant_type, outcome, replied, ref, "yes" if extended else ""]
+            )
+        with _db() as session:
+            r = import_register(
+                session=session, path=path, district=district, settings=get_settings()
+            )
+    typer.echo(
+        "已登记。"
+        if r.created
+        else "该申请已登记过，已更新。"
+        if r.updated
+        else "该申请已登记过，未作改动。"
+    )
+
+
+@annual_app.command("import")
+def annual_import(
+    file: Annotated[Path, typer.Argument(help="CSV：unit,year,table,row,column,value")],
+    district: Annotated[str | None, typer.Option("--district")] = None,
+) -> None:
+    """导入年报表格的手工数据（表二、表四，或表三的更正数）。"""
+    from zwgk.annual import import_figures
+
+    with _db() as session:
+        n = import_figures(session=session, path=file, district=district)
+    typer.echo(f"已导入 {n} 个数据。")
+
+
+@annual_app.command("set")
+def annual_set(
+    unit: Annotated[str, typer.Option("--unit")],
+    year: Annotated[int, typer.Option("--year")],
+    table: Annotated[str, typer.Argument(help="table2、table3 或 table4")],
+    row: Annotated[str, typer.Argument(help="行名，如 行政规范性文件、本年新收、行政复议")],
+    column: Annotated[str, typer.Argument(help="列名，如 本年制发件数、自然人、结果纠正")],
+    value: Annotated[float, typer.Argument()],
+    district: Annotated[str | None, typer.Option("--district")] = None,
+) -> None:
+    """填写年报表格中的一个数。"""
+    from zwgk.annual import set_figure
+    from zwgk.directory import find_unit
+
+    if value < 0:
+        raise UserError("数值不能为负数")
+    with _db() as session:
+        u = find_unit(session=session, name=unit, district=district)
+        set_figure(
+            session=session, unit=u, year=year, table=table, row=row, col_=column, value=value
+        )
+    typer.echo(f"已填写 {u.name} {year} 年 {table}「{row}」「{column}」= {value:g}。")
+
+
+@report_app.command("annual")
+def report_annual(
+    year: Annotated[int, typer.Option("--year", help="报告年度")],
+    unit: Annotated[str | None, typer.Option("--unit", help="单位（单位年报）")] = None,
+    district: Annotated[
+        str | None, typer.Option("--district", help="区（全区年报，汇总各单位）")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="md、docx 或 json")] = "md",
+    out: Annotated[Path | None, typer.Option("--out", help="输出文件（docx 必填）")] = None,
+) -> None:
+    """生成政府信息公开工作年度报告草稿，并校验表三的勾稽关系。"""
+    from zwgk.annual import build_report
+    from zwgk.annual_render import to_docx, to_markdown
+    from zwgk.directory import find_unit, resolve_district
+
+    if fmt not in ("md", "docx", "json"):
+        raise UserError(f"--format「{fmt}」无效，应为 md、docx 或 json")
+    if unit and district:
+        raise UserError("--unit 和 --district 只能选一个")
+    with _db() as session:
+        if unit:
+            report = build_report(
+                session=session, year=year, unit=find_unit(session=session, name=unit)
+            )
+        else:
+            d = resolve_district(session=session, district=district, default=None)
+            report = build_report(session=session, year=year, district=d)
+    if fmt == "json":
+        data = json.dumps(report.as_json(), ensure_ascii=False, indent=2).encode()
+    elif fmt == "md":
+        data = to_markdown(report).encode()
+    else:
+        if out is None:
+            raise UserError("docx 格式请用 --out 指定输出文件")
+        data = to_docx(report)
+    if out is None:
+        sys.stdout.write(data.decode() + "\n")
+    else:
+        tmp = out.with_name(out.name + ".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(out)
+        typer.echo(f"已写入 {out}。")
+    if report.errors:
+        warn(f"勾稽关系校验发现 {len(report.errors)} 处问题：\n" + "\n".join(report.errors[:20]))
 
 
 @app.command("complete")
@@ -639,11 +863,12 @@ def serve() -> None:
 @app.command("up")
 def up(
     port: Annotated[int, typer.Option("--port", help="Prefect 界面端口")] = 4200,
+    web_port: Annotated[int, typer.Option("--web-port", help="填报网页端口")] = 8000,
 ) -> None:
-    """本地一键启动：Prefect 服务器、本地邮件捕获（未配置 SMTP 时）、全部定时部署。"""
+    """本地一键启动：Prefect 服务器、填报网页、本地邮件捕获（未配置 SMTP 时）、全部定时部署。"""
     from zwgk.deployments.local import run_local
 
-    run_local(port=port)
+    run_local(port=port, web_port=web_port)
 
 
 def main() -> None:

@@ -67,7 +67,9 @@ def complete(
             f"事项 {item_id} 已免于办理（waived），如需登记完成请先 zwgk reopen {item_id}"
         )
     now = now or utcnow()
-    session.add(ItemEvent(item_id=item.id, action="complete", by=by or "", reason=note or "", at=now))  # type: ignore[arg-type]
+    session.add(
+        ItemEvent(item_id=item.id, action="complete", by=by or "", reason=note or "", at=now)
+    )  # type: ignore[arg-type]
     item.status = ItemStatus.done
     item.completed_at = now
     item.on_time = now.astimezone(TZ).date() <= item.due

@@ -207,6 +207,9 @@ class Obligation:
     # planner(session=, period=, units=, cal=, settings=) -> list[PlannedItem]
     planner: Callable[..., list[Any]] | None = None
     ladder: Ladder = DEFAULT_LADDER
+    # Files for a unit's assignment mail:
+    # attachments(session=, unit=, period=) -> list[(filename, bytes, mime type)]
+    attachments: Callable[..., list[tuple[str, bytes, str]]] | None = None
 
     @property
     def template_dir(self) -> str:

@@ -75,8 +75,15 @@ def guess_kind(name: str) -> UnitKind:
     return UnitKind.department
 
 
-def parse_plan(rows: list[TaskRow], *, units: list[Unit], year: int, issued: date,
-               cal: WorkCalendar, lenient: bool = False) -> ParseOutcome:
+def parse_plan(
+    rows: list[TaskRow],
+    *,
+    units: list[Unit],
+    year: int,
+    issued: date,
+    cal: WorkCalendar,
+    lenient: bool = False,
+) -> ParseOutcome:
     """Parse every row; collect (not raise) deadline errors and unknown unit names."""
     directory = _entries(units)
     tasks: list[ParsedTask] = []
@@ -108,12 +115,25 @@ def parse_plan(rows: list[TaskRow], *, units: list[Unit], year: int, issued: dat
         warnings += list(assignment.warnings)
         name = row.name or row.content[:30]
         category = row.category or row.section
-        tasks.append(ParsedTask(
-            seq=row.seq, sub=sub, name=name, category=category, content=row.content,
-            units_text=row.units, deadline_text=row.deadline, due=due, window_start=window_start,
-            recurrence=recurrence, lead_units=list(assignment.lead_units), units=list(assignment.units),
-            cooperating_units=list(assignment.cooperating_units), warnings=warnings, where=row.where,
-        ))
+        tasks.append(
+            ParsedTask(
+                seq=row.seq,
+                sub=sub,
+                name=name,
+                category=category,
+                content=row.content,
+                units_text=row.units,
+                deadline_text=row.deadline,
+                due=due,
+                window_start=window_start,
+                recurrence=recurrence,
+                lead_units=list(assignment.lead_units),
+                units=list(assignment.units),
+                cooperating_units=list(assignment.cooperating_units),
+                warnings=warnings,
+                where=row.where,
+            )
+        )
     return ParseOutcome(tasks, errors, dict(unknown), [])
 
 
@@ -132,13 +152,35 @@ class ImportReport:
         return [f"{t.where}（序号 {t.seq}）：{w}" for t in self.tasks for w in t.warnings]
 
 
-TASK_FIELDS = ("name", "category", "content", "units_text", "deadline_text", "due", "window_start",
-               "recurrence", "lead_units", "units", "cooperating_units", "warnings")
+TASK_FIELDS = (
+    "name",
+    "category",
+    "content",
+    "units_text",
+    "deadline_text",
+    "due",
+    "window_start",
+    "recurrence",
+    "lead_units",
+    "units",
+    "cooperating_units",
+    "warnings",
+)
 
 
-def import_plan(*, session: Session, path: Path, district: str, year: int, issued: date,
-                cal: WorkCalendar, dry_run: bool = False, lenient: bool = False,
-                create_unknown: bool = False, table: int | None = None) -> ImportReport:
+def import_plan(
+    *,
+    session: Session,
+    path: Path,
+    district: str,
+    year: int,
+    issued: date,
+    cal: WorkCalendar,
+    dry_run: bool = False,
+    lenient: bool = False,
+    create_unknown: bool = False,
+    table: int | None = None,
+) -> ImportReport:
     """Parse ``path`` and (unless ``dry_run``) store it as the plan of ``district``/``year``.
 
     Raises one UserError listing every problem; the caller's transaction then writes nothing.
@@ -150,7 +192,9 @@ def import_plan(*, session: Session, path: Path, district: str, year: int, issue
         raise UserError(f"文件 {path}：表头之后没有任何任务")
     units = list_units(session=session, district=district)
     if not units:
-        raise UserError(f"单位名录中没有「{district}」的单位：请先 zwgk units import FILE --district {district}")
+        raise UserError(
+            f"单位名录中没有「{district}」的单位：请先 zwgk units import FILE --district {district}"
+        )
     outcome = parse_plan(rows, units=units, year=year, issued=issued, cal=cal, lenient=lenient)
     errors = list(outcome.errors)
     created_units: list[str] = []
@@ -166,10 +210,14 @@ def import_plan(*, session: Session, path: Path, district: str, year: int, issue
         for t in outcome.tasks:
             added = [u for u in t.units + t.cooperating_units if u in created_units]
             if added:
-                t.warnings.append(f"单位「{'、'.join(added)}」不在名录中，已自动新增（无邮箱），请补全名录")
+                t.warnings.append(
+                    f"单位「{'、'.join(added)}」不在名录中，已自动新增（无邮箱），请补全名录"
+                )
     elif outcome.unknown:
         listed = "；".join(f"「{n}」（{'、'.join(w)}）" for n, w in outcome.unknown.items())
-        errors.append(f"以下单位不在{district}的单位名录中：{listed}。请先补充名录，或使用 --create-unknown 自动新增")
+        errors.append(
+            f"以下单位不在{district}的单位名录中：{listed}。请先补充名录，或使用 --create-unknown 自动新增"
+        )
     if errors:
         more = f"\n（另有 {len(errors) - 30} 处错误未列出）" if len(errors) > 30 else ""
         raise UserError(f"文件 {path} 有误，未导入任何数据：\n" + "\n".join(errors[:30]) + more)
@@ -196,11 +244,20 @@ def import_plan(*, session: Session, path: Path, district: str, year: int, issue
     return report
 
 
-def _match(existing: list[PlanTask], tasks: list[ParsedTask], report: ImportReport, *, apply: bool,
-           session: Session | None = None, plan_id: int | None = None) -> None:
+def _match(
+    existing: list[PlanTask],
+    tasks: list[ParsedTask],
+    report: ImportReport,
+    *,
+    apply: bool,
+    session: Session | None = None,
+    plan_id: int | None = None,
+) -> None:
     """Pair new rows with stored tasks: by (序号, sub-row), then by identical text."""
     by_seq = {(t.seq, t.sub): t for t in existing if not t.retired}
-    by_seq.update({(t.seq, t.sub): t for t in existing if t.retired and (t.seq, t.sub) not in by_seq})
+    by_seq.update(
+        {(t.seq, t.sub): t for t in existing if t.retired and (t.seq, t.sub) not in by_seq}
+    )
     by_text = {(t.name, t.content): t for t in existing}
     used: set[int] = set()
     pairs: list[tuple[ParsedTask, PlanTask | None]] = []
@@ -221,14 +278,23 @@ def _match(existing: list[PlanTask], tasks: list[ParsedTask], report: ImportRepo
             if apply:
                 session.add(PlanTask(plan_id=plan_id, seq=task.seq, sub=task.sub, **values))  # type: ignore[union-attr, arg-type]
             continue
-        changed = old.retired or (old.seq, old.sub) != (task.seq, task.sub) or any(
-            getattr(old, f) != v for f, v in values.items())
+        changed = (
+            old.retired
+            or (old.seq, old.sub) != (task.seq, task.sub)
+            or any(getattr(old, f) != v for f, v in values.items())
+        )
         if not changed:
             report.unchanged += 1
             continue
         report.updated += 1
         if apply:
-            old.seq, old.sub, old.retired, old.retired_at, old.updated_at = task.seq, task.sub, False, None, now
+            old.seq, old.sub, old.retired, old.retired_at, old.updated_at = (
+                task.seq,
+                task.sub,
+                False,
+                None,
+                now,
+            )
             for f, v in values.items():
                 setattr(old, f, v)
             session.add(old)  # type: ignore[union-attr]

@@ -28,8 +28,14 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "deadline": ("完成时间", "时间节点", "完成时限", "时间要求", "时间安排"),
 }
 REQUIRED = ("seq", "units", "deadline")
-LABELS = {"seq": "序号", "name": "任务名称/工作重点", "category": "任务类别", "content": "具体内容/任务内容",
-          "units": "责任单位", "deadline": "完成时间/时间节点"}
+LABELS = {
+    "seq": "序号",
+    "name": "任务名称/工作重点",
+    "category": "任务类别",
+    "content": "具体内容/任务内容",
+    "units": "责任单位",
+    "deadline": "完成时间/时间节点",
+}
 
 SECTION_RE = re.compile(r"^\s*([一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)])")
 WS_RE = re.compile(r"\s+")
@@ -117,7 +123,9 @@ def read_xlsx(path: Path) -> list[TaskRow]:
     except Exception as exc:  # noqa: BLE001 - any unreadable workbook gets one message
         raise UserError(f"无法读取 Excel 文件 {path}：{exc}") from None
     for ws in wb.worksheets:
-        grid = [["" if v is None else str(v) for v in row] for row in ws.iter_rows(values_only=True)]
+        grid = [
+            ["" if v is None else str(v) for v in row] for row in ws.iter_rows(values_only=True)
+        ]
         for rng in ws.merged_cells.ranges:
             top = ws.cell(rng.min_row, rng.min_col).value
             for r in range(rng.min_row, rng.max_row + 1):
@@ -153,11 +161,15 @@ def read_docx(path: Path, table: int | None = None) -> list[TaskRow]:
     for n, t in candidates:
         grid = [[cell.text for cell in row.cells] for row in t.rows]
         try:
-            return _rows_from_grid(grid, f"文件 {path}（第 {n} 个表格）", f"第 {n} 个表格第 {{}} 行")
+            return _rows_from_grid(
+                grid, f"文件 {path}（第 {n} 个表格）", f"第 {n} 个表格第 {{}} 行"
+            )
         except UserError as exc:
             last_error = exc
     if table is None:
-        raise UserError(f"文件 {path} 的 {len(tables)} 个表格中没有一个带有任务分解表的表头（序号、任务名称、责任单位、完成时间）；可用 --table N 指定")
+        raise UserError(
+            f"文件 {path} 的 {len(tables)} 个表格中没有一个带有任务分解表的表头（序号、任务名称、责任单位、完成时间）；可用 --table N 指定"
+        )
     raise last_error  # type: ignore[misc]
 
 
@@ -167,7 +179,9 @@ def read_delimited(path: Path) -> list[TaskRow]:
 
     text = read_text(path)
     sample = text[:4096]
-    delimiter = "\t" if path.suffix.lower() == ".tsv" or sample.count("\t") > sample.count(",") else ","
+    delimiter = (
+        "\t" if path.suffix.lower() == ".tsv" or sample.count("\t") > sample.count(",") else ","
+    )
     try:
         grid = [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
     except csv.Error as exc:
@@ -182,11 +196,15 @@ def read_table(path: Path, table: int | None = None) -> list[TaskRow]:
         raise UserError(f"找不到文件 {path}")
     if suffix in (".xls", ".doc", ".et", ".wps"):
         modern = ".xlsx" if suffix in (".xls", ".et") else ".docx"
-        raise UserError(f"文件 {path} 是旧版 {suffix} 格式：请在 Excel/Word/WPS 中“另存为” {modern} 后再导入")
+        raise UserError(
+            f"文件 {path} 是旧版 {suffix} 格式：请在 Excel/Word/WPS 中“另存为” {modern} 后再导入"
+        )
     if suffix == ".xlsx":
         return read_xlsx(path)
     if suffix == ".docx":
         return read_docx(path, table)
     if suffix in (".csv", ".tsv", ".txt"):
         return read_delimited(path)
-    raise UserError(f"文件 {path} 的格式 {suffix or '（无扩展名）'} 不支持：请使用 .xlsx、.docx、.csv 或 .tsv")
+    raise UserError(
+        f"文件 {path} 的格式 {suffix or '（无扩展名）'} 不支持：请使用 .xlsx、.docx、.csv 或 .tsv"
+    )

@@ -8,7 +8,6 @@ the message on the page. Nothing is recorded unless the whole form is valid.
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -45,40 +44,81 @@ def _page(name: str, status: int = 200, **ctx) -> HTMLResponse:  # type: ignore[
 
 def _refuse(exc: TokenError) -> HTMLResponse:
     if exc.expired:
-        return _page("refused.html", 410, title="链接已过期",
-                     message="该填报链接已过期。请使用最新一封提醒邮件中的链接，或联系区政府办公室（政务公开办）。")
-    return _page("refused.html", 403, title="链接无效",
-                 message="该填报链接无效（可能复制不完整或被修改）。请直接点击邮件中的链接，或联系区政府办公室（政务公开办）。")
+        return _page(
+            "refused.html",
+            410,
+            title="链接已过期",
+            message="该填报链接已过期。请使用最新一封提醒邮件中的链接，或联系区政府办公室（政务公开办）。",
+        )
+    return _page(
+        "refused.html",
+        403,
+        title="链接无效",
+        message="该填报链接无效（可能复制不完整或被修改）。请直接点击邮件中的链接，或联系区政府办公室（政务公开办）。",
+    )
 
 
-def _unit_page(token: str, unit_id: int, *, status: int = 200, error: str | None = None,
-               error_item: int | None = None, form: dict[str, str] | None = None,
-               done: int | None = None) -> HTMLResponse:
+def _unit_page(
+    token: str,
+    unit_id: int,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    error_item: int | None = None,
+    form: dict[str, str] | None = None,
+    done: int | None = None,
+) -> HTMLResponse:
     from zwgk.workflows.events import EVENT_KINDS
     from zwgk.workflows.registry import REGISTRY
 
-    titles = {s: o.title for s, o in REGISTRY.items()} | {k.slug: k.title for k in EVENT_KINDS.values()}
+    titles = {s: o.title for s, o in REGISTRY.items()} | {
+        k.slug: k.title for k in EVENT_KINDS.values()
+    }
     today = today_shanghai()
     with session_scope() as s:
         unit = s.get(Unit, unit_id)
         if unit is None or not unit.active:
-            return _page("refused.html", 404, title="单位不存在", message="该单位已不在名录中，请联系区政府办公室（政务公开办）。")
-        items = list(s.exec(
-            select(ChecklistItem).where(ChecklistItem.unit_id == unit_id)
-            .order_by(col(ChecklistItem.due), col(ChecklistItem.id))
-        ))
+            return _page(
+                "refused.html",
+                404,
+                title="单位不存在",
+                message="该单位已不在名录中，请联系区政府办公室（政务公开办）。",
+            )
+        items = list(
+            s.exec(
+                select(ChecklistItem)
+                .where(ChecklistItem.unit_id == unit_id)
+                .order_by(col(ChecklistItem.due), col(ChecklistItem.id))
+            )
+        )
     open_items, closed = [], []
     for i in items:
         view = {
-            "id": i.id, "title": titles.get(i.obligation, i.obligation), "period": i.period,
-            "step_title": i.step_title, "role": ROLE_LABELS[Role(i.role)], "due": i.due,
-            "status": derived_status(i, today), "status_label": STATUS_LABELS[derived_status(i, today)],
-            "evidence": i.evidence or "", "provisional": i.provisional,
+            "id": i.id,
+            "title": titles.get(i.obligation, i.obligation),
+            "period": i.period,
+            "step_title": i.step_title,
+            "role": ROLE_LABELS[Role(i.role)],
+            "due": i.due,
+            "status": derived_status(i, today),
+            "status_label": STATUS_LABELS[derived_status(i, today)],
+            "evidence": i.evidence or "",
+            "provisional": i.provisional,
         }
         (open_items if i.status == ItemStatus.pending else closed).append(view)
-    return _page("unit.html", status, unit=unit, token=token, open_items=open_items,
-                 closed=closed[-20:], error=error, error_item=error_item, form=form or {}, done=done,
-                 today=today)
+    return _page(
+        "unit.html",
+        status,
+        unit=unit,
+        token=token,
+        open_items=open_items,
+        closed=closed[-20:],
+        error=error,
+        error_item=error_item,
+        form=form or {},
+        done=done,
+        today=today,
+    )
 
 
 async def unit_page(request: Request) -> Response:
@@ -108,8 +148,9 @@ async def complete_item(request: Request) -> Response:
     with session_scope() as s:
         item = s.get(ChecklistItem, item_id)
         if item is None or item.unit_id != claims.unit_id:
-            return _page("refused.html", 404, title="事项不存在",
-                         message="该事项不存在，或不属于本单位。")
+            return _page(
+                "refused.html", 404, title="事项不存在", message="该事项不存在，或不属于本单位。"
+            )
         unit = s.get(Unit, claims.unit_id)
         by = f"{unit.name} {unit.contact}".strip() if unit else "单位填报"
         try:
@@ -118,14 +159,24 @@ async def complete_item(request: Request) -> Response:
             complete(session=s, item_id=item_id, evidence=evidence, note=note or None, by=by)
         except UserError as exc:
             s.rollback()
-            return _unit_page(token, claims.unit_id, status=400, error=exc.message, error_item=item_id,
-                              form={"evidence": evidence, "note": note})
+            return _unit_page(
+                token,
+                claims.unit_id,
+                status=400,
+                error=exc.message,
+                error_item=item_id,
+                form={"evidence": evidence, "note": note},
+            )
     return RedirectResponse(f"/u/{token}?done={item_id}#item-{item_id}", status_code=303)
 
 
 async def home(request: Request) -> Response:
-    return _page("refused.html", 404, title="政务公开事项填报",
-                 message="请通过通知邮件中的专属链接访问本单位的填报页面。")
+    return _page(
+        "refused.html",
+        404,
+        title="政务公开事项填报",
+        message="请通过通知邮件中的专属链接访问本单位的填报页面。",
+    )
 
 
 async def health(request: Request) -> Response:
@@ -133,11 +184,11 @@ async def health(request: Request) -> Response:
 
 
 def create_app() -> Starlette:
-    return Starlette(routes=[
-        Route("/", home),
-        Route("/health", health),
-        Route("/u/{token}", unit_page, methods=["GET"]),
-        Route("/u/{token}/items/{item_id}", complete_item, methods=["POST"]),
-    ])
-
-
+    return Starlette(
+        routes=[
+            Route("/", home),
+            Route("/health", health),
+            Route("/u/{token}", unit_page, methods=["GET"]),
+            Route("/u/{token}/items/{item_id}", complete_item, methods=["POST"]),
+        ]
+    )

@@ -70,7 +70,9 @@ def verify(token: str, settings: Settings, *, now: float | None = None) -> LinkC
         given = _unb64(mac_s)
     except (ValueError, TypeError) as exc:
         raise TokenError("链接格式不正确") from exc
-    expected = hmac.new(secret_key(settings), f"{unit_s}.{expires_s}".encode(), hashlib.sha256).digest()
+    expected = hmac.new(
+        secret_key(settings), f"{unit_s}.{expires_s}".encode(), hashlib.sha256
+    ).digest()
     if not hmac.compare_digest(given, expected):
         raise TokenError("链接无效（可能被修改过）")
     if (now if now is not None else time.time()) > expires:
