@@ -99,9 +99,11 @@ def _rows_from_grid(grid: list[list[str]], source: str, where_fmt: str) -> list[
         if _match_header(cells):
             continue
         # A heading row: one distinct text (a merged row) that looks like 一、/（一）.
-        if len(nonempty) == 1 and not values.get("units") and not values.get("deadline"):
+        # (A merge across the whole row repeats its text in every cell.)
+        if len(nonempty) == 1:
             text = next(iter(nonempty))
-            if SECTION_RE.match(text) or not values.get("seq"):
+            blank_task = not values.get("units") and not values.get("deadline") and not values.get("seq")
+            if SECTION_RE.match(text) or blank_task:
                 section = text
                 carry = {"seq": "", "name": "", "category": ""}
                 continue
