@@ -218,3 +218,67 @@ def test_each_rung_date(rung: str) -> None:
         DEFAULT_LADDER, DUE, EXPECTED_DATES[rung] - timedelta(days=1), date(2026, 11, 1)
     )
     assert before is None or before.rung != rung
+
+
+def test_progress_report_matches_status(directory: str, smtp: SMTPServer, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    import csv
+    import io
+    import json
+
+    from openpyxl import load_workbook
+
+    from tests.cli import run_inprocess
+
+    _assign()
+    with session_scope() as s:
+        complete(session=s, item_id=_item("区教育局").id, evidence="https://a.example.gov.cn/1")  # type: ignore[arg-type]
+        waive(session=s, item_id=_item("新泾镇").id, reason="无新增公文", by="王静")  # type: ignore[arg-type]
+    status = json.loads(
+        run_inprocess(
+            capsys, "status", "--period", "2026-11", "--today", "2026-11-27", "--json"
+        ).out
+    )
+    counts = {
+        k: sum(1 for r in status if r["status"] == k)
+        for k in ("done", "overdue", "waived", "pending")
+    }
+    assert counts == {"done": 1, "overdue": 3, "waived": 1, "pending": 0}
+    out = tmp_path / "进度.xlsx"
+    r = run_inprocess(
+        capsys,
+        "report",
+        "progress",
+        "--obligation",
+        "monthly-filing",
+        "--period",
+        "2026-11",
+        "--format",
+        "xlsx",
+        "--out",
+        str(out),
+        "--today",
+        "2026-11-27",
+    )
+    assert r.code == 0, r.err
+    ws = load_workbook(out)["汇总"]
+    header = [c.value for c in ws[1]]
+    rows = [
+        dict(zip(header, [c.value for c in row], strict=False)) for row in ws.iter_rows(min_row=2)
+    ]
+    units = [row for row in rows if row["单位"] and row["单位"] != "合计"]
+    assert sum(row["按时完成"] + row["逾期完成"] for row in units) == counts["done"]
+    assert sum(row["已逾期"] for row in units) == counts["overdue"]
+    assert sum(row["免办"] for row in units) == counts["waived"]
+    csv_out = run_inprocess(
+        capsys,
+        "report",
+        "progress",
+        "--period",
+        "2026-11",
+        "--format",
+        "csv",
+        "--today",
+        "2026-11-27",
+    )
+    assert "逾期事项清单" in csv_out.out
+    assert len(list(csv.reader(io.StringIO(csv_out.out)))) > 5
