@@ -85,6 +85,18 @@ def publish_progress_task(slug: str, period: str, today: date | None) -> str | N
         )
 
 
+def _checked(sent: dict[str, Any]) -> DispatchReport:
+    """The dispatch task's result; a run that could not send everything fails with the reasons."""
+    report = DispatchReport(
+        sent=sent["sent"],
+        retry=[tuple(x) for x in sent["retry"]],  # type: ignore[misc]
+        failed=[tuple(x) for x in sent["failed"]],  # type: ignore[misc]
+    )
+    if not report.ok:
+        raise DispatchIncomplete(f"{report.summary()}：\n" + "\n".join(report.errors()[:10]))
+    return report
+
+
 def _run_name() -> str:
     params = flow_run.parameters or {}
     period = params.get("period") or "scheduled"
@@ -98,19 +110,13 @@ def run_obligation(
     built = build_checklist_task(slug, period, today, district)
     sent = dispatch_task()
     publish_progress_task(slug, built["period"], today)
-    report = DispatchReport(
-        sent=sent["sent"],
-        retry=[tuple(x) for x in sent["retry"]],  # type: ignore[misc]
-        failed=[tuple(x) for x in sent["failed"]],
-    )  # type: ignore[misc]
+    report = _checked(sent)
     result = {
         **built,
         "sent": len(report.sent),
         "retry": len(report.retry),
         "failed": len(report.failed),
     }
-    if not report.ok:
-        raise DispatchIncomplete(f"{report.summary()}：\n" + "\n".join(report.errors()[:10]))
     return result
 
 
@@ -170,13 +176,7 @@ def reminders(today: date | None = None, district: str | None = None) -> dict[st
     if not swept["workday"]:
         return {**swept, "sent": 0}
     sent = dispatch_task()
-    report = DispatchReport(
-        sent=sent["sent"],
-        retry=[tuple(x) for x in sent["retry"]],  # type: ignore[misc]
-        failed=[tuple(x) for x in sent["failed"]],
-    )  # type: ignore[misc]
-    if not report.ok:
-        raise DispatchIncomplete(f"{report.summary()}：\n" + "\n".join(report.errors()[:10]))
+    report = _checked(sent)
     return {**swept, "sent": len(report.sent)}
 
 
