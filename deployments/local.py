@@ -101,6 +101,7 @@ def run_local(port: int = 4200, web_port: int = 8000) -> None:
         stderr=subprocess.STDOUT,
     )
     capture = None
+    web = None
     try:
         print(f"正在启动 Prefect 服务器（日志：{prefect_home / 'server.log'}）……", flush=True)
         _wait_healthy(api_url, server)
@@ -130,7 +131,7 @@ def run_local(port: int = 4200, web_port: int = 8000) -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        if "web" in locals():
+        if web is not None:
             web.should_exit = True
         if capture is not None:
             capture.stop()

@@ -91,6 +91,7 @@ def record_event(
     ref: str,
     settings: Settings,
     today: date | None = None,
+    notify: bool = True,
 ) -> tuple[ChecklistItem, bool]:
     """Create the item for one event (idempotent per kind, unit, date and reference)."""
     ref = ref.strip()
@@ -122,7 +123,7 @@ def record_event(
     )
     session.add(item)
     session.flush()
-    if unit.email:
+    if notify and unit.email:
         from zwgk.web.tokens import unit_link
 
         rendered = render(

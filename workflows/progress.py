@@ -15,22 +15,14 @@ from zwgk.reports.progress import (
     completion_series,
     to_markdown,
 )
-
-
-def _titles() -> dict[str, str]:
-    from zwgk.workflows.events import EVENT_KINDS
-    from zwgk.workflows.registry import REGISTRY
-
-    return {s: o.title for s, o in REGISTRY.items()} | {
-        k.slug: k.title for k in EVENT_KINDS.values()
-    }
+from zwgk.workflows.registry import item_titles
 
 
 def item_rows(
     *, session: Session, today: date, obligation: str | None = None, period: str | None = None
 ) -> list[ItemRow]:
     """Every item (of an obligation / period) as the report's rows, status as of ``today``."""
-    titles = _titles()
+    titles = item_titles()
     return [
         ItemRow(
             id=item.id,  # type: ignore[arg-type]
@@ -70,7 +62,7 @@ def publish_artifacts(
     if FlowRunContext.get() is None:
         return None
     rows = item_rows(session=session, today=today, obligation=obligation, period=period)
-    title = f"{_titles().get(obligation, obligation)} {period} 完成情况（截至 {today}）"
+    title = f"{item_titles().get(obligation, obligation)} {period} 完成情况（截至 {today}）"
     done = sum(1 for r in rows if r.status == "done")
     counted = sum(1 for r in rows if r.status != "waived")
     markdown = to_markdown(rows, title=title) + f"\n\n**总体进度** {progress_bar(done, counted)}\n"
@@ -85,7 +77,7 @@ def publish_artifacts(
         return None
     start = min(today, min(r.due for r in rows)) - timedelta(days=30)
     series = completion_series(rows, start=start, end=max(today, start))
-    svg = completion_chart_svg({_titles().get(obligation, obligation): series}, title=title)
+    svg = completion_chart_svg({item_titles().get(obligation, obligation): series}, title=title)
     out = var_dir / "reports" / f"completion-{key}.svg"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(svg, encoding="utf-8")

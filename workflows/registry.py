@@ -15,6 +15,7 @@ from zwgk.obligation import (
     OFFICE,
     DayOfMonth,
     FixedDate,
+    Ladder,
     MonthWindow,
     Obligation,
     Step,
@@ -222,3 +223,21 @@ def get_obligation(slug: str) -> Obligation:
     except KeyError:
         known = "、".join(REGISTRY)
         raise UserError(f"未知的事项「{slug}」。可用的事项：{known}") from None
+
+
+def item_titles() -> dict[str, str]:
+    """Chinese title for every ``obligation`` an item can carry: obligations and event kinds."""
+    from zwgk.workflows.events import EVENT_KINDS
+
+    return {slug: ob.title for slug, ob in REGISTRY.items()} | {
+        k.obligation: k.title for k in EVENT_KINDS.values()
+    }
+
+
+def item_ladders() -> dict[str, Ladder]:
+    """The reminder ladder for every ``obligation`` an item can carry."""
+    from zwgk.workflows.events import EVENT_KINDS
+
+    return {slug: ob.ladder for slug, ob in REGISTRY.items()} | {
+        k.obligation: k.ladder for k in EVENT_KINDS.values()
+    }

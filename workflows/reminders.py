@@ -114,24 +114,6 @@ class SweepResult:
         }
 
 
-def _ladders() -> dict[str, Ladder]:
-    from zwgk.workflows.events import EVENT_KINDS
-    from zwgk.workflows.registry import REGISTRY
-
-    ladders = {slug: ob.ladder for slug, ob in REGISTRY.items()}
-    ladders.update({k.obligation: k.ladder for k in EVENT_KINDS.values()})
-    return ladders
-
-
-def _titles() -> dict[str, str]:
-    from zwgk.workflows.events import EVENT_KINDS
-    from zwgk.workflows.registry import REGISTRY
-
-    titles = {slug: ob.title for slug, ob in REGISTRY.items()}
-    titles.update({k.obligation: k.title for k in EVENT_KINDS.values()})
-    return titles
-
-
 def sweep(
     *, session: Session, settings: Settings, today: date, district: str | None = None
 ) -> SweepResult:
@@ -143,8 +125,10 @@ def sweep(
     if not cal.is_workday(today):
         result.workday = False
         return result
-    ladders = _ladders()
-    titles = _titles()
+    from zwgk.workflows.registry import item_ladders, item_titles
+
+    ladders = item_ladders()
+    titles = item_titles()
     dates = LadderDates(cal)
 
     stmt = (

@@ -224,7 +224,7 @@ def parse_register(*, session: Session, path: Path, district: str | None) -> lis
         extended = r.get("extended", "").strip().lower() in ("1", "yes", "true", "是", "延期", "y")
         for p in problems:
             errors.append(f"{where}，{p}")
-        if not problems:
+        if not problems and received is not None:
             clean.append(
                 RegisterRow(
                     rowno,
@@ -312,11 +312,11 @@ def track_reply_deadline(
 
     kind = EVENT_KINDS["application-reply"]
     ref = app.ref or f"{app.received} {app.applicant_type}申请 #{app.fingerprint[:6]}"
-    # No notice mail for requests already answered when they are imported.
     item, _created = record_event(
         session=session,
         kind=kind,
-        unit=unit if app.replied is None else _mute(unit),
+        unit=unit,
+        notify=app.replied is None,  # no notice for a request already answered
         on=app.received,
         ref=ref,
         settings=settings,
@@ -339,18 +339,6 @@ def track_reply_deadline(
     session.flush()
     app.item_id = item.id
     session.add(app)
-
-
-def _mute(unit: Unit) -> Unit:
-    """A copy of the unit without a mailbox, so no notice is queued."""
-    return Unit(
-        id=unit.id,
-        district=unit.district,
-        name=unit.name,
-        kind=unit.kind,
-        email="",
-        contact=unit.contact,
-    )
 
 
 # --------------------------------------------------------------------------- tables

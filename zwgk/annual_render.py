@@ -120,7 +120,7 @@ def to_markdown(report: AnnualReport) -> str:
 
 def to_docx(report: AnnualReport) -> bytes:
     from docx import Document
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX
     from docx.oxml.ns import qn
     from docx.shared import Pt
 
@@ -139,7 +139,7 @@ def to_docx(report: AnnualReport) -> bytes:
 
     def placeholder(text: str) -> None:
         run = doc.add_paragraph().add_run(PLACEHOLDER.format(text))
-        run.font.highlight_color = 7  # yellow
+        run.font.highlight_color = WD_COLOR_INDEX.YELLOW
 
     doc.add_heading(SECTIONS[0], level=1)
     placeholder("总体情况，包括主动公开、依申请公开、政府信息管理、平台建设、监督保障等方面")
@@ -195,10 +195,10 @@ def to_docx(report: AnnualReport) -> bytes:
     t4.cell(1, 2 * n).merge(t4.cell(1, 3 * n - 1)).text = "复议后起诉"
     for gi, g in enumerate(TABLE4_GROUPS):
         for ri, r in enumerate(TABLE4_RESULTS):
-            c = gi * n + ri
-            label = t4.cell(1, c).merge(t4.cell(2, c)) if gi == 0 else t4.cell(2, c)
+            at = gi * n + ri
+            label = t4.cell(1, at).merge(t4.cell(2, at)) if gi == 0 else t4.cell(2, at)
             label.text = r
-            t4.cell(3, c).text = _n(report.table4[g][r])
+            t4.cell(3, at).text = _n(report.table4[g][r])
 
     doc.add_heading(SECTIONS[4], level=1)
     placeholder("本年度存在的主要问题，以及上年度问题的改进情况")

@@ -102,7 +102,9 @@ def _rows_from_grid(grid: list[list[str]], source: str, where_fmt: str) -> list[
         # (A merge across the whole row repeats its text in every cell.)
         if len(nonempty) == 1:
             text = next(iter(nonempty))
-            blank_task = not values.get("units") and not values.get("deadline") and not values.get("seq")
+            blank_task = (
+                not values.get("units") and not values.get("deadline") and not values.get("seq")
+            )
             if SECTION_RE.match(text) or blank_task:
                 section = text
                 carry = {"seq": "", "name": "", "category": ""}
@@ -113,7 +115,19 @@ def _rows_from_grid(grid: list[list[str]], source: str, where_fmt: str) -> list[
                     carry[key] = values[key]
                 else:
                     values[key] = carry[key]
-        rows.append(TaskRow(where=where_fmt.format(i + 1), rowno=i + 1, section=section, **values))
+        rows.append(
+            TaskRow(
+                where=where_fmt.format(i + 1),
+                rowno=i + 1,
+                section=section,
+                seq=values.get("seq", ""),
+                name=values.get("name", ""),
+                category=values.get("category", ""),
+                content=values.get("content", ""),
+                units=values.get("units", ""),
+                deadline=values.get("deadline", ""),
+            )
+        )
     return rows
 
 

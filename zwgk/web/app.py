@@ -9,6 +9,7 @@ the message on the page. Nothing is recorded unless the whole form is valid.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -68,12 +69,9 @@ def _unit_page(
     form: dict[str, str] | None = None,
     done: int | None = None,
 ) -> HTMLResponse:
-    from zwgk.workflows.events import EVENT_KINDS
-    from zwgk.workflows.registry import REGISTRY
+    from zwgk.workflows.registry import item_titles
 
-    titles = {s: o.title for s, o in REGISTRY.items()} | {
-        k.slug: k.title for k in EVENT_KINDS.values()
-    }
+    titles = item_titles()
     today = today_shanghai()
     with session_scope() as s:
         unit = s.get(Unit, unit_id)
@@ -91,7 +89,8 @@ def _unit_page(
                 .order_by(col(ChecklistItem.due), col(ChecklistItem.id))
             )
         )
-    open_items, closed = [], []
+    open_items: list[dict[str, Any]] = []
+    closed: list[dict[str, Any]] = []
     for i in items:
         view = {
             "id": i.id,
