@@ -137,12 +137,16 @@ def build_checklist(
     result = BuildResult(ob.slug, str(period), district)
     result.provisional = any(p.due.provisional for p in planned)
 
+    # Only this district's items: another district's items of the same obligation period
+    # are not "existing" here, and a planner must never withdraw them.
     existing = {
         (i.unit_id, i.step): i
         for i in session.exec(
             select(ChecklistItem)
+            .join(Unit, col(Unit.id) == col(ChecklistItem.unit_id))
             .where(ChecklistItem.obligation == ob.slug)
             .where(ChecklistItem.period == str(period))
+            .where(Unit.district == district)
         )
     }
     sent_keys = set(
