@@ -19,7 +19,13 @@ class OutboxStatus(StrEnum):
 
 
 class OutboxMessage(SQLModel, table=True):
-    """One email to one unit. ``key`` makes a message for the same purpose unique."""
+    """One email to one unit. ``key`` makes a message for the same purpose unique.
+
+    Life cycle: ``pending`` → (claimed by one dispatcher: ``sending`` with its
+    ``claim_token``) → ``sent``, or back to ``pending`` with ``last_error`` and a
+    ``next_attempt_at`` (exponential backoff), or ``failed`` with the server's reason after
+    a permanent refusal or ``ZWGK_MAX_SEND_ATTEMPTS`` attempts.
+    """
 
     __table_args__ = (UniqueConstraint("key", name="uq_outbox_key"),)
 
@@ -38,7 +44,9 @@ class OutboxMessage(SQLModel, table=True):
     attempts: int = 0
     last_error: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
-    claimed_at: datetime | None = None
+    claimed_at: datetime | None = None  # lease start, renewed before each send
+    claim_token: str | None = None  # the dispatcher holding the claim
+    next_attempt_at: datetime | None = None  # backoff after a temporary failure
     sent_at: datetime | None = None
 
 

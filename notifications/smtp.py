@@ -105,11 +105,18 @@ def resolve_password(settings: Settings) -> str | None:
 class Connection:
     """An open SMTP session that sends envelopes one by one."""
 
-    def __init__(self, backend: VerifiedSMTPBackend, mail_from: str) -> None:
+    def __init__(self, backend: VerifiedSMTPBackend, mail_from: str, timeout: float) -> None:
         self.backend = backend
         self.mail_from = mail_from
+        self.timeout = timeout
 
-    def send(self, env: Envelope) -> None:
+    def send(self, env: Envelope) -> list[str]:
+        """Send ``env``; returns the recipients the server refused while taking the rest.
+
+        Talks to the connection's client directly: ``emails``' ``backend.sendmail`` would
+        silently reconnect and send again after a disconnect, which can double a message
+        the server already kept. Reconnecting is the outbox's decision, not the library's.
+        """
         message = emails.html(
             subject=env.subject,
             html=env.html,
@@ -125,23 +132,46 @@ class Connection:
                 data=data, filename=filename, content_disposition="attachment", mime_type=mime
             )
         try:
-            self.backend.sendmail(
+            response = self.backend.get_client().sendmail(
                 from_addr=message.mail_from[1],
                 to_addrs=[*env.to, *env.cc],
-                msg=message,
+                msg=message.as_bytes(),
             )
+            if response is not None:
+                response.raise_if_needed()
         except smtplib.SMTPRecipientsRefused as exc:
-            reasons = "; ".join(
-                f"{rcpt}: {code} {_text(resp)}" for rcpt, (code, resp) in exc.recipients.items()
-            )
-            raise SendError(f"收件人被拒绝（{reasons}）", permanent=True) from exc
+            raise SendError(f"收件人被拒绝（{_refusals(exc.recipients)}）", permanent=True) from exc
         except smtplib.SMTPResponseException as exc:
+            if exc.smtp_code == 421:  # the server is closing the connection
+                raise ConnectError(
+                    f"邮件服务器关闭了连接：{exc.smtp_code} {_text(exc.smtp_error)}"
+                ) from exc
             raise SendError(
                 f"邮件服务器拒绝：{exc.smtp_code} {_text(exc.smtp_error)}",
                 permanent=exc.smtp_code >= 500,
             ) from exc
         except (smtplib.SMTPException, OSError) as exc:
-            raise ConnectError(f"与邮件服务器的连接中断：{exc}") from exc
+            if _timed_out(exc):
+                raise ConnectError(f"邮件服务器 {self.timeout:g} 秒内未响应（超时）") from exc
+            raise ConnectError(f"与邮件服务器的连接中断：{exc or exc.__class__.__name__}") from exc
+        refused = getattr(response, "refused_recipients", None) or {}
+        return [f"{rcpt}: {code} {_text(resp)}" for rcpt, (code, resp) in refused.items()]
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """True for a socket time-out, also when smtplib wrapped it in SMTPServerDisconnected."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, TimeoutError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _refusals(recipients: dict[str, tuple[int, bytes]]) -> str:
+    return "; ".join(f"{rcpt}: {code} {_text(resp)}" for rcpt, (code, resp) in recipients.items())
 
 
 def _text(value: object) -> str:
@@ -171,6 +201,10 @@ def connect(settings: Settings) -> Iterator[Connection]:
             f"无法登录邮件服务器 {where}：用户名或密码含非 ASCII 字符（{exc.object[exc.start : exc.end]}），SMTP 登录不支持"
         ) from exc
     except (smtplib.SMTPException, OSError) as exc:
+        if _timed_out(exc):
+            raise ConnectError(
+                f"无法连接邮件服务器 {where}：{settings.smtp_timeout:g} 秒内未响应（超时）"
+            ) from exc
         hint = (
             "（本地邮件捕获服务未启动？请先运行 make run 或 zwgk mail capture）"
             if settings.uses_capture
@@ -178,7 +212,7 @@ def connect(settings: Settings) -> Iterator[Connection]:
         )
         raise ConnectError(f"无法连接邮件服务器 {where}：{exc}{hint}") from exc
     try:
-        yield Connection(backend, settings.mail_from)
+        yield Connection(backend, settings.mail_from, settings.smtp_timeout)
     finally:
         try:
             backend.close()

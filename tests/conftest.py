@@ -1,7 +1,14 @@
-"""Shared fixtures: a fresh app database per test, a real SMTP server, the Prefect harness."""
+"""Shared fixtures: a fresh app database per test, a real SMTP server, the Prefect harness.
+
+The app database is a real SQLite file by default; ``pytest --db postgresql`` (or
+``ZWGK_TEST_DB=postgresql``) runs the same tests on a real PostgreSQL server started for the
+session (``tests/pgserver.py``), each test on its own database cloned from one migrated to
+head. ``ZWGK_TEST_PG_URL`` uses an existing server instead.
+"""
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +21,82 @@ from tests.smtpd import SMTPServer
 # Prefect keeps its own state apart from the app and from the user's ~/.prefect.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db",
+        choices=["sqlite", "postgresql"],
+        default=os.environ.get("ZWGK_TEST_DB", "sqlite"),
+        help="app database the tests run on (default sqlite)",
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"zwgk app database: {config.getoption('--db')}"
+
+
+TEMPLATE_DB = "zwgk_template"
+
+
+@pytest.fixture(scope="session")
+def pg_admin(request: pytest.FixtureRequest) -> Iterator[tuple[str, str] | None]:
+    """(admin DSN, URL prefix) of the PostgreSQL server, with a template DB at head."""
+    if request.config.getoption("--db") != "postgresql":
+        yield None
+        return
+    from tests.pgserver import PostgresServer, PostgresUnavailable, create_database
+
+    server = None
+    external = os.environ.get("ZWGK_TEST_PG_URL")
+    if external:
+        base = external.rsplit("/", 1)[0]
+        admin = base.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
+    else:
+        try:
+            server = PostgresServer().start()
+        except PostgresUnavailable as exc:
+            pytest.exit(f"--db postgresql: {exc}", returncode=3)
+        admin = server.dsn("postgres")
+        base = server.url("postgres").rsplit("/", 1)[0]
+    create_database(admin, TEMPLATE_DB)
+    from zwgk.db import make_engine
+    from zwgk.migrations import upgrade
+
+    engine = make_engine(f"{base}/{TEMPLATE_DB}")
+    upgrade(engine)
+    engine.dispose()
+    yield admin, base
+    if server is not None:
+        server.stop()
+
+
+_db_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def database_url(pg_admin: tuple[str, str] | None) -> Iterator[str | None]:
+    """None on SQLite (each test's own var/zwgk.db); else a fresh PostgreSQL database."""
+    if pg_admin is None:
+        yield None
+        return
+    import psycopg
+    from psycopg import sql
+
+    admin, base = pg_admin
+    name = f"zwgk_test_{os.getpid()}_{next(_db_numbers)}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(name), sql.Identifier(TEMPLATE_DB)
+            )
+        )
+    yield f"{base}/{name}"
+    from zwgk.db import reset_engine
+
+    reset_engine()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @pytest.fixture(scope="session")
@@ -31,8 +114,14 @@ def smtp(smtp_server: SMTPServer) -> Iterator[SMTPServer]:
 
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp_server: SMTPServer) -> Iterator[Path]:
-    """A fresh var/ (app database in a real SQLite file) with mail going to the test server."""
+def env(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    smtp_server: SMTPServer,
+    database_url: str | None,
+) -> Iterator[Path]:
+    """A fresh var/ and app database (a real SQLite file, or PostgreSQL with --db postgresql)
+    with mail going to the test server."""
     from zwgk.config import reset_settings
 
     var = tmp_path / "var"
@@ -40,6 +129,8 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp_server: SMTPServer
         if key.startswith("ZWGK_"):
             monkeypatch.delenv(key)
     monkeypatch.setenv("ZWGK_VAR_DIR", str(var))
+    if database_url:
+        monkeypatch.setenv("ZWGK_DATABASE_URL", database_url)
     monkeypatch.setenv("ZWGK_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("ZWGK_SMTP_PORT", str(smtp_server.port))
     monkeypatch.setenv("ZWGK_SMTP_SECURITY", "none")

@@ -38,3 +38,28 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
         w.writerow(header)
         w.writerows(rows)
     return path
+
+
+def queue_messages(n: int = 3, recipient: str = "unit{}@test.example.gov.cn") -> list[int]:
+    """Put ``n`` assignment mails in the outbox (subject "… 第i号"); returns their ids."""
+    from zwgk.db import session_scope
+    from zwgk.models import OutboxMessage
+    from zwgk.notifications.outbox import enqueue
+
+    ids = []
+    with session_scope() as s:
+        for i in range(n):
+            msg = OutboxMessage(
+                key=f"test:{i}",
+                recipient=recipient.format(i),
+                obligation="monthly-filing",
+                period="2026-11",
+                kind="assignment",
+                subject=f"【政务公开】新增非密公文全量备案 第{i}号",
+                body_text=f"正文 {i}",
+                body_html=f"<p>正文 {i}</p>",
+            )
+            enqueue(session=s, message=msg)
+            s.flush()
+            ids.append(msg.id)
+    return ids  # type: ignore[return-value]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -13,12 +12,15 @@ from tests.factories import SMALL_DIRECTORY, write_csv, write_units_csv
 
 
 @pytest.fixture
-def cli_env(tmp_path: Path) -> dict[str, str]:
-    return {
+def cli_env(tmp_path: Path, database_url: str | None) -> dict[str, str]:
+    env = {
         "ZWGK_VAR_DIR": str(tmp_path / "var"),
         "ZWGK_SMTP_HOST": "127.0.0.1",
         "ZWGK_SMTP_PORT": "9",
     }
+    if database_url:
+        env["ZWGK_DATABASE_URL"] = database_url
+    return env
 
 
 def _assert_clean_error(r: Result, *fragments: str) -> None:
@@ -29,16 +31,23 @@ def _assert_clean_error(r: Result, *fragments: str) -> None:
         assert f in r.err, r.err
 
 
-def _tables(var: str) -> dict[str, int]:
-    db = Path(var) / "zwgk.db"
-    if not db.exists():
-        return {}
-    con = sqlite3.connect(db)
+def _tables(cli_env: dict[str, str]) -> dict[str, int]:
+    """Row count of every app table (nothing when the database does not exist yet)."""
+    from sqlalchemy import create_engine, inspect, text
+
+    url = cli_env.get("ZWGK_DATABASE_URL")
+    if url is None:
+        db = Path(cli_env["ZWGK_VAR_DIR"]) / "zwgk.db"
+        if not db.exists():
+            return {}
+        url = f"sqlite:///{db}"
+    engine = create_engine(url)
     try:
-        names = [r[0] for r in con.execute("select name from sqlite_master where type='table'")]
-        return {n: con.execute(f"select count(*) from {n}").fetchone()[0] for n in names}
+        with engine.connect() as conn:
+            names = inspect(conn).get_table_names()
+            return {n: conn.execute(text(f'select count(*) from "{n}"')).scalar_one() for n in names}
     finally:
-        con.close()
+        engine.dispose()
 
 
 def test_add_workdays_json(cli_env: dict[str, str]) -> None:
@@ -103,7 +112,7 @@ def test_units_import_bad_input(
     path = write_units_csv(tmp_path / "bad.csv", rows, header=header)
     r = run_subprocess("units", "import", str(path), "--district", "测试区", env=cli_env)
     _assert_clean_error(r, str(path), *fragments)
-    assert _tables(cli_env["ZWGK_VAR_DIR"]).get("unit", 0) == 0
+    assert _tables(cli_env).get("unit", 0) == 0
 
 
 def test_units_import_missing_file(cli_env: dict[str, str], tmp_path: Path) -> None:
@@ -123,7 +132,7 @@ def test_holiday_override_bad_date(cli_env: dict[str, str], tmp_path: Path) -> N
     )
     r = run_subprocess("calendar", "holidays", "import", str(path), env=cli_env)
     _assert_clean_error(r, str(path), "第 3 行", "date", "2027-13-01")
-    assert _tables(cli_env["ZWGK_VAR_DIR"]).get("holidayoverride", 0) == 0
+    assert _tables(cli_env).get("holidayoverride", 0) == 0
 
 
 def test_holiday_override_changes_add_workdays(cli_env: dict[str, str], tmp_path: Path) -> None:
@@ -156,7 +165,7 @@ def test_unknown_obligation(cli_env: dict[str, str]) -> None:
 )
 def test_bad_period(cli_env: dict[str, str], slug: str, period: str) -> None:
     _assert_clean_error(run_subprocess("run", slug, "--period", period, env=cli_env), period)
-    assert _tables(cli_env["ZWGK_VAR_DIR"]).get("checklistitem", 0) == 0
+    assert _tables(cli_env).get("checklistitem", 0) == 0
 
 
 def test_complete_bad_inputs(cli_env: dict[str, str]) -> None:
@@ -174,7 +183,7 @@ def test_dry_run_in_a_subprocess_writes_nothing(cli_env: dict[str, str]) -> None
     assert run_subprocess("init", "--sample", env=cli_env).code == 0
     r = run_subprocess("run", "monthly-filing", "--period", "2026-11", "--dry-run", env=cli_env)
     assert r.code == 0 and "将新建事项 43 条" in r.out
-    tables = _tables(cli_env["ZWGK_VAR_DIR"])
+    tables = _tables(cli_env)
     assert tables["checklistitem"] == 0 and tables["outboxmessage"] == 0
 
 

@@ -9,29 +9,16 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from tests.factories import queue_messages
 from tests.smtpd import SMTPServer
 from zwgk.config import get_settings, reset_settings
 from zwgk.db import session_scope
 from zwgk.models import OutboxMessage
-from zwgk.notifications.outbox import dispatch, enqueue
+from zwgk.notifications.outbox import dispatch
 
 
 def _queue(n: int = 3, recipient: str = "unit{}@test.example.gov.cn") -> None:
-    with session_scope() as s:
-        for i in range(n):
-            enqueue(
-                session=s,
-                message=OutboxMessage(
-                    key=f"test:{i}",
-                    recipient=recipient.format(i),
-                    obligation="monthly-filing",
-                    period="2026-11",
-                    kind="assignment",
-                    subject=f"【政务公开】新增非密公文全量备案 第{i}号",
-                    body_text=f"正文 {i}",
-                    body_html=f"<p>正文 {i}</p>",
-                ),
-            )
+    queue_messages(n, recipient)
 
 
 def _rows() -> list[OutboxMessage]:
@@ -76,7 +63,10 @@ def test_server_down_keeps_messages_pending_then_delivers(
     )
     monkeypatch.setenv("ZWGK_SMTP_PORT", str(smtp.port))
     reset_settings()
-    assert len(dispatch(settings=get_settings()).sent) == 2
+    # The automatic retry waits out the backoff; the next run sends what is pending.
+    waiting = dispatch(settings=get_settings())
+    assert waiting.sent == [] and waiting.waiting == 2 and "等待重试" in waiting.summary()
+    assert len(dispatch(settings=get_settings(), respect_backoff=False).sent) == 2
     assert len(smtp.messages) == 2
 
 
@@ -87,7 +77,7 @@ def test_temporary_reply_is_retried_later(env: Path, smtp: SMTPServer) -> None:
     assert report.retry and not report.failed
     assert _rows()[0].status == "pending" and "451" in (_rows()[0].last_error or "")
     smtp.recorder.behaviour.data_reply = None
-    assert len(dispatch(settings=get_settings()).sent) == 1
+    assert len(dispatch(settings=get_settings(), respect_backoff=False).sent) == 1
 
 
 def test_permanent_reply_fails_with_reason(env: Path, smtp: SMTPServer) -> None:
@@ -116,7 +106,7 @@ def test_gives_up_after_max_attempts(
     _queue(1)
     smtp.recorder.behaviour.data_reply = "451 4.3.0 busy"
     dispatch(settings=get_settings())
-    report = dispatch(settings=get_settings())
+    report = dispatch(settings=get_settings(), respect_backoff=False)
     assert report.failed and _rows()[0].status == "failed" and _rows()[0].attempts == 2
 
 
@@ -188,7 +178,7 @@ def test_tls_certificate_is_verified(
         # Trusting that certificate explicitly: delivered.
         monkeypatch.setenv("ZWGK_SMTP_CA_FILE", str(cert))
         reset_settings()
-        assert len(dispatch(settings=get_settings()).sent) == 1
+        assert len(dispatch(settings=get_settings(), respect_backoff=False).sent) == 1
         assert len(server.messages) == 1
     finally:
         server.stop()

@@ -64,7 +64,8 @@ def build_checklist_task(
 @task
 def dispatch_task() -> dict[str, Any]:
     """Send every queued message over one SMTP connection."""
-    report = dispatch(settings=get_settings())
+    # A run is deliberate and infrequent: it tries every pending message, backoff or not.
+    report = dispatch(settings=get_settings(), respect_backoff=False)
     get_run_logger().info("outbox: %s", report.summary())
     return {"sent": report.sent, "retry": report.retry, "failed": report.failed}
 

@@ -29,6 +29,7 @@ event_app = typer.Typer(help="事件触发的办理时限", no_args_is_help=True
 report_app = typer.Typer(help="报表", no_args_is_help=True)
 applications_app = typer.Typer(help="依申请公开登记", no_args_is_help=True)
 annual_app = typer.Typer(help="年报数据（表二、表三、表四手工填报）", no_args_is_help=True)
+db_app = typer.Typer(help="数据库结构（迁移）", no_args_is_help=True)
 app.add_typer(units_app, name="units")
 app.add_typer(calendar_app, name="calendar")
 calendar_app.add_typer(holidays_app, name="holidays")
@@ -39,6 +40,7 @@ app.add_typer(event_app, name="event")
 app.add_typer(report_app, name="report")
 app.add_typer(applications_app, name="applications")
 app.add_typer(annual_app, name="annual")
+app.add_typer(db_app, name="db")
 
 
 def _iso(value: Any) -> str | None:
@@ -476,7 +478,7 @@ def event_record(
         + ("（暂定）" if provisional else "")
         + "。"
     )
-    report = dispatch(settings=get_settings())
+    report = dispatch(settings=get_settings(), respect_backoff=False)
     if not report.ok:
         warn("通知邮件暂未发出，将在下次运行时重试：" + "；".join(report.errors()[:3]))
 
@@ -768,6 +770,9 @@ def status_cmd(
 # --------------------------------------------------------------------------- outbox
 
 
+OUTBOX_LABELS = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "失败"}
+
+
 @outbox_app.command("list")
 def outbox_list(
     status: Annotated[
@@ -775,24 +780,27 @@ def outbox_list(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """列出发件箱中的邮件。"""
+    """列出发件箱中的邮件（含失败原因和下次重试时间）。"""
     from zwgk.db import as_utc
-    from zwgk.notifications.outbox import list_outbox
+    from zwgk.notifications.outbox import counts, list_outbox
 
-    if status and status not in ("pending", "sending", "sent", "failed"):
+    if status and status not in OUTBOX_LABELS:
         raise UserError(f"--status「{status}」无效，应为 pending、sending、sent 或 failed")
     with _db() as session:
         rows = list_outbox(session=session, status=status)
+        totals = counts(session=session)
     data = [
         {
             "id": m.id,
             "recipient": m.recipient,
+            "cc": m.cc,
             "obligation": m.obligation,
             "period": m.period,
             "kind": m.kind,
             "status": str(m.status),
             "attempts": m.attempts,
             "last_error": m.last_error,
+            "next_attempt_at": _iso(as_utc(m.next_attempt_at)),
             "sent_at": _iso(as_utc(m.sent_at)),
             "subject": m.subject,
         }
@@ -801,29 +809,127 @@ def outbox_list(
     if as_json:
         echo_json(data)
         return
-    for d in data:
-        err = f"  错误：{d['last_error']}" if d["last_error"] else ""
-        typer.echo(f"#{d['id']:<5} {d['status']:<8} {d['recipient']:<32} {d['subject']}{err}")
-    typer.echo(f"共 {len(data)} 封。")
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo("Asia/Shanghai")
+    for d, m in zip(data, rows, strict=True):
+        extra = ""
+        if d["status"] in ("pending", "failed") and d["attempts"]:
+            extra += f"  已尝试 {d['attempts']} 次"
+        if d["status"] == "pending" and m.next_attempt_at:
+            extra += f"，{as_utc(m.next_attempt_at).astimezone(tz):%m-%d %H:%M} 后重试"  # type: ignore[union-attr]
+        if d["last_error"]:
+            extra += f"  原因：{d['last_error']}"
+        typer.echo(
+            f"#{d['id']:<5} {OUTBOX_LABELS[d['status']]:<4} {d['recipient']:<32} {d['subject']}{extra}"
+        )
+    summary = "，".join(f"{OUTBOX_LABELS[k]} {v}" for k, v in sorted(totals.items()))
+    typer.echo(f"共 {len(data)} 封" + (f"（发件箱合计：{summary}）" if totals else "") + "。")
+
+
+def _report_dispatch(report) -> None:  # type: ignore[no-untyped-def]
+    typer.echo(f"{report.summary()}。")
+    if not report.ok:
+        raise UserError(
+            "以下邮件未能发出（原因见下；暂未发出的会自动重试，可用 zwgk outbox list 查看）：\n"
+            + "\n".join(report.errors()[:10]),
+            exit_code=1,
+        )
 
 
 @outbox_app.command("retry")
 def outbox_retry(
     message_id: Annotated[int | None, typer.Argument(metavar="ID")] = None,
-    all_: Annotated[bool, typer.Option("--all", help="重试全部失败邮件")] = False,
+    all_: Annotated[bool, typer.Option("--all", help="重试全部失败和待重试的邮件")] = False,
 ) -> None:
-    """把失败的邮件重新放回队列并立即发送。"""
+    """把失败（或等待重试）的邮件重新放回队列并立即发送。"""
     from zwgk.config import get_settings
     from zwgk.notifications.outbox import dispatch, retry
 
     if message_id is None and not all_:
         raise UserError("请指定邮件编号 ID，或使用 --all")
+    if message_id is not None and all_:
+        raise UserError("邮件编号 ID 和 --all 只能选一个")
+    ids = None if all_ else [message_id]
     with _db() as session:
-        n = retry(session=session, ids=None if all_ else [message_id])  # type: ignore[list-item]
-    report = dispatch(settings=get_settings(), ids=None if all_ else [message_id])  # type: ignore[list-item]
-    typer.echo(f"重新排队 {n} 封；{report.summary()}。")
-    if not report.ok:
-        raise UserError("\n".join(report.errors()[:10]), exit_code=1)
+        n = retry(session=session, ids=ids)  # type: ignore[arg-type]
+    if message_id is not None and n == 0:
+        with _db() as session:
+            from zwgk.models.outbox import OutboxMessage
+
+            msg = session.get(OutboxMessage, message_id)
+        if msg is None:
+            raise UserError(f"发件箱中没有编号为 {message_id} 的邮件")
+        raise UserError(
+            f"邮件 #{message_id} 状态为「{OUTBOX_LABELS[str(msg.status)]}」，无需重试", exit_code=1
+        )
+    typer.echo(f"重新排队 {n} 封。")
+    _report_dispatch(dispatch(settings=get_settings(), ids=ids, respect_backoff=False))  # type: ignore[arg-type]
+
+
+@outbox_app.command("send")
+def outbox_send() -> None:
+    """发送队列中到期的邮件（失败后按退避时间等待的邮件到期才发；定时任务每 30 分钟也会执行）。"""
+    from zwgk.config import get_settings
+    from zwgk.notifications.outbox import dispatch
+
+    with _db():
+        pass
+    _report_dispatch(dispatch(settings=get_settings()))
+
+
+# --------------------------------------------------------------------------- database
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """把数据库结构升级到最新版本（新装或升级 zwgk 后运行；其他命令也会自动执行）。"""
+    from zwgk.config import get_settings
+    from zwgk.db import get_engine
+    from zwgk.migrations import upgrade
+
+    before, after = upgrade(get_engine())
+    where = _safe_url(get_settings().db_url)
+    if before == after:
+        typer.echo(f"数据库已是最新版本（{after}）：{where}")
+    else:
+        typer.echo(f"数据库已从 {before or '空库'} 升级到 {after}：{where}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """显示数据库结构的当前版本。"""
+    from zwgk.db import get_engine
+    from zwgk.migrations import current, head
+
+    with get_engine().connect() as conn:
+        rev = current(conn)
+    state = "最新" if rev == head() else f"最新为 {head()}，请运行 zwgk db upgrade"
+    typer.echo(f"{rev or '未初始化'}（{state}）")
+
+
+@db_app.command("revision")
+def db_revision(
+    message: Annotated[str, typer.Option("-m", "--message", help="这次结构变更说明（英文）")],
+) -> None:
+    """（开发者）根据模型与数据库的差异生成一个迁移脚本。"""
+    from zwgk.db import get_engine
+    from zwgk.migrations import new_revision, upgrade
+
+    engine = get_engine()
+    upgrade(engine)
+    paths = new_revision(engine, message)
+    if not paths:
+        raise UserError("模型与数据库结构一致，没有需要生成的迁移")
+    for path in paths:
+        typer.echo(f"已生成 {path}，请检查后与模型改动一起提交。")
+
+
+def _safe_url(url: str) -> str:
+    """The database URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
 
 
 # --------------------------------------------------------------------------- services

@@ -38,6 +38,13 @@ class Settings(BaseSettings):
     mail_from: str = "政务公开办 <zwgk@localhost>"
     mail_capture_port: int = 8025
     max_send_attempts: int = 5
+    # After a temporary failure a message waits send_backoff_seconds × 2^(attempts-1)
+    # (at most 6 hours) before the next automatic attempt; `zwgk outbox retry` skips the wait.
+    send_backoff_seconds: float = 300.0
+    # A dispatcher holds each message it is about to send for this long; a message left in
+    # 'sending' longer (the process was killed) is taken up again by the next dispatch.
+    outbox_lease_seconds: float = 600.0
+    outbox_batch: int = 100  # messages claimed per round trip
 
     default_district: str | None = None
     # 各单位年度重大行政决策事项目录 due date (MM-DD); the district catalogue is 03-31.

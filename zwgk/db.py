@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, create_engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlmodel import Session, create_engine
 
 from zwgk.config import get_settings
 
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
 _engine: Engine | None = None
+_migrated = False
 
 
 def utcnow() -> datetime:
@@ -55,17 +62,22 @@ def get_engine() -> Engine:
 
 
 def reset_engine() -> None:
-    global _engine
+    global _engine, _migrated
     if _engine is not None:
         _engine.dispose()
     _engine = None
+    _migrated = False
 
 
 def init_db() -> None:
-    """Create every table that does not exist yet."""
-    import zwgk.models  # noqa: F401  (registers the tables)
+    """Bring the schema to the newest migration (once per process; cheap when current)."""
+    global _migrated
+    if _migrated:
+        return
+    from zwgk.migrations import upgrade
 
-    SQLModel.metadata.create_all(get_engine())
+    upgrade(get_engine())
+    _migrated = True
 
 
 @contextmanager
@@ -78,3 +90,43 @@ def session_scope() -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+# SQLSTATEs worth running the whole transaction again for: serialization failure and
+# deadlock (PostgreSQL); SQLite reports its lock time-out as OperationalError "locked".
+_RETRY_SQLSTATES = {"40001", "40P01"}
+
+
+def _conflict(exc: DBAPIError) -> bool:
+    if isinstance(exc, IntegrityError):
+        return True
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if code in _RETRY_SQLSTATES:
+        return True
+    return isinstance(exc, OperationalError) and "locked" in str(exc.orig)
+
+
+def transact(work: Callable[[Session], T], *, attempts: int = 3, what: str = "transaction") -> T:
+    """Run ``work`` in one transaction; if a concurrent run wrote the same unique rows first
+    (or the database asks for a retry), roll back and run it again from the start.
+
+    ``work`` must be idempotent: on the second pass it sees the other run's committed rows
+    and creates nothing twice. This is how two runs of the same flow and period at once
+    (a manual trigger during the scheduled one) end with one item and one mail per unit.
+    """
+    for attempt in range(1, attempts):
+        try:
+            with session_scope() as session:
+                return work(session)
+        except DBAPIError as exc:
+            if not _conflict(exc):
+                raise
+            logger.warning(
+                "%s collided with a concurrent run (%s); retrying (%d/%d)",
+                what,
+                exc.__class__.__name__,
+                attempt,
+                attempts - 1,
+            )
+    with session_scope() as session:
+        return work(session)

@@ -1,0 +1,44 @@
+"""Alembic environment: the app database's schema is ``SQLModel.metadata`` (``zwgk.models``).
+
+Run through ``zwgk db upgrade`` / ``zwgk db revision`` (``zwgk.migrations``), which hand in
+an open connection; plain ``alembic`` is not needed.
+"""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import zwgk.models  # noqa: F401  (registers the tables)
+
+config = context.config
+target_metadata = SQLModel.metadata
+
+
+def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+    """Write plain SQLAlchemy types, so revisions do not depend on sqlmodel's internals."""
+    from sqlmodel.sql.sqltypes import AutoString
+
+    if type_ == "type" and isinstance(obj, AutoString):
+        return "sa.String()"
+    if type_ == "type" and type(obj).__name__ == "UTCDateTime":
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes["connection"]
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",  # ALTER on SQLite = copy table
+        compare_type=True,
+        render_item=render_item,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    raise SystemExit("zwgk migrations run online only (zwgk db upgrade)")
+run_migrations_online()
