@@ -14,7 +14,7 @@ from prefect import flow, get_run_logger, task
 from prefect.runtime import flow_run
 
 from zwgk.config import get_settings
-from zwgk.db import init_db, session_scope
+from zwgk.db import init_db, session_scope, transact
 from zwgk.errors import UserError
 from zwgk.notifications.outbox import DispatchReport, dispatch
 from zwgk.obligation import Obligation
@@ -40,10 +40,15 @@ def build_checklist_task(
     as_of = today or today_shanghai()
     p = ob.parse_period(period) if period else ob.period_for(as_of)
     init_db()
-    with session_scope() as session:
-        result = build_checklist(
+    # A second run of the same obligation and period at the same moment (a manual trigger
+    # during the scheduled one) collides on the unique item/outbox keys; the loser starts
+    # over, sees the winner's rows, and creates and queues nothing.
+    result = transact(
+        lambda session: build_checklist(
             session=session, ob=ob, period=p, settings=settings, district=district, today=as_of
-        )
+        ),
+        what=f"{slug} {p}",
+    )
     logger = get_run_logger()
     logger.info(
         "%s %s (%s): %d items created, %d already existed, %d assignment mails queued",
@@ -149,8 +154,12 @@ def sweep_task(today: date | None, district: str | None) -> dict[str, Any]:
 
     as_of = today or today_shanghai()
     init_db()
-    with session_scope() as session:
-        result = sweep(session=session, settings=get_settings(), today=as_of, district=district)
+    result = transact(
+        lambda session: sweep(
+            session=session, settings=get_settings(), today=as_of, district=district
+        ),
+        what=f"reminders {as_of}",
+    )
     logger = get_run_logger()
     if not result.workday:
         logger.info("%s is not a working day: no reminders", as_of)
