@@ -26,6 +26,12 @@ def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
     return False
 
 
+def skip_empty(context, revision, directives) -> None:  # type: ignore[no-untyped-def]
+    """No revision file when the models and the database already agree."""
+    if directives and directives[0].upgrade_ops.is_empty():
+        directives[:] = []
+
+
 def run_migrations_online() -> None:
     connection = config.attributes["connection"]
     context.configure(
@@ -34,6 +40,7 @@ def run_migrations_online() -> None:
         render_as_batch=connection.dialect.name == "sqlite",  # ALTER on SQLite = copy table
         compare_type=True,
         render_item=render_item,
+        process_revision_directives=skip_empty,
     )
     with context.begin_transaction():
         context.run_migrations()
