@@ -19,10 +19,17 @@ run: $(STAMP)
 	$(BIN)/zwgk init --sample --if-empty
 	$(BIN)/zwgk up
 
-## Set everything up and run the whole suite (what CI runs).
+## Set everything up and run the whole suite (what CI runs): on SQLite, then again with the
+## app database on a real PostgreSQL server the tests start (Debian's postgresql package).
 test: $(STAMP)
 	bash scripts/test-deps.sh
 	$(BIN)/python -m pytest
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || [ -n "$$ZWGK_TEST_PG_URL" ]; then \
+	  echo "make test: the suite again on PostgreSQL"; \
+	  $(BIN)/python -m pytest --db postgresql -m "not scaleout"; \
+	else \
+	  echo "make test: PostgreSQL is not installed here; the PostgreSQL pass is skipped"; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
