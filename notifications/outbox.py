@@ -83,7 +83,16 @@ class DispatchReport:
         return "，".join(parts)
 
     def errors(self) -> list[str]:
-        return [f"邮件 #{i}：{e}" for i, e in self.retry + self.failed]
+        """One line per distinct reason, naming the messages it hit."""
+        by_reason: dict[str, list[int]] = {}
+        for i, e in self.retry + self.failed:
+            by_reason.setdefault(e, []).append(i)
+        lines = []
+        for reason, ids in by_reason.items():
+            named = "、".join(f"#{i}" for i in ids[:5])
+            more = f" 等 {len(ids)} 封" if len(ids) > 5 else ""
+            lines.append(f"邮件 {named}{more}：{reason}")
+        return lines
 
 
 def _local(when: datetime | None) -> str:

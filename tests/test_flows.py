@@ -215,3 +215,45 @@ def test_smtp_password_from_a_prefect_secret_block(
         assert len(server.messages) == 5
     finally:
         server.stop()
+
+
+def test_a_run_that_cannot_send_says_so_without_a_traceback(
+    directory: str, smtp: SMTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As a user sees it: a real process, Prefect's default INFO logging, the server down."""
+    from prefect.settings import PREFECT_API_URL
+
+    from tests.cli import run_subprocess
+
+    env = {
+        "PREFECT_API_URL": str(PREFECT_API_URL.value()),
+        "PREFECT_LOGGING_LEVEL": "INFO",
+        "ZWGK_SMTP_PORT": str(free_port()),
+    }
+    r = run_subprocess("run", "monthly-filing", "--period", "2026-10", env=env)
+    assert r.code == 1 and "Traceback" not in r.err + r.out
+    last = r.err[r.err.index("错误：") :]
+    assert last.startswith("错误：新增非密公文全量备案（2026-10，测试区）：新建事项 5 条")
+    assert "5 封暂未发出" in last and "邮件 #1、#2、#3、#4、#5：无法连接邮件服务器" in last
+    # The next run delivers what is pending, and says so.
+    r = run_subprocess(
+        "run",
+        "monthly-filing",
+        "--period",
+        "2026-10",
+        env={**env, "ZWGK_SMTP_PORT": str(smtp.port)},
+    )
+    assert r.code == 0 and "新建事项 0 条" in r.out and "发送通知 5 封" in r.out, r.err
+    assert len(smtp.messages) == 5
+
+
+def test_what_a_user_can_fix_is_one_line_before_any_flow_runs(
+    directory: str, smtp: SMTPServer
+) -> None:
+    from tests.cli import run_subprocess
+
+    r = run_subprocess(
+        "run", "work-plan", "--period", "2026", env={"PREFECT_LOGGING_LEVEL": "INFO"}
+    )
+    assert r.code != 0 and r.err.startswith("错误：尚未导入测试区 2026 年的政务公开工作要点")
+    assert "Traceback" not in r.err and "Flow run" not in r.err  # Prefect never started

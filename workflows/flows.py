@@ -2,30 +2,26 @@
 
 Each flow: build the period's checklist and queue the assignment mails (one transaction),
 then dispatch the outbox. A send that fails leaves the message queued for the next run and
-fails the flow run with the reason, so nothing fails silently.
+ends the flow run Failed with the reasons as its message (no traceback), so nothing fails
+silently. ``outbox`` retries queued mail between runs, after each message's backoff.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger, task
 from prefect.runtime import flow_run
+from prefect.states import Failed, State
 
 from zwgk.config import get_settings
 from zwgk.db import init_db, session_scope, transact
-from zwgk.errors import UserError
 from zwgk.notifications.outbox import DispatchReport, dispatch
 from zwgk.obligation import Obligation
 from zwgk.workflows.engine import build_checklist
 from zwgk.workflows.registry import REGISTRY, get_obligation
-
-
-class DispatchIncomplete(UserError):
-    """Some mail could not be sent this run; it stays queued (or failed) with the reason."""
-
-    exit_code = 1
 
 
 @task(retries=2, retry_delay_seconds=5)
@@ -91,16 +87,26 @@ def publish_progress_task(slug: str, period: str, today: date | None) -> str | N
         )
 
 
-def _checked(sent: dict[str, Any]) -> DispatchReport:
-    """The dispatch task's result; a run that could not send everything fails with the reasons."""
+def _concluded(result: dict[str, Any], sent: dict[str, Any], what: str) -> dict[str, Any] | State:
+    """The flow's return value: its result, or, when some mail could not be sent this run, a
+    Failed state whose message says what and why (a red run in the UI and a non-zero exit
+    for ``zwgk run``, without an exception's traceback; the mail stays queued)."""
     report = DispatchReport(
         sent=sent["sent"],
         retry=[tuple(x) for x in sent["retry"]],  # type: ignore[misc]
         failed=[tuple(x) for x in sent["failed"]],  # type: ignore[misc]
     )
-    if not report.ok:
-        raise DispatchIncomplete(f"{report.summary()}：\n" + "\n".join(report.errors()[:10]))
-    return report
+    result = {
+        **result,
+        "sent": len(report.sent),
+        "retry": len(report.retry),
+        "failed": len(report.failed),
+    }
+    if report.ok:
+        return result
+    return Failed(
+        message=f"{what}{report.summary()}。未发出的邮件：\n" + "\n".join(report.errors()[:10])
+    )
 
 
 def _run_name() -> str:
@@ -111,19 +117,13 @@ def _run_name() -> str:
 
 def run_obligation(
     slug: str, period: str | None = None, today: date | None = None, district: str | None = None
-) -> dict[str, Any]:
+) -> dict[str, Any] | State:
     """Body shared by every obligation flow."""
     built = build_checklist_task(slug, period, today, district)
     sent = dispatch_task()
     publish_progress_task(slug, built["period"], today)
-    report = _checked(sent)
-    result = {
-        **built,
-        "sent": len(report.sent),
-        "retry": len(report.retry),
-        "failed": len(report.failed),
-    }
-    return result
+    what = f"{get_obligation(slug).title}（{built['period']}，{built['district']}）：新建事项 {built['created']} 条，已有 {built['existing']} 条；"
+    return _concluded(built, sent, what)
 
 
 def make_flow(ob: Obligation):  # type: ignore[no-untyped-def]
@@ -131,7 +131,7 @@ def make_flow(ob: Obligation):  # type: ignore[no-untyped-def]
 
     def obligation_flow(
         period: str | int | None = None, today: date | None = None, district: str | None = None
-    ) -> dict[str, Any]:
+    ) -> dict[str, Any] | State:
         # `prefect deployment run -p period=2026` sends a number: accept it as the year.
         return run_obligation(ob.slug, None if period is None else str(period), today, district)
 
@@ -180,14 +180,31 @@ def sweep_task(today: date | None, district: str | None) -> dict[str, Any]:
     description="按催办梯度向未完成事项的单位发送提醒和逾期催办（仅工作日）",
     log_prints=True,
 )
-def reminders(today: date | None = None, district: str | None = None) -> dict[str, Any]:
+def reminders(today: date | None = None, district: str | None = None) -> dict[str, Any] | State:
     """催办：每个工作日向未完成事项的单位发送一封汇总提醒。"""
     swept = sweep_task(today, district)
     if not swept["workday"]:
         return {**swept, "sent": 0}
-    sent = dispatch_task()
-    report = _checked(sent)
-    return {**swept, "sent": len(report.sent)}
+    return _concluded(swept, dispatch_task(), f"催办（{swept['today']}）：")
+
+
+@task
+def dispatch_due_task() -> dict[str, Any]:
+    """Send the queued messages whose wait after a failure has run out."""
+    report = dispatch(settings=get_settings())
+    get_run_logger().info("outbox: %s", report.summary())
+    return {"sent": report.sent, "retry": report.retry, "failed": report.failed}
+
+
+@flow(
+    name="outbox",
+    flow_run_name=lambda: f"outbox {datetime.now(ZoneInfo('Asia/Shanghai')):%Y-%m-%d %H:%M}",
+    description="发件箱补发：发送暂未发出且已到重试时间的邮件（每 30 分钟，07:00–20:59）",
+    log_prints=True,
+)
+def outbox() -> dict[str, Any] | State:
+    """发件箱补发：邮件服务器恢复后，把暂未发出的邮件按退避时间补发。"""
+    return _concluded({}, dispatch_due_task(), "发件箱补发：")
 
 
 FLOWS = {slug: make_flow(ob) for slug, ob in REGISTRY.items()}

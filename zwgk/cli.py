@@ -371,18 +371,40 @@ def run(
         for name in result.queued:
             typer.echo(f"  ✉ {name}")
         return
+    # Preflight: what a user can fix (no directory, no plan, unknown district) is one clear
+    # line here, before Prefect starts, not an exception inside a flow run.
+    with _db() as session:
+        build_checklist(
+            session=session,
+            ob=ob,
+            period=p,
+            settings=get_settings(),
+            district=district,
+            dry_run=True,
+        )
+        session.rollback()
     _prefect_env()
     from zwgk.workflows.flows import FLOWS
 
-    with _db():
-        pass
-    flow_result = FLOWS[ob.slug](period=str(p), today=as_of, district=district)
+    flow_result = _flow_result(
+        FLOWS[ob.slug](period=str(p), today=as_of, district=district, return_state=True)
+    )
     typer.echo(
         f"{ob.title}（{p.label}，{flow_result['district']}）：新建事项 {flow_result['created']} 条，"
         f"已有 {flow_result['existing']} 条；发送通知 {flow_result['sent']} 封。"
     )
     if flow_result["provisional"]:
         warn("部分截止日期所在年度的节假日安排尚未收录，已按估算标注为暂定。")
+
+
+def _flow_result(state: Any) -> dict[str, Any]:
+    """The result of a completed flow run; a failed one becomes one clear error line."""
+    if state.is_completed():
+        return state.result()  # type: ignore[no-any-return]
+    exc = state.result(raise_on_failure=False)
+    if isinstance(exc, UserError):
+        raise exc
+    raise UserError(state.message or f"流程运行未完成（{state.name}）", exit_code=1)
 
 
 def _run_reminders(today: str | None, district: str | None, dry_run: bool) -> None:
@@ -410,7 +432,7 @@ def _run_reminders(today: str | None, district: str | None, dry_run: bool) -> No
 
     with _db():
         pass
-    out = reminders(today=as_of, district=district)
+    out = _flow_result(reminders(today=as_of, district=district, return_state=True))
     if not out["workday"]:
         typer.echo(f"{as_of} 不是工作日，未发送提醒。")
         return
