@@ -34,7 +34,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy zwgk models workflows notifications deployments
+	$(BIN)/mypy zwgk models workflows notifications deployments migrations
 
 clean-var:
 	rm -rf var

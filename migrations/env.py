@@ -6,7 +6,10 @@ an open connection; plain ``alembic`` is not needed.
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlmodel import SQLModel
 
 import zwgk.models  # noqa: F401  (registers the tables)
@@ -15,7 +18,7 @@ config = context.config
 target_metadata = SQLModel.metadata
 
 
-def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     """Write plain SQLAlchemy types, so revisions do not depend on sqlmodel's internals."""
     from sqlmodel.sql.sqltypes import AutoString
 

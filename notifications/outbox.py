@@ -33,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -242,15 +243,16 @@ class _Link:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._cm = None  # type: ignore[var-annotated]
+        self._cm: AbstractContextManager[Connection] | None = None
         self.conn: Connection | None = None
         self.sent_since_open = 0
         self.reconnects = 0
 
     def open(self) -> Connection:
         if self.conn is None:
-            self._cm = connect(self.settings)
-            self.conn = self._cm.__enter__()  # type: ignore[union-attr]
+            cm = connect(self.settings)
+            self.conn = cm.__enter__()
+            self._cm = cm
             self.sent_since_open = 0
         return self.conn
 
