@@ -2,10 +2,10 @@
 workers, the obligation deployments from ``prefect.yaml``, the app database on PostgreSQL.
 
 Everything is a real process on loopback, started the way the README tells an operator to
-start it (``prefect server start``, ``prefect work-pool create``, ``prefect deploy --all``,
-``prefect worker start``, ``zwgk init``, ``zwgk units import``, ``prefect deployment run``);
-only the checks read the Prefect REST API, the app database and the test SMTP server
-directly.
+start it (``prefect server start``, ``zwgk db upgrade``, ``zwgk units import``, ``prefect
+work-pool create``, ``prefect deploy --all``, ``prefect worker start``, ``prefect deployment
+run``); only the checks read the Prefect REST API, the app database and the test SMTP server
+directly. ``ZWGK_SCALEOUT_KEEP=1`` keeps the processes' logs in ``/tmp/zwgk-scaleout-*``.
 
 Which worker executed a flow run: a worker that wins the flow run (the server accepts its
 ``Pending`` proposal, so no other worker can) labels the run ``prefect.worker.name`` before
@@ -286,7 +286,7 @@ def recipe() -> Iterator[Recipe]:
         )
         # While the server migrates its database: the app database, tables and directory.
         app_env = {**worker_env, "ZWGK_VAR_DIR": str(tmp / "admin-var")}
-        r.run([str(BIN / "zwgk"), "init"], env=app_env)
+        r.run([str(BIN / "zwgk"), "db", "upgrade"], env=app_env)
         units = write_units_csv(tmp / "units.csv")
         r.run(
             [str(BIN / "zwgk"), "units", "import", str(units), "--district", DISTRICT],
