@@ -417,7 +417,7 @@ def sweep(url: str, settings: Any, today: date) -> None:
                 + f"{name}有 {len(entries)} 项事项{'已逾期或' if overdue else ''}即将到期"
             )
             lines, cells = [], []
-            for row, due, b in entries:
+            for row, due, _b in entries:
                 when = when_memo.get(due)
                 if when is None:
                     left = days.between(today, due)

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 WEEKDAYS = "一二三四五六日"
@@ -39,20 +39,23 @@ def environment() -> Environment:
     return env
 
 
+@lru_cache(maxsize=256)
+def _template(template_dir: str, name: str) -> Template:
+    """The compiled template: the obligation's own, else the shared one (looked up once;
+    a city run renders thousands of mails from the same few templates)."""
+    return environment().select_template([f"{template_dir}/{name}", name])
+
+
 def render(kind: str, template_dir: str, **context: Any) -> Rendered:
     """Render ``<kind>.subject.txt``, ``<kind>.html`` and ``<kind>.txt``.
 
     An obligation's own folder (``templates/<template_dir>/``) is tried first, then the
-    shared templates at the root, so an obligation only writes what differs.
+    shared templates at the root, so an obligation only writes what differs. Templates
+    are read once per process.
     """
-    env = environment()
-
-    def pick(name: str):  # type: ignore[no-untyped-def]
-        return env.select_template([f"{template_dir}/{name}", name])
-
-    subject = " ".join(pick(f"{kind}.subject.txt").render(**context).split())
-    html = pick(f"{kind}.html").render(**context)
-    text = pick(f"{kind}.txt").render(**context)
+    subject = " ".join(_template(template_dir, f"{kind}.subject.txt").render(**context).split())
+    html = _template(template_dir, f"{kind}.html").render(**context)
+    text = _template(template_dir, f"{kind}.txt").render(**context)
     return Rendered(subject=subject, html=html, text=text)
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from zwgk.config import Settings
@@ -26,6 +27,8 @@ from zwgk.obligation import Due, Obligation
 from zwgk.periods import Period
 from zwgk.web.tokens import unit_link
 from zwgk.workcal import WorkCalendar, load_calendar
+
+INSERT_CHUNK = 5000  # rows per bulk INSERT (bounded memory for the RETURNING rows)
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,29 @@ class BuildResult:
         }
 
 
-def _item_view(item: ChecklistItem, detail: str) -> dict[str, Any]:
+@dataclass(slots=True)
+class _NewItem:
+    """An item to create, as the assignment mail needs it (not an ORM object: a city's
+    plan creates ~100,000 of them, and ORM construction dominated the whole build)."""
+
+    step_title: str
+    role: Role
+    due: date
+    window_start: date | None
+    provisional: bool
+    id: int | None = None
+
+
+def _insert_items(session: Session, rows: list[dict[str, Any]], items: list[_NewItem]) -> None:
+    """Insert the new items in bulk (multi-row INSERT … RETURNING) and give each its id."""
+    stmt = insert(ChecklistItem).returning(ChecklistItem.id, sort_by_parameter_order=True)
+    for start in range(0, len(rows), INSERT_CHUNK):
+        ids = session.scalars(stmt, rows[start : start + INSERT_CHUNK]).all()
+        for item, item_id in zip(items[start : start + INSERT_CHUNK], ids, strict=True):
+            item.id = item_id
+
+
+def _item_view(item: ChecklistItem | _NewItem, detail: str) -> dict[str, Any]:
     return {
         "id": item.id,
         "step_title": item.step_title,
@@ -157,36 +182,31 @@ def build_checklist(
         )
     )
 
-    per_unit: dict[int, list[tuple[ChecklistItem, str]]] = defaultdict(list)
+    per_unit: dict[int, list[tuple[ChecklistItem | _NewItem, str]]] = defaultdict(list)
     planned_keys = {(p.unit.id, p.step) for p in planned}
+    new_rows: list[dict[str, Any]] = []
+    new_items: list[_NewItem] = []
+    period_key = str(period)
     for p in planned:
-        item = existing.get((p.unit.id, p.step))  # type: ignore[arg-type]
-        if item is not None:
+        item: ChecklistItem | _NewItem
+        old = existing.get((p.unit.id, p.step))  # type: ignore[arg-type]
+        if old is not None:
+            item = old
             result.existing += 1
             # A corrected plan moves a pending item's deadline, title or role with it.
             new = (p.due.due, p.due.window_start, p.step_title, p.role)
             if (
-                item.status == ItemStatus.pending
-                and (item.due, item.window_start, item.step_title, item.role) != new
+                old.status == ItemStatus.pending
+                and (old.due, old.window_start, old.step_title, old.role) != new
             ):
                 result.updated += 1
                 if not dry_run:
-                    item.due, item.window_start, item.step_title, item.role = new
-                    item.provisional = p.due.provisional
-                    session.add(item)
+                    old.due, old.window_start, old.step_title, old.role = new
+                    old.provisional = p.due.provisional
+                    session.add(old)
         else:
-            item = ChecklistItem(
-                obligation=ob.slug,
-                period=str(period),
-                unit_id=p.unit.id,  # type: ignore[arg-type]
-                step=p.step,
-                step_title=p.step_title,
-                role=p.role,
-                due=p.due.due,
-                window_start=p.due.window_start,
-                provisional=p.due.provisional,
-                assigned_on=today,
-            )
+            fresh = _NewItem(p.step_title, p.role, p.due.due, p.due.window_start, p.due.provisional)
+            item = fresh
             result.created += 1
             if dry_run:
                 result.preview.append(
@@ -200,22 +220,37 @@ def build_checklist(
                     }
                 )
             else:
-                session.add(item)
+                new_rows.append(
+                    {
+                        "obligation": ob.slug,
+                        "period": period_key,
+                        "unit_id": p.unit.id,
+                        "step": p.step,
+                        "step_title": p.step_title,
+                        "role": p.role,
+                        "due": p.due.due,
+                        "window_start": p.due.window_start,
+                        "provisional": p.due.provisional,
+                        "assigned_on": today,
+                    }
+                )
+                new_items.append(fresh)
         per_unit[p.unit.id].append((item, p.detail))  # type: ignore[index]
 
     if ob.planner is not None:
         # Items whose task was retired or reassigned by a re-imported plan: waived, kept.
-        for key, item in existing.items():
-            if key not in planned_keys and item.status == ItemStatus.pending:
+        for key, gone in existing.items():
+            if key not in planned_keys and gone.status == ItemStatus.pending:
                 result.withdrawn += 1
                 if not dry_run:
-                    item.status = ItemStatus.waived
-                    item.note = "工作要点重新导入后该任务已撤销或调整，本事项不再需要办理"
-                    item.completed_by = "系统"
-                    session.add(item)
+                    gone.status = ItemStatus.waived
+                    gone.note = "工作要点重新导入后该任务已撤销或调整，本事项不再需要办理"
+                    gone.completed_by = "系统"
+                    session.add(gone)
 
     if not dry_run:
-        session.flush()  # item ids go into the mail
+        session.flush()  # updated and withdrawn items
+        _insert_items(session, new_rows, new_items)  # their ids go into the mail
 
     by_id = {u.id: u for u in units}
     for unit_id, entries in per_unit.items():

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy import and_, insert, or_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from zwgk.config import Settings
@@ -114,6 +116,9 @@ class SweepResult:
         }
 
 
+INSERT_CHUNK = 5000  # reminder log rows per bulk INSERT
+
+
 def sweep(
     *, session: Session, settings: Settings, today: date, district: str | None = None
 ) -> SweepResult:
@@ -131,43 +136,70 @@ def sweep(
     titles = item_titles()
     dates = LadderDates(cal)
 
+    # Open items as plain rows (a city has ~100,000 open items: ORM objects cost seconds
+    # and hundreds of MB here), their units once each.
     stmt = (
-        select(ChecklistItem, Unit)
+        sa_select(*ITEM_COLUMNS)
         .join(Unit, col(Unit.id) == col(ChecklistItem.unit_id))
         .where(ChecklistItem.status == ItemStatus.pending)
         .where(Unit.active == True)  # noqa: E712
     )
+    log_stmt = (
+        select(ReminderLog.item_id, ReminderLog.rung)
+        .join(ChecklistItem, col(ChecklistItem.id) == col(ReminderLog.item_id))
+        .join(Unit, col(Unit.id) == col(ChecklistItem.unit_id))
+        .where(ChecklistItem.status == ItemStatus.pending)
+        .where(Unit.active == True)  # noqa: E712
+    )
+    unit_stmt = select(Unit).where(Unit.active == True)  # noqa: E712
     if district:
         stmt = stmt.where(Unit.district == district)
-    rows = list(session.exec(stmt))
+        log_stmt = log_stmt.where(Unit.district == district)
+        unit_stmt = unit_stmt.where(Unit.district == district)
+    rows = session.execute(stmt).all()
     logged: dict[int, set[str]] = defaultdict(set)
-    item_ids = [i.id for i, _ in rows]
-    for chunk_start in range(0, len(item_ids), 900):
-        chunk = item_ids[chunk_start : chunk_start + 900]
-        for item_id, rung in session.exec(
-            select(ReminderLog.item_id, ReminderLog.rung).where(col(ReminderLog.item_id).in_(chunk))
-        ):
-            logged[item_id].add(rung)
+    for item_id, rung in session.execute(log_stmt):
+        logged[item_id].add(rung)
+    unit_by_id = {u.id: u for u in session.exec(unit_stmt)}
+    logs = _LogWriter(session)
 
-    digest: dict[int, list[tuple[ChecklistItem, Reached]]] = defaultdict(list)
+    # Many items share a ladder, a due date and an assignment date: the rung reached and
+    # the rungs passed over are computed once per combination.
+    reached_at: dict[tuple[int, date, date | None], Reached | None] = {}
+    passed_over: dict[tuple[int, date, date | None, int, int], list[str]] = {}
+    digest: dict[int, list[tuple[Any, Reached]]] = defaultdict(list)
     units: dict[int, Unit] = {}
-    for item, unit in rows:
+    for item in rows:
         ladder = ladders.get(item.obligation, DEFAULT_LADDER)
-        reached = dates.latest(ladder, item.due, today, item.assigned_on)
+        key = (id(ladder), item.due, item.assigned_on)
+        if key in reached_at:
+            reached = reached_at[key]
+        else:
+            reached = reached_at[key] = dates.latest(ladder, item.due, today, item.assigned_on)
         if reached is None:
             continue
-        done = logged[item.id]  # type: ignore[index]
+        done = logged.get(item.id, ())
         if reached.rung in done or any(rung_order(ladder, r) >= reached.order for r in done):
             continue
         # Rungs between the last one sent and this one: passed over, logged, not mailed.
         last = max((rung_order(ladder, r) for r in done), default=-1)
-        for i, rung in enumerate(ladder.rungs):
-            on = dates.shift(item.due, rung.offset)
-            if last < i < reached.order and (item.assigned_on is None or on > item.assigned_on):
-                session.add(ReminderLog(item_id=item.id, rung=rung.slug, on=today, skipped=True))  # type: ignore[arg-type]
-                result.skipped.append((item.id, rung.slug))  # type: ignore[arg-type]
-        digest[unit.id].append((item, reached))  # type: ignore[index]
-        units[unit.id] = unit  # type: ignore[index]
+        skip_key = (*key, last, reached.order)
+        skips = passed_over.get(skip_key)
+        if skips is None:
+            skips = passed_over[skip_key] = [
+                rung.slug
+                for i, rung in enumerate(ladder.rungs)
+                if last < i < reached.order
+                and (
+                    item.assigned_on is None
+                    or dates.shift(item.due, rung.offset) > item.assigned_on
+                )
+            ]
+        for slug in skips:
+            logs.add(item_id=item.id, rung=slug, on=today, skipped=True, outbox_id=None)
+            result.skipped.append((item.id, slug))
+        digest[item.unit_id].append((item, reached))
+        units[item.unit_id] = unit_by_id[item.unit_id]
     if result.skipped:
         logger.info(
             "skipped %d stale rungs after a gap: %s", len(result.skipped), result.skipped[:20]
@@ -177,17 +209,22 @@ def sweep(
         u.district: u
         for u in session.exec(select(Unit).where(Unit.kind == UnitKind.office, Unit.active == True))  # noqa: E712
     }
+    leads = _LeadEmails(
+        session,
+        {(item.obligation, item.period) for e in digest.values() for item, r in e if r.escalate},
+    )
+    when: dict[date, str] = {}
     for unit_id, entries in digest.items():
         unit = units[unit_id]
         entries.sort(key=lambda e: (e[0].due, e[0].id or 0))
         cc: list[str] = []
         escalations = [item for item, r in entries if r.escalate]
         if escalations:
-            cc = _escalation_cc(session, escalations, office_by_district.get(unit.district), unit)
-            result.escalated += [i.id for i in escalations]  # type: ignore[misc]
-        views = [_view(item, r, today, cal, titles) for item, r in entries]
+            cc = _escalation_cc(leads, escalations, office_by_district.get(unit.district), unit)
+            result.escalated += [i.id for i in escalations]
+        views = [_view(item, r, today, cal, titles, when) for item, r in entries]
         pairs = sorted(f"{item.id}:{r.rung}" for item, r in entries)
-        key = (
+        msg_key = (
             f"reminder:unit={unit_id}:{today.isoformat()}:"
             + hashlib.sha1("|".join(pairs).encode()).hexdigest()[:12]
         )
@@ -202,7 +239,7 @@ def sweep(
             subject="",
         )
         message = OutboxMessage(
-            key=key,
+            key=msg_key,
             recipient=unit.email,
             cc=cc,
             unit_id=unit_id,
@@ -220,46 +257,107 @@ def sweep(
             session.flush()
             result.queued += 1
         for item, r in entries:
-            session.add(ReminderLog(item_id=item.id, rung=r.rung, on=today, outbox_id=message.id))  # type: ignore[arg-type]
-        result.reminded[unit.name] = [(item.id, r.rung) for item, r in entries]  # type: ignore[misc]
+            logs.add(item_id=item.id, rung=r.rung, on=today, skipped=False, outbox_id=message.id)
+        result.reminded[unit.name] = [(item.id, r.rung) for item, r in entries]
+    logs.flush()
     return result
 
 
+# What the sweep reads of an open item (``_view`` and ``_escalation_cc`` take these rows).
+ITEM_COLUMNS = (
+    ChecklistItem.id,
+    ChecklistItem.unit_id,
+    ChecklistItem.obligation,
+    ChecklistItem.period,
+    ChecklistItem.step,
+    ChecklistItem.step_title,
+    ChecklistItem.role,
+    ChecklistItem.due,
+    ChecklistItem.provisional,
+    ChecklistItem.assigned_on,
+)
+
+
+class _LogWriter:
+    """Reminder log rows, inserted in bulk in the order they were added."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, **row: Any) -> None:
+        self.rows.append(row)
+        if len(self.rows) >= INSERT_CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.rows:
+            self.session.execute(insert(ReminderLog), self.rows)
+            self.rows = []
+
+
+class _LeadEmails:
+    """Mailboxes of the lead units of each step, for the obligation periods escalated today
+    (one query, instead of one per escalated item)."""
+
+    def __init__(self, session: Session, periods: set[tuple[str, str]]) -> None:
+        self.by_step: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+        if not periods:
+            return
+        stmt = (
+            select(ChecklistItem.obligation, ChecklistItem.period, ChecklistItem.step, Unit.email)
+            .join(ChecklistItem, col(ChecklistItem.unit_id) == col(Unit.id))
+            .where(ChecklistItem.role == Role.lead)
+            .where(
+                or_(
+                    *(
+                        and_(ChecklistItem.obligation == o, ChecklistItem.period == p)
+                        for o, p in periods
+                    )
+                )
+            )
+            .order_by(col(ChecklistItem.unit_id), col(ChecklistItem.id))
+        )
+        for obligation, period, step, email in session.execute(stmt):
+            if email:
+                self.by_step[(obligation, period, step)].append(email)
+
+    def get(self, obligation: str, period: str, step: str) -> list[str]:
+        return self.by_step.get((obligation, period, step), [])
+
+
 def _escalation_cc(
-    session: Session, items: list[ChecklistItem], office: Unit | None, unit: Unit
+    leads: _LeadEmails, items: list[Any], office: Unit | None, unit: Unit
 ) -> list[str]:
     """Lead units of the same obligation period and step, plus the office."""
     emails: list[str] = []
     for item in items:
-        base = item.step
-        leads = session.exec(
-            select(Unit.email)
-            .join(ChecklistItem, col(ChecklistItem.unit_id) == col(Unit.id))
-            .where(
-                ChecklistItem.obligation == item.obligation,
-                ChecklistItem.period == item.period,
-                ChecklistItem.step == base,
-                ChecklistItem.role == Role.lead,
-            )
-        ).all()
-        emails += [e for e in leads if e]
+        emails += leads.get(item.obligation, item.period, item.step)
     if office is not None and office.email:
         emails.append(office.email)
     seen: list[str] = []
+    seen_set: set[str] = set()
     for e in emails:
-        if e and e != unit.email and e not in seen:
+        if e and e != unit.email and e not in seen_set:
             seen.append(e)
+            seen_set.add(e)
     return seen
 
 
 def _view(
-    item: ChecklistItem, reached: Reached, today: date, cal: WorkCalendar, titles: dict[str, str]
+    item: Any,
+    reached: Reached,
+    today: date,
+    cal: WorkCalendar,
+    titles: dict[str, str],
+    when: dict[date, str],
 ) -> dict[str, Any]:
-    left = cal.workdays_between(today, item.due)
-    if item.due >= today:
-        when = "今日截止" if item.due == today else f"还剩 {left} 个工作日"
-    else:
-        when = f"已逾期 {-left} 个工作日" if left < 0 else "已逾期"
+    if item.due not in when:
+        left = cal.workdays_between(today, item.due)
+        if item.due >= today:
+            when[item.due] = "今日截止" if item.due == today else f"还剩 {left} 个工作日"
+        else:
+            when[item.due] = f"已逾期 {-left} 个工作日" if left < 0 else "已逾期"
     return {
         "id": item.id,
         "obligation_title": titles.get(item.obligation, item.obligation),
@@ -267,7 +365,7 @@ def _view(
         "step_title": item.step_title,
         "role_label": ROLE_LABELS[Role(item.role)],
         "due": item.due,
-        "when": when,
+        "when": when[item.due],
         "overdue": item.due < today,
         "rung_title": reached.title,
         "provisional": item.provisional,

@@ -68,21 +68,15 @@ def plan_work_plan(
         for name in task.lead_units:
             roles[name] = Role.lead
         detail = _detail(task)
+        assigned = [
+            (unit, role) for name, role in roles.items() if (unit := by_name.get(name)) is not None
+        ]
         for suffix, title_suffix, due in _checkpoints(task, plan):
-            for name, role in roles.items():
-                unit = by_name.get(name)
-                if unit is None:
-                    continue
-                planned.append(
-                    PlannedItem(
-                        unit=unit,
-                        step=f"task-{task.id}{suffix}",
-                        step_title=f"第{task.seq}项 {task.name}{title_suffix}",
-                        role=role,
-                        due=due,
-                        detail=detail,
-                    )
-                )
+            step = f"task-{task.id}{suffix}"
+            step_title = f"第{task.seq}项 {task.name}{title_suffix}"
+            planned += [
+                PlannedItem(unit, step, step_title, role, due, detail) for unit, role in assigned
+            ]
     return planned
 
 

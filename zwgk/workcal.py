@@ -92,8 +92,17 @@ class WorkCalendar:
 
     def __init__(self, overrides: Mapping[date, str] | None = None) -> None:
         self.overrides = dict(overrides or {})
+        # Each date is looked up once per calendar: a reminder sweep asks about the same
+        # few hundred dates for every one of up to ~100,000 items.
+        self._days: dict[date, DayInfo] = {}
 
     def day(self, d: date) -> DayInfo:
+        info = self._days.get(d)
+        if info is None:
+            info = self._days[d] = self._lookup(d)
+        return info
+
+    def _lookup(self, d: date) -> DayInfo:
         kind = self.overrides.get(d)
         if kind is not None:
             return DayInfo(kind == WORKDAY, False, "override")
