@@ -6,14 +6,16 @@ from prefect import serve
 from prefect.schedules import Cron
 
 from zwgk.deployments.spec import specs
-from zwgk.workflows.flows import FLOWS, reminders
+from zwgk.workflows.flows import FLOWS, outbox, reminders
+
+EXTRA_FLOWS = {"reminders": reminders, "outbox": outbox}
 
 
 def build_deployments() -> list:  # type: ignore[type-arg]
     result = []
     for s in specs():
         result.append(
-            (reminders if s.name == "reminders" else FLOWS[s.name]).to_deployment(
+            (EXTRA_FLOWS.get(s.name) or FLOWS[s.name]).to_deployment(
                 name=s.name,
                 schedules=[Cron(s.cron, timezone=s.timezone)],
                 description=s.description,

@@ -35,6 +35,16 @@ REMINDERS = DeploymentSpec(
 )
 
 
+OUTBOX = DeploymentSpec(
+    name="outbox",
+    flow_name="outbox",
+    entrypoint=f"{ENTRYPOINT_FILE}:outbox",
+    cron="*/30 7-20 * * *",
+    timezone=SHANGHAI,
+    description="发件箱补发（07:00–20:59 每 30 分钟；暂未发出的邮件按退避时间重试）",
+)
+
+
 def specs() -> list[DeploymentSpec]:
     return [
         DeploymentSpec(
@@ -46,7 +56,7 @@ def specs() -> list[DeploymentSpec]:
             description=f"{ob.title}（{ob.schedule_note}）",
         )
         for ob in REGISTRY.values()
-    ] + [REMINDERS]
+    ] + [REMINDERS, OUTBOX]
 
 
 def render_yaml() -> str:

@@ -122,3 +122,17 @@ def test_due_rules_evaluate_and_templates_render(ob: Obligation) -> None:
     assert ob.title in out.subject and "区教育局" in out.subject
     assert all(step.title in out.text for step in ob.steps)
     assert "<table" in out.html
+
+
+def test_served_deployments_cover_every_spec_with_a_shanghai_schedule() -> None:
+    """What `zwgk serve` / `make run` serves: every obligation, the reminders, the outbox."""
+    from zwgk.deployments.serve import build_deployments
+    from zwgk.deployments.spec import specs
+
+    deployments = build_deployments()
+    assert [d.name for d in deployments] == [s.name for s in specs()]
+    assert {"reminders", "outbox"} <= {d.name for d in deployments}
+    for d, s in zip(deployments, specs(), strict=True):
+        assert d.flow_name == s.flow_name
+        (schedule,) = d.schedules
+        assert schedule.schedule.cron == s.cron and schedule.schedule.timezone == "Asia/Shanghai"
