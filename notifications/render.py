@@ -20,6 +20,7 @@ class Rendered:
     text: str
 
 
+@lru_cache(maxsize=4096)  # a mail of 100 items formats the same few dates again and again
 def cn_date(d: Any) -> str:
     """2026-11-25 → 2026年11月25日（星期三）."""
     return f"{d.year}年{d.month}月{d.day}日（星期{WEEKDAYS[d.weekday()]}）"

@@ -20,13 +20,15 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import chain
 from typing import Any
 
-from sqlalchemy import and_, insert, or_
+from sqlalchemy import and_, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from zwgk.config import Settings
+from zwgk.db import utcnow
 from zwgk.models.checklist import ROLE_LABELS, ChecklistItem, ItemStatus, Role
 from zwgk.models.outbox import OutboxMessage
 from zwgk.models.reminder import ReminderLog
@@ -35,6 +37,7 @@ from zwgk.notifications.outbox import enqueue
 from zwgk.notifications.render import render
 from zwgk.obligation import DEFAULT_LADDER, Ladder
 from zwgk.workcal import WorkCalendar, load_calendar
+from zwgk.workflows.bulk import insert_rows
 
 logger = logging.getLogger(__name__)
 
@@ -196,7 +199,7 @@ def sweep(
                 )
             ]
         for slug in skips:
-            logs.add(item_id=item.id, rung=slug, on=today, skipped=True, outbox_id=None)
+            logs.add(item.id, slug, today, True, None)
             result.skipped.append((item.id, slug))
         digest[item.unit_id].append((item, reached))
         units[item.unit_id] = unit_by_id[item.unit_id]
@@ -257,7 +260,7 @@ def sweep(
             session.flush()
             result.queued += 1
         for item, r in entries:
-            logs.add(item_id=item.id, rung=r.rung, on=today, skipped=False, outbox_id=message.id)
+            logs.add(item.id, r.rung, today, False, message.id)
         result.reminded[unit.name] = [(item.id, r.rung) for item, r in entries]
     logs.flush()
     return result
@@ -281,18 +284,26 @@ ITEM_COLUMNS = (
 class _LogWriter:
     """Reminder log rows, inserted in bulk in the order they were added."""
 
+    COLUMNS = ("item_id", "rung", "on", "skipped", "outbox_id", "created_at")
+
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.rows: list[dict[str, Any]] = []
+        self.rows: list[tuple[Any, ...]] = []
 
-    def add(self, **row: Any) -> None:
-        self.rows.append(row)
+    def add(self, item_id: int, rung: str, on: date, skipped: bool, outbox_id: int | None) -> None:
+        self.rows.append((item_id, rung, on, skipped, outbox_id))
         if len(self.rows) >= INSERT_CHUNK:
             self.flush()
 
     def flush(self) -> None:
         if self.rows:
-            self.session.execute(insert(ReminderLog), self.rows)
+            now = utcnow()
+            insert_rows(
+                self.session,
+                ReminderLog.__table__,  # type: ignore[arg-type]
+                self.COLUMNS,
+                [(*row, now) for row in self.rows],
+            )
             self.rows = []
 
 
@@ -330,18 +341,29 @@ def _escalation_cc(
     leads: _LeadEmails, items: list[Any], office: Unit | None, unit: Unit
 ) -> list[str]:
     """Lead units of the same obligation period and step, plus the office."""
-    emails: list[str] = []
-    for item in items:
-        emails += leads.get(item.obligation, item.period, item.step)
+    # dict.fromkeys: unique, in first-seen order (a unit's 100 items × 60 leads each).
+    emails = dict.fromkeys(
+        chain.from_iterable(leads.get(i.obligation, i.period, i.step) for i in items)
+    )
     if office is not None and office.email:
-        emails.append(office.email)
-    seen: list[str] = []
-    seen_set: set[str] = set()
-    for e in emails:
-        if e and e != unit.email and e not in seen_set:
-            seen.append(e)
-            seen_set.add(e)
-    return seen
+        emails.setdefault(office.email)
+    return [e for e in emails if e and e != unit.email]
+
+
+@dataclass(slots=True)
+class ItemView:
+    """One line of a reminder digest (an object: see ``engine.ItemView``)."""
+
+    id: int
+    obligation_title: str
+    period: str
+    step_title: str
+    role_label: str
+    due: date
+    when: str
+    overdue: bool
+    rung_title: str
+    provisional: bool
 
 
 def _view(
@@ -351,22 +373,22 @@ def _view(
     cal: WorkCalendar,
     titles: dict[str, str],
     when: dict[date, str],
-) -> dict[str, Any]:
+) -> ItemView:
     if item.due not in when:
         left = cal.workdays_between(today, item.due)
         if item.due >= today:
             when[item.due] = "今日截止" if item.due == today else f"还剩 {left} 个工作日"
         else:
             when[item.due] = f"已逾期 {-left} 个工作日" if left < 0 else "已逾期"
-    return {
-        "id": item.id,
-        "obligation_title": titles.get(item.obligation, item.obligation),
-        "period": item.period,
-        "step_title": item.step_title,
-        "role_label": ROLE_LABELS[Role(item.role)],
-        "due": item.due,
-        "when": when[item.due],
-        "overdue": item.due < today,
-        "rung_title": reached.title,
-        "provisional": item.provisional,
-    }
+    return ItemView(
+        id=item.id,
+        obligation_title=titles.get(item.obligation, item.obligation),
+        period=item.period,
+        step_title=item.step_title,
+        role_label=ROLE_LABELS[Role(item.role)],
+        due=item.due,
+        when=when[item.due],
+        overdue=item.due < today,
+        rung_title=reached.title,
+        provisional=item.provisional,
+    )
