@@ -15,6 +15,8 @@ way (勾稽关系), cell by cell. Tables 二 and 四 come from hand-entered figu
 from __future__ import annotations
 
 import hashlib
+import math
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -126,13 +128,10 @@ class RegisterRow:
 
 
 def _date(value: str) -> date | None:
-    v = value.strip().replace("/", "-").replace(".", "-")
-    if not v:
-        return None
-    if " " in v:
-        v = v.split(" ", 1)[0]
-    y, m, d = (int(p) for p in v.split("-"))
-    return date(y, m, d)
+    """A register date (see :func:`zwgk.tabular.parse_date`); ValueError with the reason."""
+    from zwgk.tabular import parse_date
+
+    return parse_date(value)
 
 
 REGISTER_COLUMNS = ("unit", "received", "applicant_type", "outcome", "replied")
@@ -153,15 +152,23 @@ def _register_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
         missing = [c for c in REGISTER_COLUMNS if c not in header]
         if missing:
             raise UserError(f"文件 {path} 第 1 行（表头）：缺少列「{'、'.join(missing)}」")
+        from zwgk.tabular import check_text
+
         out = []
         for i, row in enumerate(values[1:], start=2):
             cells = {}
             for name, v in zip(header, row, strict=False):
+                if not name:
+                    continue
                 if hasattr(v, "date") and callable(v.date):
                     v = v.date()
                 cells[name] = "" if v is None else str(v).strip()
+                problem = check_text(path, i, name, cells[name])
+                if problem:
+                    raise UserError(problem)
             if any(cells.values()):
-                out.append((i, cells))
+                # A short row (fewer cells than the header) leaves the rest empty.
+                out.append((i, {name: cells.get(name, "") for name in header if name}))
         return out
     if path.suffix.lower() in (".xls",):
         raise UserError(f"文件 {path} 是旧版 .xls 格式：请另存为 .xlsx 或 .csv 后再导入")
@@ -173,6 +180,7 @@ def _register_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
 def parse_register(*, session: Session, path: Path, district: str | None) -> list[RegisterRow]:
     """Validate every row; one UserError lists every problem (file, row, field)."""
     from zwgk.directory import find_unit
+    from zwgk.tabular import clip
 
     rows = _register_rows(path)
     errors: list[str] = []
@@ -192,8 +200,8 @@ def parse_register(*, session: Session, path: Path, district: str | None) -> lis
         for fld in ("received", "replied"):
             try:
                 value = _date(r.get(fld, ""))
-            except (ValueError, TypeError):
-                problems.append(f"字段「{fld}」：「{r.get(fld)}」不是有效日期（应为 YYYY-MM-DD）")
+            except ValueError as exc:
+                problems.append(f"字段「{fld}」：{exc}")
                 continue
             if fld == "received":
                 received = value
@@ -206,14 +214,14 @@ def parse_register(*, session: Session, path: Path, district: str | None) -> lis
             applicant = "其他"
         if applicant not in APPLICANT_TYPES:
             problems.append(
-                f"字段「applicant_type」：未知的申请人类型「{r['applicant_type']}」，应为 {'、'.join(APPLICANT_TYPES)}"
+                f"字段「applicant_type」：未知的申请人类型「{clip(r['applicant_type'])}」，应为 {'、'.join(APPLICANT_TYPES)}"
             )
         outcome = None
         if r["outcome"].strip():
             outcome = outcome_label(r["outcome"])
             if outcome is None:
                 problems.append(
-                    f"字段「outcome」：未知的办理结果「{r['outcome']}」（应为年报表三的类别，如 予以公开、不予公开/属于国家秘密）"
+                    f"字段「outcome」：未知的办理结果「{clip(r['outcome'])}」（应为年报表三的类别，如 予以公开、不予公开/属于国家秘密）"
                 )
         if received and replied and replied < received:
             problems.append(f"字段「replied」：答复日期 {replied} 早于收到日期 {received}")
@@ -565,12 +573,14 @@ def _valid_cells() -> set[tuple[str, str, str]]:
 
 
 FIGURE_COLUMNS = ("unit", "year", "table", "row", "column", "value")
+# No count or amount (万元) in a district's annual report comes near this; larger is a typo.
+MAX_FIGURE = 1e12
 
 
 def import_figures(*, session: Session, path: Path, district: str | None) -> int:
     """Hand figures from a CSV (unit,year,table,row,column,value); all or nothing."""
     from zwgk.directory import find_unit
-    from zwgk.tabular import read_csv_rows
+    from zwgk.tabular import FIRST_YEAR, LAST_YEAR, clip, read_csv_rows
 
     rows = read_csv_rows(path, FIGURE_COLUMNS)
     valid = _valid_cells()
@@ -583,26 +593,34 @@ def import_figures(*, session: Session, path: Path, district: str | None) -> int
         except UserError as exc:
             errors.append(f"{where}，字段「unit」：{exc.message}")
             continue
-        try:
-            year = int(r["year"])
-        except ValueError:
-            errors.append(f"{where}，字段「year」：「{r['year']}」不是年份")
+        if not re.fullmatch(r"[0-9]{4}", r["year"]):
+            errors.append(f"{where}，字段「year」：「{clip(r['year'])}」不是年份（应为四位数字）")
+            continue
+        year = int(r["year"])
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            errors.append(
+                f"{where}，字段「year」：{year} 年超出范围（应在 {FIRST_YEAR}–{LAST_YEAR} 年之间）"
+            )
             continue
         if (r["table"], r["row"], r["column"]) not in valid:
             errors.append(
-                f"{where}，字段「row」/「column」：{r['table']}「{r['row']}」行「{r['column']}」列不存在"
+                f"{where}，字段「row」/「column」：{clip(r['table'])}「{clip(r['row'])}」行"
+                f"「{clip(r['column'])}」列不存在"
             )
             continue
         try:
             value = float(r["value"].replace(",", ""))
-            if value < 0:
+            if not (math.isfinite(value) and 0 <= value <= MAX_FIGURE):
                 raise ValueError
         except ValueError:
-            errors.append(f"{where}，字段「value」：「{r['value']}」不是非负数")
+            errors.append(f"{where}，字段「value」：「{clip(r['value'])}」不是合理的非负数")
             continue
         clean.append((unit, year, r["table"], r["row"], r["column"], value))
+    if not rows:
+        errors.append(f"文件 {path}：表头之后没有任何数据")
     if errors:
-        raise UserError("年报数据有误，未导入任何数据：\n" + "\n".join(errors[:20]))
+        more = f"\n（另有 {len(errors) - 20} 处错误未列出）" if len(errors) > 20 else ""
+        raise UserError("年报数据有误，未导入任何数据：\n" + "\n".join(errors[:20]) + more)
     for unit, year, table, row, col_, value in clean:
         set_figure(
             session=session, unit=unit, year=year, table=table, row=row, col_=col_, value=value

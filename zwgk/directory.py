@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from zwgk.db import utcnow
 from zwgk.errors import UserError
 from zwgk.models.unit import Unit, UnitKind
-from zwgk.tabular import read_csv_rows, split_list
+from zwgk.tabular import clip, read_csv_rows, split_list
 
 UNIT_COLUMNS = ("name", "aliases", "kind", "email", "contact", "groups")
 
@@ -38,6 +38,9 @@ KIND_GROUPS: dict[UnitKind, tuple[str, ...]] = {
     UnitKind.park: ("园区", "各园区"),
 }
 ALL_GROUP = "各单位"
+
+# Longer than this is another column pasted into the cell, not a unit's name or contact.
+MAX_NAME, MAX_CONTACT = 100, 200
 
 EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}$")
 
@@ -75,19 +78,27 @@ def parse_units_csv(path: Path) -> list[dict]:
         problems = []
         if not name:
             problems.append("字段「name」为空")
+        elif len(name) > MAX_NAME:
+            problems.append(f"字段「name」：「{clip(name)}」过长（最多 {MAX_NAME} 字）")
         elif name in seen:
             problems.append(f"字段「name」：单位「{name}」与第 {seen[name]} 行重复")
         kind = parse_kind(row["kind"])
         if kind is None:
             problems.append(
-                f"字段「kind」：未知类别「{row['kind']}」，应为 office、department、street、town 或 park"
+                f"字段「kind」：未知类别「{clip(row['kind'])}」，应为 office、department、street、town 或 park"
             )
         email = row["email"]
-        if not EMAIL_RE.match(email):
-            problems.append(f"字段「email」：「{email}」不是有效的邮箱地址")
+        if not EMAIL_RE.fullmatch(email):
+            problems.append(f"字段「email」：「{clip(email)}」不是有效的邮箱地址")
+        for fld in ("aliases", "groups"):
+            too_long = [p for p in split_list(row[fld]) if len(p) > MAX_NAME]
+            if too_long:
+                problems.append(f"字段「{fld}」：「{clip(too_long[0])}」过长（最多 {MAX_NAME} 字）")
+        if len(row["contact"]) > MAX_CONTACT:
+            problems.append(f"字段「contact」：过长（最多 {MAX_CONTACT} 字）")
         for p in problems:
             errors.append(f"文件 {path} 第 {rowno} 行，{p}")
-        if name and name not in seen:
+        if name and len(name) <= MAX_NAME and name not in seen:
             seen[name] = rowno
         if not problems:
             aliases = [a for a in split_list(row["aliases"]) if a != name]
@@ -198,9 +209,9 @@ def find_unit(*, session: Session, name: str, district: str | None = None) -> Un
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise UserError(f"单位名录中没有「{name}」")
+        raise UserError(f"单位名录中没有「{clip(name)}」")
     raise UserError(
-        f"「{name}」对应多个单位：{'、'.join(u.name + '（' + u.district + '）' for u in matches)}，请用 --district 指定"
+        f"「{clip(name)}」对应多个单位：{'、'.join(u.name + '（' + u.district + '）' for u in matches)}，请用 --district 指定"
     )
 
 

@@ -9,7 +9,8 @@ from sqlmodel import Session
 
 from zwgk.errors import UserError
 from zwgk.models.calendar import HolidayOverride
-from zwgk.tabular import read_csv_rows
+from zwgk.tabular import clip, read_csv_rows
+from zwgk.tabular import parse_date as _parse_date
 from zwgk.workcal import HOLIDAY, WORKDAY
 
 KIND_WORDS = {
@@ -27,13 +28,14 @@ KIND_WORDS = {
 
 
 def parse_date(value: str) -> date:
-    """YYYY-MM-DD, also YYYY/MM/DD as Excel may write it."""
-    v = value.strip().replace("/", "-")
-    parts = v.split("-")
-    if len(parts) != 3:
-        raise ValueError(value)
-    y, m, d = (int(p) for p in parts)
-    return date(y, m, d)
+    """YYYY-MM-DD, also YYYY/MM/DD as Excel may write it (years FIRST_YEAR–LAST_YEAR).
+
+    Raises ValueError (Chinese reason) for anything else, an empty cell included.
+    """
+    day = _parse_date(value)
+    if day is None:
+        raise ValueError("日期为空")
+    return day
 
 
 def import_overrides(*, session: Session, path: Path) -> int:
@@ -45,15 +47,13 @@ def import_overrides(*, session: Session, path: Path) -> int:
     for rowno, row in rows:
         try:
             day = parse_date(row["date"])
-        except ValueError:
-            errors.append(
-                f"文件 {path} 第 {rowno} 行，字段「date」：「{row['date']}」不是有效日期（应为 YYYY-MM-DD）"
-            )
+        except ValueError as exc:
+            errors.append(f"文件 {path} 第 {rowno} 行，字段「date」：{exc}")
             continue
         kind = KIND_WORDS.get(row["kind"].strip().lower())
         if kind is None:
             errors.append(
-                f"文件 {path} 第 {rowno} 行，字段「kind」：「{row['kind']}」应为 holiday 或 workday"
+                f"文件 {path} 第 {rowno} 行，字段「kind」：「{clip(row['kind'])}」应为 holiday 或 workday"
             )
             continue
         if day in seen:
@@ -64,7 +64,8 @@ def import_overrides(*, session: Session, path: Path) -> int:
     if not rows:
         errors.append(f"文件 {path}：表头之后没有任何日期")
     if errors:
-        raise UserError("节假日文件有误，未导入任何数据：\n" + "\n".join(errors[:20]))
+        more = f"\n（另有 {len(errors) - 20} 处错误未列出）" if len(errors) > 20 else ""
+        raise UserError("节假日文件有误，未导入任何数据：\n" + "\n".join(errors[:20]) + more)
     for o in clean:
         session.merge(o)
     return len(clean)

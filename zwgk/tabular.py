@@ -4,9 +4,60 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from datetime import date
 from pathlib import Path
 
 from zwgk.errors import UserError
+
+# Years a date in an imported file may have: the working-day calendar counts from them (its
+# estimates for years chinesecalendar does not cover need lunar dates, known up to 2099, and
+# a reply deadline may run 40 working days on), and anything else is a typing error.
+FIRST_YEAR, LAST_YEAR = 2000, 2098
+
+DATE_RE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\S*)?$")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def clip(value: str, limit: int = 40) -> str:
+    """A cell value fit to quote in a message: control characters shown escaped, long text cut."""
+    shown = value if len(value) <= limit else value[:limit] + f"…（共 {len(value)} 字）"
+    return _CONTROL_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", shown)
+
+
+def parse_date(value: str) -> date | None:
+    """YYYY-MM-DD (also with / or . as Excel may write it; a trailing time is ignored).
+
+    Empty → None. Raises ValueError with the reason in Chinese, for the caller to prefix with
+    the file, row and field: not a date, no such day (2026-02-30), or a year outside
+    FIRST_YEAR–LAST_YEAR.
+    """
+    v = value.strip()
+    if not v:
+        return None
+    m = DATE_RE.match(v)
+    if not m:
+        raise ValueError(f"「{clip(value)}」不是有效日期（应为 YYYY-MM-DD）")
+    y, mo, d = (int(g) for g in m.groups())
+    if not FIRST_YEAR <= y <= LAST_YEAR:
+        raise ValueError(f"「{clip(value)}」的年份超出范围（应在 {FIRST_YEAR}–{LAST_YEAR} 年之间）")
+    try:
+        return date(y, mo, d)
+    except ValueError:
+        raise ValueError(f"「{clip(value)}」不是有效日期（没有这一天）") from None
+
+
+def check_text(path: Path, rowno: int, field: str, value: str) -> str | None:
+    """The problem with a cell no database can store (NUL), or None.
+
+    A NUL character usually means a UTF-16 (Notepad "Unicode") or binary file.
+    """
+    if "\x00" in value:
+        return (
+            f"文件 {path} 第 {rowno} 行，字段「{clip(field)}」：含有空字符（\\x00）——"
+            "文件可能是 UTF-16 编码或已损坏，请另存为 UTF-8 或 GB18030（Excel“CSV”格式）"
+        )
+    return None
 
 
 def read_text(path: Path) -> str:
@@ -43,6 +94,11 @@ def read_csv_rows(
     except csv.Error as exc:
         raise UserError(f"文件 {path} 第 1 行：CSV 格式错误（{exc}）") from None
     names = [h.strip().lstrip("\ufeff").lower() for h in header]
+    if any("\x00" in h for h in header):
+        raise UserError(
+            f"文件 {path} 第 1 行（表头）含有空字符（\\x00）：文件可能是 UTF-16 编码或不是文本文件，"
+            "请另存为 UTF-8 或 GB18030（Excel“CSV”格式）"
+        )
     missing = [c for c in required if c not in names]
     if missing:
         raise UserError(
@@ -60,6 +116,10 @@ def read_csv_rows(
                 for i, name in enumerate(names)
                 if name
             }
+            for name, value in row.items():
+                problem = check_text(path, rowno, name, value)
+                if problem:
+                    raise UserError(problem)
             rows.append((rowno, row))
     except csv.Error as exc:
         raise UserError(f"文件 {path} 第 {reader.line_num} 行：CSV 格式错误（{exc}）") from None

@@ -53,8 +53,12 @@ Edge cases:
 * Year-round, 年底/年内, recurring and issue-relative phrases never roll over.
 * Several dates (separated by 、，,;；和及以及) each follow the rules above; bracketed notes
   (``（区政府年报）``) are kept for the warning only.  The summary warning names every date.
+* Years outside 2000–2098 (``0000年3月底``, ``9999-12-31``; the working-day calendar cannot
+  count in them), numbers of more than four digits, malformed Chinese numerals (``二十十月``) and
+  relative spans over a year (``印发后400日内``, more than 250 工作日) raise
+  :class:`DeadlineError`: they are typing errors, never dates.
 * Anything unrecognised raises ``DeadlineError("无法识别的时间节点「…」")`` quoting the cell
-  with its whitespace removed; the caller adds the file and row.  Dates are plain
+  with its whitespace removed (cut to 60 characters); the caller adds the file and row.  Dates are plain
   :class:`datetime.date` values meaning Asia/Shanghai days.
 """
 
@@ -66,6 +70,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Literal
+
+from zwgk.tabular import FIRST_YEAR, LAST_YEAR
 
 __all__ = ["DeadlineError", "DueSpec", "Recurrence", "normalise", "parse_deadline"]
 
@@ -124,17 +130,35 @@ _CN_DIGITS.update({"七": 7, "八": 8, "九": 9})
 NUM = r"(?:\d+|[〇零一二两三四五六七八九十]+)"
 
 
+class _BadNumber(Exception):
+    """A number no deadline has: more than four digits, or a malformed Chinese numeral."""
+
+
 def _num(token: str) -> int:
-    """``"12"`` / ``"十二"`` / ``"二十"`` / ``"三十一"`` → int."""
+    """``"12"`` / ``"十二"`` / ``"二十"`` / ``"三十一"`` → int; raises _BadNumber otherwise."""
+    if len(token) > 4:
+        raise _BadNumber(token)
     if token.isdigit():
         return int(token)
-    if "十" in token:
-        tens, _, ones = token.partition("十")
-        return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0)
-    value = 0
-    for ch in token:
-        value = value * 10 + _CN_DIGITS[ch]
-    return value
+    try:
+        if "十" in token:
+            tens, _, ones = token.partition("十")
+            if len(tens) > 1 or len(ones) > 1:
+                raise _BadNumber(token)
+            return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0)
+        value = 0
+        for ch in token:
+            value = value * 10 + _CN_DIGITS[ch]
+        return value
+    except KeyError:
+        raise _BadNumber(token) from None
+
+
+def _check_year(phrase: str, year: int) -> None:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise DeadlineError(
+            f"无法识别的时间节点「{phrase}」：年份 {year} 超出范围（应在 {FIRST_YEAR}–{LAST_YEAR} 年之间）"
+        )
 
 
 # --- date helpers --------------------------------------------------------------------------
@@ -198,6 +222,9 @@ _RELATIVE_RE = re.compile(
     rf"(?P<n>{NUM})(?:个)?(?P<unit>工作日|日|天)(?:内|以内|之内)$"
 )
 
+# "印发后N日内" longer than a year is a typing error (and N working days must stay countable).
+MAX_RELATIVE_DAYS, MAX_RELATIVE_WORKDAYS = 366, 250
+
 _QUARTER_CN = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 
 
@@ -219,6 +246,7 @@ class _Unrecognised(Exception):
 
 def _make_date(phrase: str, year: int, month: int, day: int | None) -> tuple[date, list[str]]:
     """``date(year, month, day)`` (``day=None``: month end), clamping 29 Feb in common years."""
+    _check_year(phrase, year)
     if not 1 <= month <= 12:
         raise DeadlineError(f"无法识别的时间节点「{phrase}」：没有 {month} 月")
     if day is None:
@@ -257,7 +285,10 @@ def _parse_one(
     m = _RELATIVE_RE.match(s)
     if m:
         n = _num(m.group("n"))
-        if m.group("unit") == "工作日":
+        workdays = m.group("unit") == "工作日"
+        if n > (MAX_RELATIVE_WORKDAYS if workdays else MAX_RELATIVE_DAYS):
+            raise DeadlineError(f"无法识别的时间节点「{phrase}」：{n} {m.group('unit')}超过一年")
+        if workdays:
             return _Part(add_workdays(issued, n), rolls=False)
         return _Part(issued + timedelta(days=n), rolls=False)
 
@@ -267,6 +298,7 @@ def _parse_one(
     if m and len(s) > m.end():
         if m.group("y"):
             year, explicit = int(m.group("y")), True
+            _check_year(phrase, year)
         elif m.group("next"):
             year, explicit = year + 1, True
         s = s[m.end() :]
@@ -380,6 +412,8 @@ def parse_deadline(
     Raises :class:`DeadlineError` (Chinese message naming the phrase) when unrecognised.
     """
     shown = _WS_RE.sub("", text or "")
+    if len(shown) > 60:
+        shown = shown[:60] + f"…（共 {len(shown)} 字）"
     s = normalise(text)
     if not s:
         raise DeadlineError("时间节点为空")
@@ -390,13 +424,19 @@ def parse_deadline(
     for phrase, note in pieces:
         try:
             part = _parse_one(phrase, year=year, issued=issued, add_workdays=add_workdays)
+            part = _apply_issue_rule(
+                phrase, part, year=year, issued=issued, add_workdays=add_workdays
+            )
         except _Unrecognised:
             if len(pieces) == 1:
                 raise DeadlineError(f"无法识别的时间节点「{shown}」") from None
             raise DeadlineError(
-                f"无法识别的时间节点「{shown}」（其中「{phrase}」无法识别）"
+                f"无法识别的时间节点「{shown}」（其中「{phrase[:60]}」无法识别）"
             ) from None
-        part = _apply_issue_rule(phrase, part, year=year, issued=issued, add_workdays=add_workdays)
+        except _BadNumber as exc:
+            raise DeadlineError(
+                f"无法识别的时间节点「{shown}」：数字「{str(exc)[:20]}」不是月、日或天数"
+            ) from None
         parsed.append((phrase, note, part))
 
     warnings: list[str] = [w for _, _, p in parsed for w in p.warnings]

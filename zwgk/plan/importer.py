@@ -152,6 +152,9 @@ class ImportReport:
         return [f"{t.where}（序号 {t.seq}）：{w}" for t in self.tasks for w in t.warnings]
 
 
+# Longer than any unit's name: a --create-unknown name this long is a whole sentence.
+MAX_NEW_UNIT_NAME = 100
+
 TASK_FIELDS = (
     "name",
     "category",
@@ -186,7 +189,13 @@ def import_plan(
     Raises one UserError listing every problem; the caller's transaction then writes nothing.
     """
     from zwgk.directory import list_units
+    from zwgk.tabular import FIRST_YEAR, LAST_YEAR, clip
 
+    if not FIRST_YEAR <= year <= LAST_YEAR or not FIRST_YEAR <= issued.year <= LAST_YEAR:
+        raise UserError(
+            f"导入 {path.name}：年度 {year} 或印发日期 {issued} 超出范围"
+            f"（应在 {FIRST_YEAR}–{LAST_YEAR} 年之间）"
+        )
     rows = read_table(path, table)
     if not rows:
         raise UserError(f"文件 {path}：表头之后没有任何任务")
@@ -199,6 +208,20 @@ def import_plan(
     errors = list(outcome.errors)
     created_units: list[str] = []
     if outcome.unknown and create_unknown:
+        # A name the directory has but the phrase parser cannot reach (an inactive unit, or
+        # one whose name the parser rewrites, such as 由…) must not be created twice.
+        taken = set(session.exec(select(Unit.name).where(Unit.district == district)))
+        clash = [n for n in outcome.unknown if n in taken or len(n) > MAX_NEW_UNIT_NAME]
+        if clash:
+            raise UserError(
+                f"文件 {path} 有误，未导入任何数据：责任单位「{clip(clash[0])}」"
+                f"（{'、'.join(outcome.unknown[clash[0]][:5])}）无法自动新增："
+                + (
+                    "名录中已有同名单位但无法识别，请改写为名录中的名称"
+                    if clash[0] in taken
+                    else "名称过长"
+                )
+            )
         for name in outcome.unknown:
             unit = Unit(district=district, name=name, kind=guess_kind(name), email="", contact="")
             created_units.append(name)
@@ -214,7 +237,12 @@ def import_plan(
                     f"单位「{'、'.join(added)}」不在名录中，已自动新增（无邮箱），请补全名录"
                 )
     elif outcome.unknown:
-        listed = "；".join(f"「{n}」（{'、'.join(w)}）" for n, w in outcome.unknown.items())
+        listed = "；".join(
+            f"「{clip(n)}」（{'、'.join(w[:5])}{' 等' if len(w) > 5 else ''}）"
+            for n, w in list(outcome.unknown.items())[:20]
+        )
+        if len(outcome.unknown) > 20:
+            listed += f"；另有 {len(outcome.unknown) - 20} 个"
         errors.append(
             f"以下单位不在{district}的单位名录中：{listed}。请先补充名录，或使用 --create-unknown 自动新增"
         )

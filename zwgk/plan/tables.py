@@ -92,6 +92,12 @@ def _rows_from_grid(grid: list[list[str]], source: str, where_fmt: str) -> list[
     section = ""
     for i, cells in enumerate(grid[header_at + 1 :], start=header_at + 1):
         values = {k: (cells[j] if j < len(cells) else "").strip() for k, j in columns.items()}
+        for k, v in values.items():
+            if "\x00" in v:  # no database stores it; a UTF-16 or damaged file
+                raise UserError(
+                    f"{source} {where_fmt.format(i + 1)}，字段「{LABELS[k]}」：含有空字符（\\x00）——"
+                    "文件可能是 UTF-16 编码或已损坏，请另存为 UTF-8 或 GB18030"
+                )
         nonempty = {squash(c) for c in cells if squash(c)}
         if not nonempty:
             continue

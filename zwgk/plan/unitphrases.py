@@ -417,6 +417,11 @@ def _items(s: str, depth: list[int], start: int, end: int) -> list[tuple[int, in
     return out
 
 
+# The most pieces (split at line breaks, spaces, 和/及/与/等) one unit's name is made of:
+# ``区人力资源和社会保障局`` is two, a name broken over three PDF lines three.
+_MAX_SPAN = 6
+
+
 def _segment(
     directory: _Directory, s: str, depth: list[int], breaks: set[int], a: int, b: int
 ) -> list[tuple[str, _Resolved]]:
@@ -456,11 +461,12 @@ def _segment(
             cache[(i, j)] = directory.resolve(joined(i, j))
         return cache[(i, j)]
 
-    # best[i] = (cost, split points) for pieces[i:]; cost = (unknown, -resolved, segments)
+    # best[i] = (cost, split points) for pieces[i:]; cost = (unknown, -resolved, segments).
+    # A name spans at most _MAX_SPAN pieces, which keeps a pasted paragraph linear.
     best: list[tuple[tuple[int, int, int], list[int]]] = [((0, 0, 0), [])] * (n + 1)
     for i in range(n - 1, -1, -1):
         options = []
-        for j in range(i + 1, n + 1):
+        for j in range(i + 1, min(n, i + _MAX_SPAN) + 1):
             r = res(i, j)
             (u, neg_r, segs), splits = best[j]
             cost = (u + (0 if r.known else 1), neg_r - (1 if r.known else 0), segs + 1)
