@@ -1190,3 +1190,36 @@ def test_unit_phrases_long_cells_stay_fast(text: str) -> None:
     start = time.perf_counter()
     parse_units(text, [DirectoryEntry("区教育局", (), "department")])
     assert time.perf_counter() - start < 1.0
+
+
+def test_create_unknown_never_adds_a_unit_twice(env: Path, tmp_path: Path) -> None:
+    """A directory name the phrase parser cannot reach (由… is read as a preposition) comes back
+    as "unknown"; --create-unknown must refuse it, not insert a second 由新局 (IntegrityError)."""
+    from tests.factories import write_units_csv
+    from zwgk.directory import import_units
+    from zwgk.plan.importer import import_plan
+    from zwgk.workcal import load_calendar
+
+    units = write_units_csv(
+        tmp_path / "units.csv", [["由新局", "", "department", "yxj@test.example.gov.cn", "", ""]]
+    )
+    with session_scope() as s:
+        import_units(session=s, path=units, district="测试区")
+    plan = tmp_path / "plan.csv"
+    plan.write_text("序号,任务名称,责任单位,完成时间\n1,推进决策公开,由新局,年底前\n", encoding="utf-8")
+
+    def run(s: Any, path: Path) -> Any:
+        return import_plan(
+            session=s,
+            path=path,
+            district="测试区",
+            year=2026,
+            issued=date(2026, 3, 30),
+            cal=load_calendar(s),
+            create_unknown=True,
+        )
+
+    before = snapshot()
+    with pytest.raises(UserError, match="由新局"), session_scope() as s:
+        run(s, plan)
+    assert snapshot() == before
