@@ -42,15 +42,19 @@ def insert_rows(
         f"VALUES ({', '.join([placeholder] * len(columns))})"
     )
     converters = []
-    for name in columns:
+    for i, name in enumerate(columns):
         column = table.c[name]
         process = column.type.dialect_impl(dialect).bind_processor(dialect)
-        converters.append(_memoised(process) if process is not None else None)
-    if any(converters):
-        rows = [
-            tuple(v if f is None else f(v) for f, v in zip(converters, row, strict=True))
-            for row in rows
-        ]
+        if process is not None:
+            converters.append((i, _memoised(process)))
+    if converters:
+        converted = []
+        for row in rows:
+            values = list(row)
+            for i, convert in converters:
+                values[i] = convert(values[i])
+            converted.append(tuple(values))
+        rows = converted
     conn.exec_driver_sql(sql, rows)  # type: ignore[arg-type]
 
 

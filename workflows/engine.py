@@ -137,7 +137,6 @@ def _insert_items(
     session: Session,
     ob: Obligation,
     period: Period,
-    district: str,
     rows: list[tuple[Any, ...]],
     items: list[_NewItem],
 ) -> None:
@@ -158,12 +157,11 @@ def _insert_items(
         )
     ids = {
         (unit_id, step): item_id
-        for item_id, unit_id, step in session.execute(
+        for item_id, unit_id, step in session.connection().execute(
             select(ChecklistItem.id, ChecklistItem.unit_id, ChecklistItem.step)
-            .join(Unit, col(Unit.id) == col(ChecklistItem.unit_id))
             .where(ChecklistItem.obligation == ob.slug)
             .where(ChecklistItem.period == str(period))
-            .where(Unit.district == district)
+            .where(col(ChecklistItem.unit_id).in_(sorted({r[2] for r in rows})))
         )
     }
     for row, item in zip(rows, items, strict=True):
@@ -221,16 +219,17 @@ def build_checklist(
     result = BuildResult(ob.slug, str(period), district)
     result.provisional = any(p.due.provisional for p in planned)
 
-    # Only this district's items: another district's items of the same obligation period
-    # are not "existing" here, and a planner must never withdraw them.
+    # Only this district's items (of its active and inactive units): another district's
+    # items of the same obligation period are not "existing" here, and a planner must
+    # never withdraw them. By unit id, so the lookup uses the item key's index.
+    district_unit_ids = list(session.exec(select(Unit.id).where(Unit.district == district)))
     existing = {
         (i.unit_id, i.step): i
         for i in session.exec(
             select(ChecklistItem)
-            .join(Unit, col(Unit.id) == col(ChecklistItem.unit_id))
             .where(ChecklistItem.obligation == ob.slug)
             .where(ChecklistItem.period == str(period))
-            .where(Unit.district == district)
+            .where(col(ChecklistItem.unit_id).in_(district_unit_ids))
         )
     }
     sent_keys = set(
@@ -310,7 +309,7 @@ def build_checklist(
 
     if not dry_run:
         session.flush()  # updated and withdrawn items
-        _insert_items(session, ob, period, district, new_rows, new_items)  # ids for the mail
+        _insert_items(session, ob, period, new_rows, new_items)  # ids for the mail
 
     by_id = {u.id: u for u in units}
     for unit_id, entries in per_unit.items():
