@@ -733,6 +733,8 @@ def answered(draw: st.DrawFn, row: dict[str, Any]) -> dict[str, Any]:
         day = date.fromisoformat(str(received).replace("/", "-")[:10])
     except ValueError:
         return row
+    if day.year > 9000:
+        return row
     r = rng(draw)
     if r.random() < 0.5:
         reply = day + timedelta(days=r.randint(0, 60))
