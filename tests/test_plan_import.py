@@ -79,7 +79,7 @@ def test_dry_run_matches_real_import_and_reimport_is_idempotent(
     assert real.code == 0, real.err
     assert json.loads(real.out) == dry
     with session_scope() as s:
-        tasks = list(s.exec(select(PlanTask)))
+        tasks = list(s.exec(select(PlanTask).order_by(PlanTask.id)))  # type: ignore[arg-type]
     assert len(tasks) == len(dry)
     assert [t.due.isoformat() if t.due else None for t in tasks] == [d["due"] for d in dry]
     again = _import(capsys, stem, ".docx")
