@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint install clean-var
+.PHONY: run test lint install clean-var bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy zwgk models workflows notifications deployments migrations
+
+## City-scale benchmark against plain floors (a command, not a test; see README "Benchmark").
+bench: $(STAMP)
+	$(BIN)/python -m bench.city
 
 clean-var:
 	rm -rf var

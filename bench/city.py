@@ -474,7 +474,9 @@ def format_table(results: dict[str, Any]) -> str:
     for stage, s in results["stages"].items():
         st = s["state"]
         if stage == "expansion":
-            what = f"{st['items']:,} items, {st['outbox'].get('assignment/pending', 0)} mails queued"
+            what = (
+                f"{st['items']:,} items, {st['outbox'].get('assignment/pending', 0)} mails queued"
+            )
         elif stage == "sweep":
             what = (
                 f"{st['reminder_log']:,} log rows ({st['reminder_log_skipped']:,} skipped), "
@@ -508,7 +510,9 @@ def main(argv: list[str] | None = None) -> int:
         help="default: fresh SQLite files in a temporary directory; postgresql+psycopg://USER@HOST:PORT/DB "
         "creates zwgk_bench_* databases on that server",
     )
-    parser.add_argument("--repeat", type=int, default=3, help="runs per stage and side (best is kept)")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs per stage and side (best is kept)"
+    )
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--profile", type=Path, help="write cProfile files of the first runs here")
     parser.add_argument(

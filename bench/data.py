@@ -115,7 +115,9 @@ def load_city(*, districts: int, units: int, tasks: int, workdir: Path) -> list[
     init_db()
     names = district_names(districts)
     plan_csv = write_csv(
-        workdir / "plan.csv", ["序号", "任务名称", "任务内容", "责任单位", "时间节点"], plan_rows(tasks)
+        workdir / "plan.csv",
+        ["序号", "任务名称", "任务内容", "责任单位", "时间节点"],
+        plan_rows(tasks),
     )
     for k, name in enumerate(names):
         units_csv = write_csv(

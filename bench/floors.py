@@ -131,7 +131,9 @@ def expansion(url: str, settings: Any, districts: list[str]) -> None:
         for district in districts:
             cur = conn.cursor()
             units = cur.execute(
-                q("SELECT id, name, email, contact FROM unit WHERE district = ? AND active = ? ORDER BY id"),
+                q(
+                    "SELECT id, name, email, contact FROM unit WHERE district = ? AND active = ? ORDER BY id"
+                ),
                 (district, db.bool(True)),
             ).fetchall()
             plan_id = cur.execute(
@@ -171,8 +173,20 @@ def expansion(url: str, settings: Any, districts: list[str]) -> None:
                     if uid is None:
                         continue
                     rows.append(
-                        (ob.slug, period, uid, step, title, role, db.date(due), db.date(ws),
-                         db.bool(False), "pending", now, assigned)  # fmt: skip
+                        (
+                            ob.slug,
+                            period,
+                            uid,
+                            step,
+                            title,
+                            role,
+                            db.date(due),
+                            db.date(ws),
+                            db.bool(False),
+                            "pending",
+                            now,
+                            assigned,
+                        )
                     )
                     per_unit[uid].append((step, title, role, due, ws, detail))  # type: ignore[arg-type]
             cur.executemany(
@@ -206,8 +220,21 @@ def expansion(url: str, settings: Any, districts: list[str]) -> None:
                 subject = f"【政务公开】{ob.title}（{label}）任务通知 — {name}"
                 text, html = _assignment_bodies(ob, label, name, contact, items, link, subject)
                 messages.append(
-                    (f"assignment:{ob.slug}:{period}:unit={uid}", email, "[]", uid, ob.slug,
-                     period, "assignment", subject, text, html, "pending", 0, now)  # fmt: skip
+                    (
+                        f"assignment:{ob.slug}:{period}:unit={uid}",
+                        email,
+                        "[]",
+                        uid,
+                        ob.slug,
+                        period,
+                        "assignment",
+                        subject,
+                        text,
+                        html,
+                        "pending",
+                        0,
+                        now,
+                    )
                 )
             cur.executemany(
                 q(
@@ -234,7 +261,7 @@ def _assignment_bodies(ob, label, name, contact, items, link, subject):  # type:
         f"<title>{escape(subject)}</title>\n</head>\n<body>\n"
         f"<p>{escape(_greeting(name, contact))}</p>\n"
         f"<p>根据{escape(ob.basis)}，请贵单位按时完成<strong>{escape(ob.title)}（{label}）</strong>"
-        "的以下事项：</p>\n<table border=\"1\" cellspacing=\"0\" cellpadding=\"6\">\n"
+        '的以下事项：</p>\n<table border="1" cellspacing="0" cellpadding="6">\n'
         "<tr><th>事项编号</th><th>工作内容</th><th>角色</th><th>完成时限</th></tr>\n"
     ]
     for iid, title, role, due, ws, detail in items:
@@ -353,8 +380,12 @@ def sweep(url: str, settings: Any, today: date) -> None:
                     n = (today - last_fixed).days // ladder.weekly_days
                     on = last_fixed + timedelta(days=n * ladder.weekly_days)
                     if n >= 1 and (after is None or on > after):
-                        best = (f"weekly-{n}", len(ladder.rungs) + n, f"逾期第{n}周催办",
-                                ladder.weekly_escalate)  # fmt: skip
+                        best = (
+                            f"weekly-{n}",
+                            len(ladder.rungs) + n,
+                            f"逾期第{n}周催办",
+                            ladder.weekly_escalate,
+                        )
                 order = {r.slug: i for i, r in enumerate(ladder.rungs)}
                 hit = memo[key] = (best, fixed, order)
             return hit
@@ -413,9 +444,8 @@ def sweep(url: str, settings: Any, today: date) -> None:
             )
             overdue = any(due < today for _, due, _ in entries)
             subject = (
-                ("【政务公开·逾期催办】" if escalation else "【政务公开·提醒】")
-                + f"{name}有 {len(entries)} 项事项{'已逾期或' if overdue else ''}即将到期"
-            )
+                "【政务公开·逾期催办】" if escalation else "【政务公开·提醒】"
+            ) + f"{name}有 {len(entries)} 项事项{'已逾期或' if overdue else ''}即将到期"
             lines, cells = [], []
             for row, due, _b in entries:
                 when = when_memo.get(due)
@@ -440,10 +470,20 @@ def sweep(url: str, settings: Any, today: date) -> None:
             link = unit_link(uid, settings)
             note = "以下事项已逾期，本邮件同时抄送牵头单位和区政府办公室（政务公开办）。"
             text = "\n".join(
-                [_greeting(name, contact), "", *([note, ""] if escalation else []),
-                 f"截至 {cn_date(today)}，贵单位以下事项尚未登记完成：", "", *lines,
-                 "完成后请打开以下链接登记完成情况（填写公开网址）：", link, "", "——", FOOTER]
-            )  # fmt: skip
+                [
+                    _greeting(name, contact),
+                    "",
+                    *([note, ""] if escalation else []),
+                    f"截至 {cn_date(today)}，贵单位以下事项尚未登记完成：",
+                    "",
+                    *lines,
+                    "完成后请打开以下链接登记完成情况（填写公开网址）：",
+                    link,
+                    "",
+                    "——",
+                    FOOTER,
+                ]
+            )
             html = (
                 f'<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
                 f"<title>{escape(subject)}</title>\n</head>\n<body>\n"
@@ -456,9 +496,21 @@ def sweep(url: str, settings: Any, today: date) -> None:
                 f"{escape(link)}</a></p>\n<p>{FOOTER}</p>\n</body>\n</html>"
             )
             messages.append(
-                (key, email, json.dumps(cc), uid, "reminders", today.isoformat(),
-                 "escalation" if escalation else "reminder", subject, text, html, "pending", 0,
-                 now)  # fmt: skip
+                (
+                    key,
+                    email,
+                    json.dumps(cc),
+                    uid,
+                    "reminders",
+                    today.isoformat(),
+                    "escalation" if escalation else "reminder",
+                    subject,
+                    text,
+                    html,
+                    "pending",
+                    0,
+                    now,
+                )
             )
             sent.append((key, [(row[0], b[0]) for row, _, b in entries]))
         cur.executemany(
@@ -471,7 +523,9 @@ def sweep(url: str, settings: Any, today: date) -> None:
         )
         outbox_ids = dict(
             cur.execute(
-                q("SELECT key, id FROM outboxmessage WHERE obligation = 'reminders' AND period = ?"),
+                q(
+                    "SELECT key, id FROM outboxmessage WHERE obligation = 'reminders' AND period = ?"
+                ),
                 (today.isoformat(),),
             ).fetchall()
         )
@@ -506,7 +560,9 @@ def dispatch(url: str, settings: Any) -> int:
             "WHERE status = 'pending' ORDER BY id"
         ).fetchall()
         cur.execute(
-            q("UPDATE outboxmessage SET status = 'sending', claimed_at = ? WHERE status = 'pending'"),
+            q(
+                "UPDATE outboxmessage SET status = 'sending', claimed_at = ? WHERE status = 'pending'"
+            ),
             (db.ts(datetime.now(UTC)),),
         )
         conn.commit()
@@ -514,7 +570,9 @@ def dispatch(url: str, settings: Any) -> int:
         domain = from_addr.rsplit("@", 1)[-1] or "zwgk.local"
         sent = 0
         with smtplib.SMTP(
-            settings.effective_smtp_host, settings.effective_smtp_port, timeout=settings.smtp_timeout
+            settings.effective_smtp_host,
+            settings.effective_smtp_port,
+            timeout=settings.smtp_timeout,
         ) as smtp:
             for mid, key, recipient, cc, subject, text, html in rows:
                 cc = db.to_list(cc)
