@@ -66,7 +66,7 @@ class Db:
         return sql if self.kind == "sqlite" else sql.replace("?", "%s")
 
     # Python value -> what SQLAlchemy would have stored
-    def date(self, d: date | None) -> Any:
+    def bind_date(self, d: date | None) -> Any:
         if d is None or self.kind == "pg":
             return d
         return d.isoformat()
@@ -79,7 +79,7 @@ class Db:
 
     # stored value -> Python
     @staticmethod
-    def to_date(v: Any) -> date | None:
+    def to_date(v: Any) -> Any:  # date or None
         if v is None or isinstance(v, date):
             return v
         return date.fromisoformat(v)
@@ -149,7 +149,7 @@ def expansion(url: str, settings: Any, districts: list[str]) -> None:
             ).fetchall()
             by_name = {u[1]: u[0] for u in units}
             now = db.ts(datetime.now(UTC))
-            assigned = db.date(ISSUED)
+            assigned = db.bind_date(ISSUED)
             rows = []
             per_unit: dict[int, list[tuple[str, str, str, date, date | None, str]]] = defaultdict(
                 list
@@ -180,8 +180,8 @@ def expansion(url: str, settings: Any, districts: list[str]) -> None:
                             step,
                             title,
                             role,
-                            db.date(due),
-                            db.date(ws),
+                            db.bind_date(due),
+                            db.bind_date(ws),
                             db.bool(False),
                             "pending",
                             now,
@@ -392,7 +392,7 @@ def sweep(url: str, settings: Any, today: date) -> None:
 
         when_memo: dict[date, str] = {}
         now = db.ts(datetime.now(UTC))
-        on_today = db.date(today)
+        on_today = db.bind_date(today)
         skipped_rows = []
         digest: dict[int, list[Any]] = defaultdict(list)
         units: dict[int, Any] = {}
