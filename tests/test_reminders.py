@@ -282,3 +282,48 @@ def test_progress_report_matches_status(directory: str, smtp: SMTPServer, tmp_pa
     )
     assert "逾期事项清单" in csv_out.out
     assert len(list(csv.reader(io.StringIO(csv_out.out)))) > 5
+
+
+def test_escalation_copies_a_coordinating_lead_but_not_fellow_leads(
+    directory: str, smtp: SMTPServer, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """区发展改革委牵头，各街镇负责: a late street's escalation copies the lead and the office.
+    各单位 (everyone a lead, nobody coordinating): only the office is copied."""
+    from tests.factories import write_csv
+    from zwgk.plan.importer import import_plan
+    from zwgk.workcal import load_calendar
+
+    plan = write_csv(
+        tmp_path / "要点.csv",
+        ["序号", "任务名称", "具体内容", "责任单位", "完成时间"],
+        [
+            ["1", "公开营商环境政策", "…", "区发展改革委牵头，各街镇负责", "6月底前"],
+            ["2", "更新政府信息公开指南", "…", "各单位", "6月底前"],
+        ],
+    )
+    ob = REGISTRY["work-plan"]
+    with session_scope() as s:
+        import_plan(
+            session=s,
+            path=plan,
+            district=directory,
+            year=2026,
+            issued=date(2026, 3, 2),
+            cal=load_calendar(s),
+        )
+    with session_scope() as s:
+        build_checklist(
+            session=s,
+            ob=ob,
+            period=ob.parse_period("2026"),
+            settings=get_settings(),
+            today=date(2026, 3, 2),
+        )
+    dispatch(settings=get_settings())
+    smtp.recorder.clear()
+    _run(date(2026, 7, 3))  # overdue-3 of 06-30: the escalation rung
+    cc = {m.rcpt_tos[0]: set(m.rcpt_tos[1:]) for m in smtp.messages}
+    assert cc["hyl@test.example.gov.cn"] == {"fgw@test.example.gov.cn", "gkb@test.example.gov.cn"}
+    assert cc["jyj@test.example.gov.cn"] == {"gkb@test.example.gov.cn"}  # task 2 only
+    assert cc["fgw@test.example.gov.cn"] == {"gkb@test.example.gov.cn"}  # the lead itself
+    assert "gkb@test.example.gov.cn" not in cc["gkb@test.example.gov.cn"]

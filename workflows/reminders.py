@@ -10,7 +10,8 @@ Rules, each tested by name in ``tests/test_reminders.py``:
 * After a gap (service down, ``--today`` jumping ahead) only the latest rung reached is sent;
   the rungs passed over are logged as skipped, never mailed.
 * Done and waived items get nothing. A non-working day sends nothing.
-* An escalation rung copies the lead unit(s) of the same task and the office (政务公开办).
+* An escalation rung copies the lead unit(s) of the same task and the office (政务公开办);
+  a task whose units are all leads (各单位) copies only the office.
 """
 
 from __future__ import annotations
@@ -103,7 +104,8 @@ def rung_order(ladder: Ladder, slug: str) -> int:
 class SweepResult:
     today: date
     workday: bool = True
-    reminded: dict[str, list[tuple[int, str]]] = field(default_factory=dict)  # unit -> (item, rung)
+    # unit ("district name" when several districts) -> (item, rung)
+    reminded: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (item, rung) passed over
     escalated: list[int] = field(default_factory=list)
     queued: int = 0
@@ -217,6 +219,7 @@ def sweep(
         {(item.obligation, item.period) for e in digest.values() for item, r in e if r.escalate},
     )
     when: dict[date, str] = {}
+    districts = {u.district for u in units.values()}  # names repeat across districts
     for unit_id, entries in digest.items():
         unit = units[unit_id]
         entries.sort(key=lambda e: (e[0].due, e[0].id or 0))
@@ -261,7 +264,8 @@ def sweep(
             result.queued += 1
         for item, r in entries:
             logs.add(item.id, r.rung, today, False, message.id)
-        result.reminded[unit.name] = [(item.id, r.rung) for item, r in entries]
+        label = unit.name if len(districts) == 1 else f"{unit.district} {unit.name}"
+        result.reminded[label] = [(item.id, r.rung) for item, r in entries]
     logs.flush()
     return result
 
@@ -308,29 +312,39 @@ class _LogWriter:
 
 
 class _LeadEmails:
-    """Mailboxes of the lead units of each step, for the obligation periods escalated today
-    (one query, instead of one per escalated item)."""
+    """Mailboxes of the lead units (牵头单位) of each step that has other units to coordinate,
+    for the obligation periods escalated today (two queries, not one per escalated item).
+
+    A step whose units are all leads (``各单位`` with no 牵头 named makes every unit a lead)
+    has nobody coordinating: its escalations copy only the office, not every other unit.
+    """
 
     def __init__(self, session: Session, periods: set[tuple[str, str]]) -> None:
         self.by_step: dict[tuple[str, str, str], list[str]] = defaultdict(list)
         if not periods:
             return
+        in_periods = or_(
+            *(and_(ChecklistItem.obligation == o, ChecklistItem.period == p) for o, p in periods)
+        )
+        coordinated = set(
+            session.execute(
+                select(ChecklistItem.obligation, ChecklistItem.period, ChecklistItem.step)
+                .where(ChecklistItem.role != Role.lead)
+                .where(in_periods)
+                .distinct()
+            ).tuples()
+        )
+        if not coordinated:
+            return
         stmt = (
             select(ChecklistItem.obligation, ChecklistItem.period, ChecklistItem.step, Unit.email)
             .join(ChecklistItem, col(ChecklistItem.unit_id) == col(Unit.id))
             .where(ChecklistItem.role == Role.lead)
-            .where(
-                or_(
-                    *(
-                        and_(ChecklistItem.obligation == o, ChecklistItem.period == p)
-                        for o, p in periods
-                    )
-                )
-            )
+            .where(in_periods)
             .order_by(col(ChecklistItem.unit_id), col(ChecklistItem.id))
         )
         for obligation, period, step, email in session.execute(stmt):
-            if email:
+            if email and (obligation, period, step) in coordinated:
                 self.by_step[(obligation, period, step)].append(email)
 
     def get(self, obligation: str, period: str, step: str) -> list[str]:
@@ -340,7 +354,8 @@ class _LeadEmails:
 def _escalation_cc(
     leads: _LeadEmails, items: list[Any], office: Unit | None, unit: Unit
 ) -> list[str]:
-    """Lead units of the same obligation period and step, plus the office."""
+    """Lead units of the same obligation period and step (where they coordinate others),
+    plus the office."""
     # dict.fromkeys: unique, in first-seen order (a unit's 100 items × 60 leads each).
     emails = dict.fromkeys(
         chain.from_iterable(leads.get(i.obligation, i.period, i.step) for i in items)
