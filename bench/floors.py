@@ -9,7 +9,8 @@ Each floor does what the real stage must persist, no more, with the least machin
   idempotence lookups (the database starts without items) and knows only one-off tasks
   (``M月D日前``), which is all the benchmark's plans contain.
 * **sweep** — in one transaction: one SELECT of the open items joined to their units, one of
-  the reminder log, one of the lead units and one of the offices; the latest rung per item
+  the reminder log, the steps with non-lead units, one of the lead units and one of the
+  offices; the latest rung per item
   (memoised per due date, as many items share one); one digest per unit (same key,
   recipient, cc, subject; plain bodies), ``executemany`` of the digests, one SELECT for
   their ids, ``executemany`` of the reminder log rows (the skipped rungs, then the sent).
@@ -348,12 +349,18 @@ def sweep(url: str, settings: Any, today: date) -> None:
         logged: dict[int, set[str]] = defaultdict(set)
         for item_id, rung in cur.execute("SELECT item_id, rung FROM reminderlog"):
             logged[item_id].add(rung)
+        # Leads are copied only on steps where they coordinate someone (a non-lead unit).
+        coordinated = set(
+            cur.execute(
+                "SELECT DISTINCT obligation, period, step FROM checklistitem WHERE role <> 'lead'"
+            )
+        )
         leads: dict[tuple[str, str, str], list[str]] = defaultdict(list)
         for ob, period, step, email in cur.execute(
             "SELECT i.obligation, i.period, i.step, u.email FROM checklistitem i "
             "JOIN unit u ON u.id = i.unit_id WHERE i.role = 'lead' ORDER BY i.id"
         ):
-            if email:
+            if email and (ob, period, step) in coordinated:
                 leads[(ob, period, step)].append(email)
         office = {
             d: e
