@@ -40,6 +40,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
+from zwgk.bulk import insert_rows
 from zwgk.config import Settings
 from zwgk.db import as_utc, session_scope, utcnow
 from zwgk.models.outbox import OutboxAttachment, OutboxMessage, OutboxStatus
@@ -58,6 +59,82 @@ def enqueue(*, session: Session, message: OutboxMessage) -> bool:
         return False
     session.add(message)
     return True
+
+
+OUTBOX_COLUMNS = (
+    "key",
+    "recipient",
+    "cc",
+    "unit_id",
+    "obligation",
+    "period",
+    "kind",
+    "subject",
+    "body_text",
+    "body_html",
+    "status",
+    "attempts",
+    "created_at",
+)
+
+
+def enqueue_many(*, session: Session, messages: list[OutboxMessage]) -> list[OutboxMessage]:
+    """Add the messages whose keys are not in the outbox yet; returns those, with their ids.
+
+    For the flows that queue hundreds of mails at once: one SELECT of the keys, one bulk
+    INSERT and one SELECT of the new ids, instead of a query and a flush per message.
+    Two runs at once still collide on the unique key (the caller's transaction retries).
+    """
+    keys = [m.key for m in messages]
+    existing: set[str] = set()
+    for start in range(0, len(keys), 500):
+        existing.update(
+            session.exec(
+                select(OutboxMessage.key).where(
+                    col(OutboxMessage.key).in_(keys[start : start + 500])
+                )
+            )
+        )
+    new: dict[str, OutboxMessage] = {}
+    for m in messages:
+        if m.key not in existing and m.key not in new:
+            new[m.key] = m
+    if not new:
+        return []
+    session.flush()  # anything the caller added before goes first
+    now = utcnow()
+    insert_rows(
+        session,
+        OutboxMessage.__table__,  # type: ignore[arg-type]
+        OUTBOX_COLUMNS,
+        [
+            (
+                m.key,
+                m.recipient,
+                list(m.cc or []),
+                m.unit_id,
+                m.obligation,
+                m.period,
+                m.kind,
+                m.subject,
+                m.body_text,
+                m.body_html,
+                OutboxStatus.pending,
+                0,
+                now,
+            )
+            for m in new.values()
+        ],
+    )
+    added = list(new)
+    for start in range(0, len(added), 500):
+        for mid, key in session.exec(
+            select(OutboxMessage.id, OutboxMessage.key).where(
+                col(OutboxMessage.key).in_(added[start : start + 500])
+            )
+        ):
+            new[key].id = mid
+    return list(new.values())
 
 
 @dataclass

@@ -15,19 +15,19 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from zwgk.bulk import insert_rows
 from zwgk.config import Settings
 from zwgk.db import utcnow
 from zwgk.directory import list_units, resolve_district, unit_groups
 from zwgk.models.checklist import ROLE_LABELS, ChecklistItem, ItemStatus, Role
 from zwgk.models.outbox import OutboxAttachment, OutboxMessage
 from zwgk.models.unit import Unit
-from zwgk.notifications.outbox import enqueue
+from zwgk.notifications.outbox import enqueue_many
 from zwgk.notifications.render import render
 from zwgk.obligation import Due, Obligation
 from zwgk.periods import Period
 from zwgk.web.tokens import unit_link
 from zwgk.workcal import WorkCalendar, load_calendar
-from zwgk.workflows.bulk import insert_rows
 
 INSERT_CHUNK = 5000  # rows per bulk INSERT
 # Columns of a new item as ``build_checklist`` inserts it (``created_at`` added last).
@@ -312,6 +312,7 @@ def build_checklist(
         _insert_items(session, ob, period, new_rows, new_items)  # ids for the mail
 
     by_id = {u.id: u for u in units}
+    mails: list[tuple[OutboxMessage, Unit]] = []
     for unit_id, entries in per_unit.items():
         unit = by_id[unit_id]
         if assignment_key(ob, period, unit_id) in sent_keys:
@@ -345,12 +346,19 @@ def build_checklist(
             body_text=rendered.text,
             body_html=rendered.html,
         )
-        if enqueue(session=session, message=message) and ob.attachments is not None:
-            session.flush()
+        mails.append((message, unit))
+    added = {m.key for m in enqueue_many(session=session, messages=[m for m, _ in mails])}
+    if ob.attachments is not None:
+        for message, unit in mails:
+            if message.key not in added:
+                continue
             for filename, data, mime in ob.attachments(session=session, unit=unit, period=period):
                 session.add(
                     OutboxAttachment(
-                        outbox_id=message.id, filename=filename, mime_type=mime, data=data
+                        outbox_id=message.id,  # type: ignore[arg-type]
+                        filename=filename,
+                        mime_type=mime,
+                        data=data,
                     )
-                )  # type: ignore[arg-type]
+                )
     return result

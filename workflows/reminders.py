@@ -28,17 +28,17 @@ from sqlalchemy import and_, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from zwgk.bulk import insert_rows
 from zwgk.config import Settings
 from zwgk.db import utcnow
 from zwgk.models.checklist import ROLE_LABELS, ChecklistItem, ItemStatus, Role
 from zwgk.models.outbox import OutboxMessage
 from zwgk.models.reminder import ReminderLog
 from zwgk.models.unit import Unit, UnitKind
-from zwgk.notifications.outbox import enqueue
+from zwgk.notifications.outbox import enqueue_many
 from zwgk.notifications.render import render
 from zwgk.obligation import DEFAULT_LADDER, Ladder
 from zwgk.workcal import WorkCalendar, load_calendar
-from zwgk.workflows.bulk import insert_rows
 
 logger = logging.getLogger(__name__)
 
@@ -166,7 +166,7 @@ def sweep(
     for item_id, rung in session.execute(log_stmt):
         logged[item_id].add(rung)
     unit_by_id = {u.id: u for u in session.exec(unit_stmt)}
-    logs = _LogWriter(session)
+    logs = _LogWriter(session, today)
 
     # Many items share a ladder, a due date and an assignment date: the rung reached and
     # the rungs passed over are computed once per combination.
@@ -200,9 +200,9 @@ def sweep(
                     or dates.shift(item.due, rung.offset) > item.assigned_on
                 )
             ]
-        for slug in skips:
-            logs.add(item.id, slug, today, True, None)
-            result.skipped.append((item.id, slug))
+        if skips:
+            logs.add_skipped(item.id, skips)
+            result.skipped.extend((item.id, slug) for slug in skips)
         digest[item.unit_id].append((item, reached))
         units[item.unit_id] = unit_by_id[item.unit_id]
     if result.skipped:
@@ -220,6 +220,7 @@ def sweep(
     )
     when: dict[date, str] = {}
     districts = {u.district for u in units.values()}  # names repeat across districts
+    digests: list[tuple[OutboxMessage, list[tuple[Any, Reached]]]] = []
     for unit_id, entries in digest.items():
         unit = units[unit_id]
         entries.sort(key=lambda e: (e[0].due, e[0].id or 0))
@@ -259,13 +260,13 @@ def sweep(
         if not unit.email:
             logger.warning("unit %s has no email; reminder not queued", unit.name)
             continue
-        if enqueue(session=session, message=message):
-            session.flush()
-            result.queued += 1
-        for item, r in entries:
-            logs.add(item.id, r.rung, today, False, message.id)
+        digests.append((message, entries))
         label = unit.name if len(districts) == 1 else f"{unit.district} {unit.name}"
         result.reminded[label] = [(item.id, r.rung) for item, r in entries]
+    result.queued = len(enqueue_many(session=session, messages=[m for m, _ in digests]))
+    for message, entries in digests:
+        for item, rung in entries:
+            logs.add(item.id, rung.rung, message.id)
     logs.flush()
     return result
 
@@ -290,23 +291,31 @@ class _LogWriter:
 
     COLUMNS = ("item_id", "rung", "on", "skipped", "outbox_id", "created_at")
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, on: date) -> None:
         self.session = session
+        self.on = on
+        self.now = utcnow()
         self.rows: list[tuple[Any, ...]] = []
 
-    def add(self, item_id: int, rung: str, on: date, skipped: bool, outbox_id: int | None) -> None:
-        self.rows.append((item_id, rung, on, skipped, outbox_id))
+    def add(self, item_id: int, rung: str, outbox_id: int | None) -> None:
+        """A rung sent today in the digest ``outbox_id``."""
+        self.rows.append((item_id, rung, self.on, False, outbox_id, self.now))
+        if len(self.rows) >= INSERT_CHUNK:
+            self.flush()
+
+    def add_skipped(self, item_id: int, rungs: list[str]) -> None:
+        """Rungs passed over today after a gap: logged, never mailed."""
+        self.rows.extend((item_id, rung, self.on, True, None, self.now) for rung in rungs)
         if len(self.rows) >= INSERT_CHUNK:
             self.flush()
 
     def flush(self) -> None:
         if self.rows:
-            now = utcnow()
             insert_rows(
                 self.session,
                 ReminderLog.__table__,  # type: ignore[arg-type]
                 self.COLUMNS,
-                [(*row, now) for row in self.rows],
+                self.rows,
             )
             self.rows = []
 

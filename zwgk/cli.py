@@ -237,8 +237,10 @@ def plan_import(
     from zwgk.workcal import load_calendar
 
     issued_day = parse_day(issued, "--issued")
-    if not 2000 <= year <= 2100:
-        raise UserError(f"--year {year} 无效")
+    from zwgk.tabular import FIRST_YEAR, LAST_YEAR
+
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise UserError(f"--year {year} 无效（应在 {FIRST_YEAR}–{LAST_YEAR} 年之间）")
     with _db() as session:
         report = import_plan(
             session=session,

@@ -13,6 +13,7 @@ Python-side column defaults are *not* applied: callers pass every column they ne
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Table
@@ -46,28 +47,20 @@ def insert_rows(
         column = table.c[name]
         process = column.type.dialect_impl(dialect).bind_processor(dialect)
         if process is not None:
-            converters.append((i, _memoised(process)))
+            converters.append((i, process))
     if converters:
-        converted = []
-        for row in rows:
-            values = list(row)
-            for i, convert in converters:
-                values[i] = convert(values[i])
-            converted.append(tuple(values))
-        rows = converted
+        # Column by column: each distinct value converted once, then mapped at C speed
+        # (a per-row Python loop cost more than the INSERT itself for 500,000 rows).
+        cols = [list(map(itemgetter(i), rows)) for i in range(len(columns))]
+        for i, process in converters:
+            cols[i] = list(_convert_column(cols[i], process))
+        rows = list(zip(*cols))
     conn.exec_driver_sql(sql, rows)  # type: ignore[arg-type]
 
 
-def _memoised(process: Any) -> Any:
-    cache: dict[Any, Any] = {}
-
-    def convert(value: Any) -> Any:
-        try:
-            return cache[value]
-        except KeyError:
-            out = cache[value] = process(value)
-            return out
-        except TypeError:  # unhashable
-            return process(value)
-
-    return convert
+def _convert_column(values: list[Any], process: Any) -> Any:
+    try:
+        mapping = {v: process(v) for v in set(values)}
+    except TypeError:  # unhashable values (JSON lists): convert each
+        return map(process, values)
+    return map(mapping.__getitem__, values)
