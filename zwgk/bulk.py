@@ -54,7 +54,7 @@ def insert_rows(
         cols = [list(map(itemgetter(i), rows)) for i in range(len(columns))]
         for i, process in converters:
             cols[i] = list(_convert_column(cols[i], process))
-        rows = list(zip(*cols))
+        rows = list(zip(*cols, strict=True))  # equal lengths: built from the same rows
     conn.exec_driver_sql(sql, rows)  # type: ignore[arg-type]
 
 
