@@ -183,11 +183,15 @@ def sweep(
             reached = reached_at[key] = dates.latest(ladder, item.due, today, item.assigned_on)
         if reached is None:
             continue
-        done = logged.get(item.id, ())
-        if reached.rung in done or any(rung_order(ladder, r) >= reached.order for r in done):
-            continue
-        # Rungs between the last one sent and this one: passed over, logged, not mailed.
-        last = max((rung_order(ladder, r) for r in done), default=-1)
+        done = logged.get(item.id)
+        last = -1  # the last rung already logged for this item
+        if done:
+            if reached.rung in done:
+                continue
+            last = max(rung_order(ladder, r) for r in done)
+            if last >= reached.order:
+                continue
+        # Rungs between the last one logged and this one: passed over, logged, not mailed.
         skip_key = (*key, last, reached.order)
         skips = passed_over.get(skip_key)
         if skips is None:
