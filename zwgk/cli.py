@@ -350,17 +350,20 @@ def run(
     ob = get_obligation(slug)
     as_of = parse_day(today, "--today") if today else today_shanghai()
     p = ob.parse_period(period) if period else ob.period_for(as_of)
+    # The same build, rolled back: the preview of --dry-run, and for a real run the check
+    # that what a user can fix (no directory, no plan, unknown district) is one clear line
+    # here, before Prefect starts, not an exception inside a flow run.
+    with _db() as session:
+        result = build_checklist(
+            session=session,
+            ob=ob,
+            period=p,
+            settings=get_settings(),
+            district=district,
+            dry_run=True,
+        )
+        session.rollback()
     if dry_run:
-        with _db() as session:
-            result = build_checklist(
-                session=session,
-                ob=ob,
-                period=p,
-                settings=get_settings(),
-                district=district,
-                dry_run=True,
-            )
-            session.rollback()
         typer.echo(
             f"[演练] {ob.title}（{p.label}，{result.district}）：将新建事项 {result.created} 条（已有 {result.existing} 条），"
             f"将发送通知 {len(result.queued)} 封。未写入任何数据。"
@@ -373,18 +376,6 @@ def run(
         for name in result.queued:
             typer.echo(f"  ✉ {name}")
         return
-    # Preflight: what a user can fix (no directory, no plan, unknown district) is one clear
-    # line here, before Prefect starts, not an exception inside a flow run.
-    with _db() as session:
-        build_checklist(
-            session=session,
-            ob=ob,
-            period=p,
-            settings=get_settings(),
-            district=district,
-            dry_run=True,
-        )
-        session.rollback()
     _prefect_env()
     from zwgk.workflows.flows import FLOWS
 
