@@ -63,3 +63,33 @@ def queue_messages(n: int = 3, recipient: str = "unit{}@test.example.gov.cn") ->
             s.flush()
             ids.append(msg.id)
     return ids  # type: ignore[return-value]
+
+
+PLAN_HEADER = ["序号", "任务名称", "具体内容", "责任单位", "完成时间"]
+
+
+def import_plan_rows(
+    folder: Path,
+    district: str,
+    rows: list[list[str]],
+    *,
+    year: int = 2026,
+    issued: str = "2026-03-02",
+) -> None:
+    """Import a small 任务分解表 (rows of 序号, 任务名称, 具体内容, 责任单位, 完成时间)."""
+    from datetime import date
+
+    from zwgk.db import session_scope
+    from zwgk.plan.importer import import_plan
+    from zwgk.workcal import load_calendar
+
+    path = write_csv(folder / f"要点-{district}.csv", PLAN_HEADER, rows)
+    with session_scope() as s:
+        import_plan(
+            session=s,
+            path=path,
+            district=district,
+            year=year,
+            issued=date.fromisoformat(issued),
+            cal=load_calendar(s),
+        )

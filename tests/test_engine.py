@@ -156,32 +156,19 @@ def test_a_second_districts_work_plan_leaves_the_first_districts_items_alone(
 ) -> None:
     """Building district B's work plan must not count district A's items as its own (and
     withdraw them as "retired"): once it did, waiving every pending item of district A."""
-    from tests.factories import SMALL_DIRECTORY, write_csv, write_units_csv
+    from tests.factories import SMALL_DIRECTORY, import_plan_rows, write_units_csv
     from zwgk.directory import import_units
-    from zwgk.plan.importer import import_plan
-    from zwgk.workcal import load_calendar
 
     other = [
         [n, "", k, e.replace("test.", "other."), c, ""] for n, _, k, e, c, _ in SMALL_DIRECTORY
     ]
-    plan = write_csv(
-        tmp_path / "要点.csv",
-        ["序号", "任务名称", "具体内容", "责任单位", "完成时间"],
-        [["1", "更新政府信息公开指南", "…", "各单位", "6月底前"]],
-    )
     ob = REGISTRY["work-plan"]
     with session_scope() as s:
         import_units(session=s, path=write_units_csv(tmp_path / "b.csv", other), district="乙区")
     for district in (directory, "乙区"):
-        with session_scope() as s:
-            import_plan(
-                session=s,
-                path=plan,
-                district=district,
-                year=2026,
-                issued=date(2026, 3, 2),
-                cal=load_calendar(s),
-            )
+        import_plan_rows(
+            tmp_path, district, [["1", "更新政府信息公开指南", "…", "各单位", "6月底前"]]
+        )
         with session_scope() as s:
             result = build_checklist(
                 session=s,

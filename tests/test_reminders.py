@@ -289,28 +289,17 @@ def test_escalation_copies_a_coordinating_lead_but_not_fellow_leads(
 ) -> None:  # type: ignore[no-untyped-def]
     """区发展改革委牵头，各街镇负责: a late street's escalation copies the lead and the office.
     各单位 (everyone a lead, nobody coordinating): only the office is copied."""
-    from tests.factories import write_csv
-    from zwgk.plan.importer import import_plan
-    from zwgk.workcal import load_calendar
+    from tests.factories import import_plan_rows
 
-    plan = write_csv(
-        tmp_path / "要点.csv",
-        ["序号", "任务名称", "具体内容", "责任单位", "完成时间"],
+    import_plan_rows(
+        tmp_path,
+        directory,
         [
             ["1", "公开营商环境政策", "…", "区发展改革委牵头，各街镇负责", "6月底前"],
             ["2", "更新政府信息公开指南", "…", "各单位", "6月底前"],
         ],
     )
     ob = REGISTRY["work-plan"]
-    with session_scope() as s:
-        import_plan(
-            session=s,
-            path=plan,
-            district=directory,
-            year=2026,
-            issued=date(2026, 3, 2),
-            cal=load_calendar(s),
-        )
     with session_scope() as s:
         build_checklist(
             session=s,
