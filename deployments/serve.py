@@ -1,12 +1,31 @@
-"""Serve every obligation's deployment from this process (``zwgk serve``)."""
+"""Serve every obligation's deployment from this process (``zwgk serve``).
+
+Prefect's own ``serve()`` does not stop cleanly on Ctrl-C (Prefect 3.8): asyncio's SIGINT
+handler cancels the runner's main task, the runner's task groups absorb the cancellation
+and it keeps polling; and its SIGTERM handler calls the synchronous ``Runner.stop()`` from
+inside the running loop, which only creates an un-awaited coroutine (a RuntimeWarning)
+before ``sys.exit``. Here SIGINT and SIGTERM both ask the runner to stop through its
+async ``astop()``, in its own loop: in-flight runs are cancelled, schedules paused (only
+while the API answers: a client talking to a dead server retries each call for a minute),
+and the process exits 0. A second Ctrl-C exits at once.
+"""
 
 from __future__ import annotations
 
-from prefect import serve
+import asyncio
+import os
+import signal
+import urllib.request
+from types import FrameType
+from typing import TYPE_CHECKING
+
 from prefect.schedules import Cron
 
 from zwgk.deployments.spec import specs
 from zwgk.workflows.flows import FLOWS, outbox, reminders
+
+if TYPE_CHECKING:
+    from prefect.runner import Runner
 
 EXTRA_FLOWS = {"reminders": reminders, "outbox": outbox}
 
@@ -27,4 +46,76 @@ def build_deployments() -> list:  # type: ignore[type-arg]
 
 
 def serve_all() -> None:
-    serve(*build_deployments())
+    """Register every deployment and poll for its scheduled runs until SIGINT or SIGTERM."""
+    from prefect.exceptions import TerminationSignal
+    from prefect.runner import Runner
+    from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL
+
+    deployments = build_deployments()
+    runner = Runner(pause_on_shutdown=True)
+    for deployment in deployments:
+        runner.add_deployment(deployment)
+    names = "、".join(d.name for d in deployments)
+    ui = PREFECT_UI_URL.value()
+    print(
+        f"正在提供 {len(deployments)} 个定时部署：{names}"
+        + (f"（Prefect 界面 {ui}/deployments）" if ui else "")
+        + "。Ctrl-C 停止。",
+        flush=True,
+    )
+    previous = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    try:
+        asyncio.run(_run_until_signalled(runner, str(PREFECT_API_URL.value() or "")))
+    except (KeyboardInterrupt, TerminationSignal):  # a signal before our handlers are in
+        pass
+    finally:
+        signal.signal(signal.SIGINT, previous[0])
+        signal.signal(signal.SIGTERM, previous[1])
+    print("定时部署已停止。", flush=True)
+
+
+async def _run_until_signalled(runner: Runner, api_url: str) -> None:
+    loop = asyncio.get_running_loop()
+    requested: list[int] = []
+    stopping: list[asyncio.Task[None]] = []
+
+    async def stop() -> None:
+        # Pausing schedules calls the API once per deployment; against a server that is
+        # gone, each call retries with back-off for a minute. Skip it then.
+        if not await asyncio.to_thread(_answers, api_url):
+            runner.pause_on_shutdown = False
+        while not runner.started and not started.done():  # a signal while starting up
+            await asyncio.sleep(0.1)
+        if runner.started:
+            await runner.astop()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        if requested:
+            if signum == signal.SIGINT:  # a second Ctrl-C: no more waiting
+                os.write(2, "已强制停止定时部署。\n".encode())
+                os._exit(130)
+            return
+        requested.append(signum)
+        # Python runs this handler in the loop's thread between two bytecodes, maybe while
+        # the loop waits in select(): hand over through the loop's self-pipe.
+        loop.call_soon_threadsafe(lambda: stopping.append(loop.create_task(stop())))
+
+    # Installed before the runner starts: asyncio.run() then leaves SIGINT alone, and the
+    # runner's own SIGTERM handler is replaced by ours (``Runner.start`` looks it up by name).
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    runner.handle_sigterm = on_signal  # type: ignore[method-assign,assignment]
+    started = asyncio.create_task(runner.start())
+    await started
+    for task in stopping:
+        await task
+
+
+def _answers(api_url: str) -> bool:
+    if not api_url:
+        return False
+    try:
+        with urllib.request.urlopen(api_url.rstrip("/") + "/health", timeout=2) as resp:
+            return bool(resp.status == 200)
+    except (OSError, ValueError):
+        return False
