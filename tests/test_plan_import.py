@@ -21,6 +21,12 @@ PLANS = {
 FORMATS = [".csv", "-gb18030.csv", "-bom.tsv", ".xlsx", ".docx"]
 
 
+def _expected_leads(want: dict) -> set[str]:  # type: ignore[type-arg]
+    """The fixtures' role annotations predate issue 11, when a cell naming no 牵头 made every
+    unit it names a lead; now such a cell has no lead (its units are responsible)."""
+    return set(want["lead_units"]) if "牵头" in want["units_text"] else set()
+
+
 def _setup(capsys: pytest.CaptureFixture[str], stem: str) -> tuple[str, int, str]:
     district, year, issued = PLANS[stem]
     r = run_inprocess(
@@ -62,7 +68,7 @@ def test_every_row_parses_from_every_format(
         where = f"{stem}{fmt} 序号 {want['seq']}"
         assert got["seq"] == want["seq"], where
         assert got["due"] is not None or got["recurrence"] != "once", where
-        assert set(got["lead_units"]) == set(want["lead_units"]), where
+        assert set(got["lead_units"]) == _expected_leads(want), where
         assert set(got["units"]) == set(want["units"]), where
         assert set(got["cooperating_units"]) == set(want["cooperating_units"]), where
 
@@ -133,6 +139,12 @@ def test_unknown_unit_and_bad_phrase_write_nothing(
         and "区不存在局" in r.err
         and "第 3 行" in r.err
     )
+    # The unknown name with its row, column and cell (no close name: no suggestion).
+    assert (
+        "第 3 行（序号 2），字段「责任单位」：「区不存在局、区教育局」中的「区不存在局」不在名录中\n"
+        in (r.err)
+    )
+    assert "是否为" not in r.err
     with session_scope() as s:
         assert list(s.exec(select(PlanTask))) == []
     lenient = run_inprocess(
@@ -244,3 +256,90 @@ def test_reimport_of_corrected_table_updates_and_retires(
         tasks = list(s.exec(select(PlanTask)))
     assert len(tasks) == 100 and sum(t.retired for t in tasks) == 1
     assert next(t for t in tasks if t.seq == body[0][0]).due.isoformat() == "2022-12-31"  # type: ignore[union-attr]
+
+
+# A Shanghai district's directory with the units of its 集成式发布 cell and a group of enterprises.
+ISSUE_11_UNITS = [
+    ["区政府办公室", "区政府办", "office", "gkb@test.example.gov.cn", "王静", ""],
+    ["区发展改革委", "区发改委", "department", "fgw@test.example.gov.cn", "李明", ""],
+    ["区经委", "", "department", "jw@test.example.gov.cn", "张伟", ""],
+    ["区教育局", "", "department", "jyj@test.example.gov.cn", "陈丽", ""],
+    ["区科委", "", "department", "kw@test.example.gov.cn", "刘洋", ""],
+    ["区民政局", "", "department", "mzj@test.example.gov.cn", "赵敏", ""],
+    ["区市场监管局", "", "department", "scj@test.example.gov.cn", "孙强", ""],
+    ["区房管局", "", "department", "fgj@test.example.gov.cn", "周杰", ""],
+    ["区城投集团", "", "department", "ct@test.example.gov.cn", "吴刚", "各区属国有企业"],
+    ["华阳路街道", "", "street", "hyl@test.example.gov.cn", "蔡琳", ""],
+]
+INTEGRATED = (
+    "区发展改革委、区经委、区教育局、区科委、区民政局、区市场监管局、区房管局"
+    "等集成式发布工作牵头单位"
+)
+
+
+def _import_rows(capsys, tmp_path: Path, rows: list[list[str]]):  # type: ignore[no-untyped-def]
+    from tests.factories import PLAN_HEADER, write_csv, write_units_csv
+
+    units = write_units_csv(tmp_path / "units.csv", ISSUE_11_UNITS)
+    r = run_inprocess(capsys, "units", "import", str(units), "--district", "测试区")
+    assert r.code == 0, r.err
+    path = write_csv(tmp_path / "plan.csv", PLAN_HEADER, rows)
+    return run_inprocess(
+        capsys,
+        "plan",
+        "import",
+        str(path),
+        "--district",
+        "测试区",
+        "--year",
+        "2026",
+        "--issued",
+        "2026-03-02",
+        "--json",
+    )
+
+
+def test_deng_descriptive_lead_unit_cell_imports_with_seven_leads(
+    env: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Issue 11: the one cell of 79 that refused a whole Shanghai plan now imports."""
+    r = _import_rows(
+        capsys,
+        tmp_path,
+        [
+            ["1", "集成式发布", "…", INTEGRATED, "6月底前"],
+            ["2", "更新政府信息公开指南", "…", "区民政局、区教育局", "6月底前"],
+        ],
+    )
+    assert r.code == 0, r.err
+    first, second = json.loads(r.out)
+    seven = ["区发展改革委", "区经委", "区教育局", "区科委", "区民政局", "区市场监管局", "区房管局"]
+    assert first["lead_units"] == first["units"] == seven
+    # A list naming nobody to lead: both responsible, no lead.
+    assert (second["lead_units"], second["units"]) == ([], ["区教育局", "区民政局"])
+
+
+def test_near_miss_unit_is_refused_with_the_closest_name(
+    env: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    r = _import_rows(
+        capsys,
+        tmp_path,
+        [
+            ["1", "国企信息公开", "…", "区民政局、各区属国有企企", "6月底前"],
+            ["2", "年报", "…", "区教育", "1月底"],
+            ["3", "年报", "…", "区教育", "1月底"],
+        ],
+    )
+    assert r.code == 2
+    assert str(tmp_path / "plan.csv") in r.err and "未导入任何数据" in r.err
+    assert (
+        "第 2 行（序号 1），字段「责任单位」：「区民政局、各区属国有企企」中的"
+        "「各区属国有企企」不在名录中，是否为「各区属国有企业」？"
+    ) in r.err
+    assert (
+        "第 3 行（序号 2），字段「责任单位」：「区教育」不在名录中，是否为「区教育局」？"
+        "（另见第 4 行（序号 3））"
+    ) in r.err
+    with session_scope() as s:
+        assert list(s.exec(select(PlanTask))) == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from zwgk.plan.unitphrases import DirectoryEntry, UnitAssignment, parse_units
+from zwgk.plan.unitphrases import DirectoryEntry, UnitAssignment, parse_units, suggest_name
 
 E = DirectoryEntry
 
@@ -52,7 +52,7 @@ def only(*names: str) -> tuple[str, ...]:
 def test_group_departments_and_streets() -> None:
     a = parse("区政府各部门、各街道（镇）")
     assert a.units == DEPARTMENTS + STREETS + TOWNS
-    assert a.lead_units == a.units  # no 牵头: the named units lead
+    assert a.lead_units == ()  # no 牵头 named: nobody leads, every named unit is responsible
     assert (a.cooperating_units, a.unknown, a.nobody, a.warnings) == ((), (), False, ())
 
 
@@ -152,14 +152,16 @@ def test_responsible_and_cooperating_labels() -> None:
     assert a.warnings == ("「区政府各相关部门」未指明具体单位，请管理员指派",)
 
 
-def test_no_lead_means_named_units_lead() -> None:
+def test_plain_list_without_role_word_is_all_responsible_no_lead() -> None:
     a = parse("区建管委、区财政局")
-    assert a.lead_units == a.units == ("区财政局", "区建设管理委")
+    assert a.units == ("区财政局", "区建设管理委")
+    assert (a.lead_units, a.cooperating_units, a.unknown) == ((), (), ())
 
 
 def test_responsible_suffix_without_lead() -> None:
     a = parse("区政府各部门、各街镇负责")
-    assert a.lead_units == a.units == DEPARTMENTS + STREETS + TOWNS
+    assert a.units == DEPARTMENTS + STREETS + TOWNS
+    assert a.lead_units == ()
 
 
 def test_bracketed_role_after_one_unit() -> None:
@@ -447,3 +449,145 @@ DOMAIN_FORMS = [
 def test_every_domain_form(text: str, units: tuple[str, ...], cooperating: tuple[str, ...]) -> None:
     a = parse(text)
     assert (a.units, a.cooperating_units, a.unknown) == (units, cooperating, ())
+
+
+# --- 等…单位/部门 tails (issue 11) ------------------------------------------------------------
+
+# A Shanghai district's directory: the units of the 集成式发布 cell, and a group of enterprises.
+SHANGHAI: list[DirectoryEntry] = [
+    *DIRECTORY,
+    E("区教育局", (), "department"),
+    E("区房管局", ("区住房保障房屋管理局",), "department"),
+    E("区城投集团", (), "department", ("各区属国有企业",)),
+    E("区国资公司", (), "department", ("各区属国有企业",)),
+]
+INTEGRATED = (
+    "区发展改革委、区经委、区教育局、区科委、区民政局、区市场监管局、区房管局"
+    "等集成式发布工作牵头单位"
+)
+INTEGRATED_UNITS = (
+    "区发展改革委",
+    "区经委",
+    "区科委",
+    "区民政局",
+    "区市场监管局",
+    "区教育局",
+    "区房管局",
+)  # directory order
+
+
+def test_deng_descriptive_words_then_lead_unit_keeps_listed_units_as_leads() -> None:
+    a = parse(INTEGRATED, SHANGHAI)
+    assert a.lead_units == a.units == INTEGRATED_UNITS  # all 7 lead
+    assert (a.cooperating_units, a.unknown, a.suggestions, a.warnings) == ((), (), (), ())
+
+
+def test_deng_tail_over_pdf_line_breaks() -> None:
+    a = parse("区民政局、区房管局等集成式\n发布工作牵\n头单位", SHANGHAI)
+    assert (a.lead_units, a.unknown) == (("区民政局", "区房管局"), ())
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["区民政局、区财政局等有关部门", "区民政局、区财政局等行业主管部门", "区民政局、区财政局等"],
+)
+def test_deng_youguan_bumen_keeps_listed_units_responsible(text: str) -> None:
+    a = parse(text)
+    assert a.units == ("区财政局", "区民政局")
+    assert (a.lead_units, a.cooperating_units, a.unknown, a.warnings) == ((), (), (), ())
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["区民政局、区财政局等部门配合", "区民政局、区财政局等集成式发布工作配合单位"],
+)
+def test_deng_bumen_peihe_still_cooperating(text: str) -> None:
+    a = parse(text)
+    assert a.cooperating_units == ("区财政局", "区民政局")
+    assert (a.lead_units, a.units, a.unknown) == ((), (), ())
+
+
+def test_deng_tail_role_word_with_lead_elsewhere() -> None:
+    a = parse("区科委牵头，区民政局、区财政局等集成式发布工作责任单位")
+    assert a.lead_units == ("区科委",)
+    assert a.units == ("区科委", "区财政局", "区民政局")
+    assert a.unknown == ()
+
+
+def test_deng_tail_that_names_units_is_not_dropped() -> None:
+    # 等各街镇 names units (the streets and towns), it does not describe the listed ones.
+    a = parse("区民政局等各街镇负责")
+    assert a.units == ("区民政局",) + STREETS + TOWNS
+    # Words after 等 that are a near miss are reported, not dropped as a description.
+    b = parse("区民政局等各区属国有企企牵头", SHANGHAI)
+    assert b.lead_units == ("区民政局",)
+    assert b.unknown == ("各区属国有企企",)
+    assert b.suggestions == (("各区属国有企企", "各区属国有企业"),)
+
+
+def test_deng_tail_without_noun_or_role_stays_unknown() -> None:
+    # Not a description of units (no 单位/部门, no role word): the caller must see it.
+    assert parse("区民政局等区属学校").unknown == ("区属学校",)
+
+
+# --- near misses -----------------------------------------------------------------------------
+
+
+def test_near_miss_typo_in_group_suggests_group() -> None:
+    a = parse("区财政局、各区属国有企企", SHANGHAI)
+    assert a.units == ("区财政局",)
+    assert a.unknown == ("各区属国有企企",)
+    assert a.suggestions == (("各区属国有企企", "各区属国有企业"),)
+
+
+@pytest.mark.parametrize(
+    ("name", "suggestion"),
+    [
+        ("区教育", "区教育局"),  # missing 局
+        ("区科委委", "区科委"),  # extra 委
+        ("区华阳路街道", "华阳路街道"),  # extra 区
+        ("区教育委", "区教育局"),  # 委 for 局
+        ("区新泾镇", "新泾镇"),  # 区 in front of a town
+        ("上海市长宁区教育", "区教育局"),
+        ("区市场监督局", "区市场监管局"),  # one wrong character in six
+        ("区政府各部问", "区政府各部门"),  # a built-in group phrase
+        ("各区属国有企企", "各区属国有企业"),
+    ],
+)
+def test_near_miss_suggests_closest_name(name: str, suggestion: str) -> None:
+    assert suggest_name(name, SHANGHAI) == suggestion
+    a = parse(name, SHANGHAI)
+    assert (a.units, a.unknown, a.suggestions) == ((), (name,), ((name, suggestion),))
+
+
+@pytest.mark.parametrize("text", ["区发改委", "发改委", "区发展改革委", "区发改委（区发展改革委）"])
+def test_alias_forms_resolve_and_are_not_suggestions(text: str) -> None:
+    a = parse(text, SHANGHAI)
+    assert (a.units, a.unknown, a.suggestions) == (("区发展改革委",), (), ())
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "区统计局",  # one wrong character in four: a different unit (区审计局), not a typo
+        "区文旅局",
+        "区投资促进服务中心",
+        "集成式发布工作",
+    ],
+)
+def test_no_close_match_no_suggestion(name: str) -> None:
+    assert suggest_name(name, SHANGHAI) is None
+    a = parse(name, SHANGHAI)
+    assert (a.unknown, a.suggestions) == ((name,), ())
+
+
+def test_two_units_equally_close_no_suggestion() -> None:
+    d = [E("区信访办", (), "department"), E("区信访局", (), "department")]
+    assert suggest_name("区信访委", d) is None
+
+
+def test_role_word_with_its_noun_at_clause_end() -> None:
+    a = parse("区科委牵头单位，区财政局配合部门")
+    assert (a.lead_units, a.cooperating_units, a.unknown) == (("区科委",), ("区财政局",), ())
+    b = parse("相关责任单位")
+    assert b.nobody and b.warnings == ("「相关责任单位」未指明具体单位，请管理员指派",)

@@ -21,7 +21,7 @@ from zwgk.errors import UserError
 from zwgk.models.plan import Plan, PlanTask
 from zwgk.models.unit import Unit, UnitKind
 from zwgk.plan.deadlines import DeadlineError, parse_deadline
-from zwgk.plan.tables import TaskRow, read_table
+from zwgk.plan.tables import LABELS, TaskRow, read_table, squash
 from zwgk.plan.unitphrases import DirectoryEntry, parse_units
 from zwgk.workcal import WorkCalendar
 
@@ -59,6 +59,8 @@ class ParseOutcome:
     errors: list[str]
     unknown: dict[str, list[str]]  # unknown unit name -> rows naming it
     warnings: list[str]
+    unknown_cells: dict[str, str] = field(default_factory=dict)  # name -> first cell naming it
+    suggestions: dict[str, str] = field(default_factory=dict)  # name -> closest directory name
 
 
 def _entries(units: list[Unit]) -> list[DirectoryEntry]:
@@ -89,6 +91,8 @@ def parse_plan(
     tasks: list[ParsedTask] = []
     errors: list[str] = []
     unknown: dict[str, list[str]] = defaultdict(list)
+    unknown_cells: dict[str, str] = {}
+    suggestions: dict[str, str] = {}
     seen_seq: dict[str, int] = defaultdict(int)
 
     def add_workdays(start: date, n: int) -> date:
@@ -112,6 +116,9 @@ def parse_plan(
         assignment = parse_units(row.units, directory)
         for name in assignment.unknown:
             unknown[name].append(f"{row.where}（序号 {label}）")
+            unknown_cells.setdefault(name, row.units)
+        for name, suggestion in assignment.suggestions:
+            suggestions.setdefault(name, suggestion)
         warnings += list(assignment.warnings)
         name = row.name or row.content[:30]
         category = row.category or row.section
@@ -134,7 +141,26 @@ def parse_plan(
                 where=row.where,
             )
         )
-    return ParseOutcome(tasks, errors, dict(unknown), [])
+    return ParseOutcome(tasks, errors, dict(unknown), [], unknown_cells, suggestions)
+
+
+def unknown_unit_error(name: str, outcome: ParseOutcome) -> str:
+    """One line for a name the directory lacks: the first row naming it, the column, the cell,
+    the closest directory name where there is one (「X」不在名录中，是否为「Y」？), other rows."""
+    from zwgk.tabular import clip
+
+    rows = outcome.unknown[name]
+    cell = outcome.unknown_cells.get(name, "")
+    where = f"{rows[0]}，字段「{LABELS['units']}」："
+    if squash(cell) != name:
+        where += f"「{clip(' '.join(cell.split()))}」中的"
+    line = f"{where}「{clip(name)}」不在名录中"
+    suggestion = outcome.suggestions.get(name)
+    if suggestion:
+        line += f"，是否为「{suggestion}」？"
+    if len(rows) > 1:
+        line += f"（另见{'、'.join(rows[1:6])}{' 等' if len(rows) > 6 else ''}）"
+    return line
 
 
 @dataclass
@@ -207,6 +233,7 @@ def import_plan(
     outcome = parse_plan(rows, units=units, year=year, issued=issued, cal=cal, lenient=lenient)
     errors = list(outcome.errors)
     created_units: list[str] = []
+    suggestions = outcome.suggestions
     if outcome.unknown and create_unknown:
         # A name the directory has but the phrase parser cannot reach (an inactive unit, or
         # one whose name the parser rewrites, such as 由…) must not be created twice.
@@ -233,18 +260,19 @@ def import_plan(
         for t in outcome.tasks:
             added = [u for u in t.units + t.cooperating_units if u in created_units]
             if added:
+                close = "".join(
+                    f"（「{u}」是否为「{suggestions[u]}」？）" for u in added if u in suggestions
+                )
                 t.warnings.append(
-                    f"单位「{'、'.join(added)}」不在名录中，已自动新增（无邮箱），请补全名录"
+                    f"单位「{'、'.join(added)}」不在名录中，已自动新增（无邮箱），请补全名录{close}"
                 )
     elif outcome.unknown:
-        listed = "；".join(
-            f"「{clip(n)}」（{'、'.join(w[:5])}{' 等' if len(w) > 5 else ''}）"
-            for n, w in list(outcome.unknown.items())[:20]
-        )
+        errors += [unknown_unit_error(n, outcome) for n in list(outcome.unknown)[:20]]
         if len(outcome.unknown) > 20:
-            listed += f"；另有 {len(outcome.unknown) - 20} 个"
+            errors.append(f"另有 {len(outcome.unknown) - 20} 个单位不在名录中")
         errors.append(
-            f"以下单位不在{district}的单位名录中：{listed}。请先补充名录，或使用 --create-unknown 自动新增"
+            f"以上单位不在{district}的单位名录中：请改正表格中的名称，或先补充名录，"
+            "或使用 --create-unknown 自动新增"
         )
     if errors:
         more = f"\n（另有 {len(errors) - 30} 处错误未列出）" if len(errors) > 30 else ""

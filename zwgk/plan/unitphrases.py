@@ -2,17 +2,26 @@
 
 ``parse_units(text, directory)`` returns a :class:`UnitAssignment`: the lead units (牵头单位),
 everyone who must do the task (``units``: leads + 负责/落实/责任单位), the cooperating units
-(配合单位), names it could not resolve (``unknown``, for the caller to report) and warnings.
+(配合单位), names it could not resolve (``unknown``, for the caller to report), the closest
+directory name for those that are near misses (``suggestions``) and warnings.
 
 Forms understood (with or without the line breaks/spaces PDF extraction leaves in cells):
 
 * plain lists — ``区政府各部门、各街道（镇）`` · ``区建管委、区财政局`` · ``各街镇、园区，区政府各部门``;
-  separators ``、，,；;`` / line breaks / spaces / ``和`` / ``及`` / ``与`` / ``等``.  When a phrase
-  names no 牵头 at all, every unit it names (other than 配合) is a lead.
+  separators ``、，,；;`` / line breaks / spaces / ``和`` / ``及`` / ``与`` / ``等``.  A phrase
+  that names no 牵头 has no lead: every unit it names (other than 配合) is responsible (负责).
 * suffix roles — ``区政府办公室（政务公开办）牵头，相关单位落实`` · ``区科委牵头\\n相关单位配合`` ·
   ``区发展改革委牵头，区商务委、科委、人社局、税务局等部门配合`` · ``…各街镇负责``: the units
   before ``牵头`` lead, before ``负责``/``落实`` are responsible, before ``配合``/``协办``/``参与``
   cooperate; units after the last marker with no marker of their own are responsible.
+  The role word may carry its noun at the end of a clause: ``…牵头单位`` / ``…配合部门`` /
+  ``…责任单位`` (no colon: a colon makes it a label).
+* a list ending in ``等…单位/部门`` — ``区发展改革委、区经委、区房管局等集成式发布工作牵头单位`` ·
+  ``区民政局、区教育局等有关部门`` · ``区民政局等行业主管部门`` · ``区科委等部门配合``: the listed
+  units keep the role of the tail (牵头 here; responsible when the tail has no role word).  The
+  descriptive words between ``等`` and the role word (or the closing ``单位``/``部门``) are
+  dropped when they resolve to nothing in the directory and are no near miss of a directory
+  name; words that do resolve (``区民政局等各街镇负责``) are units like any other.
 * labels — ``牵头单位：区财政局；责任单位：各街镇、园区、区政府各部门`` ·
   ``责任单位：区政府各相关部门；配合单位：区政务服务中心``.
 * a role in brackets after one unit — ``区财政局（牵头）、区审计局``.
@@ -30,6 +39,10 @@ Forms understood (with or without the line breaks/spaces PDF extraction leaves i
 * ``相关单位``/``各相关单位``/``有关单位``/``相关部门``/``相关街镇``/``区政府各相关部门`` and
   ``文件起草单位`` name nobody: a warning ``「相关单位」未指明具体单位，请管理员指派`` asks the
   administrator to assign; ``nobody`` is True when nobody at all must do the task.
+* near misses — an unknown name close to a canonical name, an alias or a group name of the
+  directory (or one of the group phrases above whose kind has units) gets that name in
+  ``suggestions``: a typo (``各区属国有企企`` → ``各区属国有企业``), an extra or missing
+  ``区`` / ``局`` / ``委`` / ``办`` (``区教育`` → ``区教育局``).  See :func:`suggest_name`.
 
 Precedence: lead > responsible > cooperating — a lead is never also listed as cooperating,
 and a responsible unit is not cooperating either.  All lists follow directory order.
@@ -40,8 +53,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 
-__all__ = ["DirectoryEntry", "UnitAssignment", "parse_units"]
+__all__ = ["DirectoryEntry", "UnitAssignment", "parse_units", "suggest_name"]
 
 KIND_OFFICE, KIND_DEPARTMENT, KIND_STREET, KIND_TOWN, KIND_PARK = (
     "office",
@@ -72,6 +86,8 @@ class UnitAssignment:
     unknown: tuple[str, ...]  # names not resolvable in the directory (the caller reports them)
     nobody: bool  # the phrase names only 相关单位/各相关单位/有关单位 etc.
     warnings: tuple[str, ...]  # Chinese, user-facing
+    # (unknown name, closest directory name) for the unknown names that are near misses
+    suggestions: tuple[tuple[str, str], ...] = ()
 
 
 # --- roles ---------------------------------------------------------------------------------
@@ -91,10 +107,14 @@ _ROLE_WORDS: dict[str, str] = {
     "协助": COOPERATING,
     "参与": COOPERATING,
 }
-# A label ("牵头单位：") is tried before a suffix marker ("…牵头") at the same position.
+# A label ("牵头单位：") is tried before a suffix marker ("…牵头") at the same position; a
+# suffix at the end of a clause may carry its noun ("…等集成式发布工作牵头单位", "…责任单位").
+_CLAUSE_END = r"(?=$|[、，；/。])"
 _MARKER_RE = re.compile(
     r"(?P<label>(?:牵头|主责|责任|负责|落实|主办|承办|配合|协办|协助|参与)(?:单位|部门)?：)"
-    r"|(?P<suffix>牵头|负责|落实|配合|协办|协助|参与)"
+    r"|(?P<suffix>(?:牵头|主责|责任|负责|落实|主办|承办|配合|协办|协助|参与)(?:单位|部门)"
+    + _CLAUSE_END
+    + r"|牵头|负责|落实|配合|协办|协助|参与)"
 )
 _ITEM_ROLE_RE = re.compile(r"（(?P<word>牵头|负责|落实|配合|协办|协助|参与)(?:单位)?）$")
 
@@ -198,12 +218,41 @@ _TRAILING_DENG_RE = re.compile(
     r"(?:单位|部门|委办局|街镇|职能部门|成员单位|区级部门)?$"
 )
 _GROUP_PREFIX_RE = re.compile(r"^(?:全区|区政府|区级|区)?各")
+# A 等 tail with no role word that still reads as a description of units: 等行业主管部门.
+_DESCRIPTIVE_NOUN_RE = re.compile(r"(?:单位|部门|机构)$")
 _DISTRICT_PREFIX_RE = re.compile(r"^(?:上海市)?[\u4e00-\u9fff]{1,3}区(?=[\u4e00-\u9fff]{2})")
 _PAREN_RE = re.compile(r"^(?P<outer>[^（）]+)（(?P<inner>[^（）]*)）(?P<rest>[^（）]*)$")
 
 
 def _group_key(phrase: str) -> str:
     return _GROUP_PREFIX_RE.sub("", phrase)
+
+
+# --- near misses ---------------------------------------------------------------------------
+
+# How alike an unknown name and a directory name must be for the one to be suggested for the
+# other (difflib's ratio, 2 × matching characters / both lengths).  0.8 takes one missing or
+# extra character in any name (区教育 → 区教育局) and one wrong character in a name of five or
+# more (各区属国有企企 → 各区属国有企业, 区市场监督局 → 区市场监管局), but not one wrong
+# character in four: 区统计局 is not a typo of 区审计局.
+SUGGEST_RATIO = 0.8
+_MAX_SUGGEST_LEN = 40  # longer "names" are sentences, not typos
+_MAX_SUGGESTIONS = 50  # per cell: a pasted paragraph stays fast
+
+
+def _core(name: str) -> str:
+    """A name without the affixes a near miss may add or drop: a district prefix, ``各``,
+    a leading ``区``, a trailing ``局``/``委``/``办``; ``人民政府`` read as ``政府``."""
+    n = name.replace("人民政府", "政府")
+    m = _DISTRICT_PREFIX_RE.match(n)
+    if m:
+        n = n[m.end() :]
+    n = _GROUP_PREFIX_RE.sub("", n)
+    if len(n) > 1 and n.startswith("区"):
+        n = n[1:]
+    if len(n) > 1 and n.endswith(("局", "委", "办")):
+        n = n[:-1]
+    return n
 
 
 # --- resolution ----------------------------------------------------------------------------
@@ -238,6 +287,65 @@ class _Directory:
                     members = self.by_group.setdefault(key, [])
                     if e not in members:
                         members.append(e)
+        self._candidates: list[tuple[str, str, str, str]] | None = None
+        self._suggested: dict[str, str | None] = {}
+
+    def candidates(self) -> list[tuple[str, str, str, str]]:
+        """``(key, core, shown, target)`` for every name a near miss may be suggested for:
+        canonical names first, then aliases, directory groups and the built-in group phrases
+        that have members.  ``target`` says what the name stands for (ties between names of
+        one target are no ambiguity)."""
+        if self._candidates is None:
+            named: list[tuple[str, str]] = [(e.name, "unit:" + e.name) for e in self.entries]
+            named += [(a, "unit:" + e.name) for e in self.entries for a in e.aliases]
+            named += [(g, "group:" + _group_key(_norm(g))) for e in self.entries for g in e.groups]
+            named += [
+                (phrase, "kinds:" + ",".join(kinds))
+                for phrase, kinds in _KIND_GROUPS.items()
+                if self.kinds(kinds)
+            ]
+            seen: set[str] = set()
+            self._candidates = []
+            for shown, target in named:
+                key = _norm(shown)
+                if key and key not in seen:
+                    seen.add(key)
+                    self._candidates.append((key, _core(key), shown, target))
+        return self._candidates
+
+    def suggest(self, name: str) -> str | None:
+        """The directory name ``name`` most likely misspells, or None (see :func:`suggest_name`)."""
+        u = _norm(name)
+        if not u or len(u) > _MAX_SUGGEST_LEN:
+            return None
+        if u not in self._suggested:
+            self._suggested[u] = self._closest(u)
+        return self._suggested[u]
+
+    def _closest(self, u: str) -> str | None:
+        variants = list(dict.fromkeys(self._variants(u)))
+        core = _core(u)
+        best: tuple[bool, float] = (False, SUGGEST_RATIO)
+        found: list[tuple[str, str]] = []  # (shown, target) scoring ``best``
+        for key, key_core, shown, target in self.candidates():
+            if key in variants:
+                continue  # the name itself (unreachable for another reason): no near miss
+            affix = bool(core) and key_core == core
+            ratio = 0.0
+            for v in variants:
+                sm = SequenceMatcher(None, v, key, autojunk=False)
+                if sm.real_quick_ratio() >= SUGGEST_RATIO and sm.quick_ratio() >= SUGGEST_RATIO:
+                    ratio = max(ratio, sm.ratio())
+            if not affix and ratio < SUGGEST_RATIO:
+                continue
+            score = (affix, ratio)
+            if score > best:
+                best, found = score, [(shown, target)]
+            elif score == best:
+                found.append((shown, target))
+        if not found or len({target for _, target in found}) > 1:
+            return None  # nothing close, or two different units equally close
+        return found[0][0]
 
     def unit(self, name: str) -> DirectoryEntry | None:
         """A single unit by name/alias, trying the usual variants of the spelling."""
@@ -383,9 +491,10 @@ def _depths(s: str) -> list[int]:
     return out
 
 
-def _clauses(s: str, depth: list[int]) -> list[tuple[int, int, str | None]]:
-    """``(start, end, role)`` spans: labels set the role of what follows, suffixes of what precedes."""
-    out: list[tuple[int, int, str | None]] = []
+def _clauses(s: str, depth: list[int]) -> list[tuple[int, int, str | None, str]]:
+    """``(start, end, role, suffix)`` spans: labels set the role of what follows, suffixes
+    of what precedes (``suffix``: the role word the span ends at, such as ``牵头单位``)."""
+    out: list[tuple[int, int, str | None, str]] = []
     label: str | None = None
     pos = 0
     for m in _MARKER_RE.finditer(s):
@@ -393,13 +502,13 @@ def _clauses(s: str, depth: list[int]) -> list[tuple[int, int, str | None]]:
             continue
         if m.group("label"):
             if m.start() > pos:
-                out.append((pos, m.start(), label))
+                out.append((pos, m.start(), label, ""))
             label = _ROLE_WORDS[m.group("label")[:2]]
         else:
-            out.append((pos, m.start(), _ROLE_WORDS[m.group("suffix")]))
+            out.append((pos, m.start(), _ROLE_WORDS[m.group("suffix")[:2]], m.group("suffix")))
         pos = m.end()
     if pos < len(s):
-        out.append((pos, len(s), label))
+        out.append((pos, len(s), label, ""))
     return out
 
 
@@ -423,12 +532,23 @@ _MAX_SPAN = 6
 
 
 def _segment(
-    directory: _Directory, s: str, depth: list[int], breaks: set[int], a: int, b: int
+    directory: _Directory,
+    s: str,
+    depth: list[int],
+    breaks: set[int],
+    a: int,
+    b: int,
+    *,
+    before_role: bool = False,
 ) -> list[tuple[str, _Resolved]]:
     """Best split of one item at line breaks/spaces and 和/及/与/等 (fewest unknown names).
 
     ``区政府各部\\n门`` stays whole (a PDF line break inside a name), ``区科委 区商务委`` splits,
     ``区人力资源和社会保障局`` stays whole when the directory knows it, ``区教育局和区民政局`` splits.
+    Words after the last ``等`` that resolve to nothing describe the listed units and are
+    dropped when a role word follows (``before_role``: ``…等集成式发布工作``|``牵头单位``) or
+    they end in 单位/部门/机构 (``…等行业主管部门``) — unless they are a near miss of a
+    directory name, which is reported.
     """
     # Trailing 等部门/等相关单位 after named units is dropped first (it must not split off).
     m = _TRAILING_DENG_RE.search(s, a, b)
@@ -472,12 +592,26 @@ def _segment(
             cost = (u + (0 if r.known else 1), neg_r - (1 if r.known else 0), segs + 1)
             options.append((cost, [j, *splits]))
         best[i] = min(options, key=lambda o: o[0])
-    out: list[tuple[str, _Resolved]] = []
+    spans: list[tuple[int, int]] = []
     i = 0
     for j in best[0][1]:
+        spans.append((i, j))
+        i = j
+    # The descriptive tail after the last 等 (see the docstring).
+    after_deng = [k + 1 for k in range(n - 1) if pieces[k][1] == "等"]
+    if after_deng and any(i == after_deng[-1] for i, _ in spans):
+        k = after_deng[-1]
+        tail = [(i, j) for i, j in spans if i >= k]
+        if (
+            (before_role or _DESCRIPTIVE_NOUN_RE.search(joined(k, n)))
+            and not any(res(i, j).known for i, j in tail)
+            and not any(directory.suggest(joined(i, j)) for i, j in tail)
+        ):
+            spans = [(i, j) for i, j in spans if i < k]
+    out: list[tuple[str, _Resolved]] = []
+    for i, j in spans:
         text = _TRAILING_DENG_RE.sub("", joined(i, j)) or joined(i, j)
         out.append((text, res(i, j)))
-        i = j
     return out
 
 
@@ -500,34 +634,33 @@ def parse_units(text: str, directory: Sequence[DirectoryEntry]) -> UnitAssignmen
     named: dict[str, list[DirectoryEntry]] = {LEAD: [], RESPONSIBLE: [], COOPERATING: []}
     unknown: list[str] = []
     nobody_phrases: list[str] = []
-    lead_named = False
 
-    for start, end, clause_role in _clauses(s, depth):
-        if clause_role == LEAD:
-            lead_named = True
+    for start, end, clause_role, suffix in _clauses(s, depth):
         for a, b in _items(s, depth, start, end):
             role = clause_role or RESPONSIBLE
+            before_role = bool(suffix) and b == end
             m = _ITEM_ROLE_RE.search(s, a, b)
             if m and m.end() == b and depth[m.start()] == 1:
                 role = _ROLE_WORDS[m.group("word")]
-                lead_named = lead_named or role == LEAD
+                before_role = False
                 b = m.start()
-            for name, r in _segment(d, s, depth, breaks, a, b):
+            for name, r in _segment(d, s, depth, breaks, a, b, before_role=before_role):
                 if not r.known:
                     if name and name not in unknown:
                         unknown.append(name)
                     continue
                 warnings += [w for w in r.warnings if w not in warnings]
                 if r.nobody:
-                    if r.nobody not in nobody_phrases:
-                        nobody_phrases.append(r.nobody)
+                    # 相关责任单位: name the phrase as written, not 「相关」.
+                    phrase = r.nobody + (suffix if before_role and len(suffix) > 2 else "")
+                    if phrase not in nobody_phrases:
+                        nobody_phrases.append(phrase)
                     continue
                 named[role] += [e for e in r.entries if e not in named[role]]
 
+    # No 牵头 named: no lead; the units named are responsible (a list of 40 units is not 40
+    # leads, and a lead is who coordinates and hears about the others being late).
     lead_names = {e.name for e in named[LEAD]}
-    if not lead_named:
-        # No 牵头 anywhere: the units it names are the leads.
-        lead_names = {e.name for e in named[RESPONSIBLE]}
     unit_names = lead_names | {e.name for e in named[RESPONSIBLE]}
     coop_names = {e.name for e in named[COOPERATING]} - unit_names
 
@@ -537,6 +670,11 @@ def parse_units(text: str, directory: Sequence[DirectoryEntry]) -> UnitAssignmen
     for phrase in nobody_phrases:
         warnings.append(f"「{phrase}」未指明具体单位，请管理员指派")
     nobody = bool(nobody_phrases) and not unit_names and not unknown
+    suggestions = tuple(
+        (name, suggestion)
+        for name in unknown[:_MAX_SUGGESTIONS]
+        if (suggestion := d.suggest(name)) is not None
+    )
     return UnitAssignment(
         lead_units=ordered(lead_names),
         units=ordered(unit_names),
@@ -544,4 +682,16 @@ def parse_units(text: str, directory: Sequence[DirectoryEntry]) -> UnitAssignmen
         unknown=tuple(unknown),
         nobody=nobody,
         warnings=tuple(warnings),
+        suggestions=suggestions,
     )
+
+
+def suggest_name(name: str, directory: Sequence[DirectoryEntry]) -> str | None:
+    """The directory name (canonical, alias or group) that ``name`` is a near miss of, or None.
+
+    Close enough: the two differ only by a ``区`` prefix, a ``局``/``委``/``办`` suffix, a
+    district prefix or ``各`` (``区教育`` → ``区教育局``), or their difflib ratio is at least
+    ``SUGGEST_RATIO`` (``各区属国有企企`` → ``各区属国有企业``).  An affix-only difference beats a
+    closer ratio; two different units equally close give no suggestion.
+    """
+    return _Directory(directory).suggest(name)
