@@ -22,9 +22,10 @@ class OutboxMessage(SQLModel, table=True):
     """One email to one unit. ``key`` makes a message for the same purpose unique.
 
     Life cycle: ``pending`` → (claimed by one dispatcher: ``sending`` with its
-    ``claim_token``) → ``sent``, or back to ``pending`` with ``last_error`` and a
-    ``next_attempt_at`` (exponential backoff), or ``failed`` with the server's reason after
-    a permanent refusal or ``ZWGK_MAX_SEND_ATTEMPTS`` attempts.
+    ``claim_token``, who holds it and since when) → ``sent``, or back to ``pending`` with
+    ``last_error`` and a ``next_attempt_at`` (exponential backoff), or ``failed`` with the
+    server's reason after a permanent refusal or ``ZWGK_MAX_SEND_ATTEMPTS`` attempts. A claim
+    whose dispatcher is gone goes back to ``pending`` (see ``notifications/outbox.py``).
     """
 
     __table_args__ = (UniqueConstraint("key", name="uq_outbox_key"),)
@@ -45,7 +46,11 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     claimed_at: datetime | None = None  # lease start, renewed before each send
-    claim_token: str | None = None  # the dispatcher holding the claim
+    claim_token: str | None = None  # the dispatch holding the claim
+    claimed_by: str | None = None  # "host:pid" of the process holding the claim
+    # That process's identity, "<boot id>/<pid namespace>/<start time>" (Linux /proc), so a
+    # dispatcher on the same machine can tell at once that it is gone (or its pid reused).
+    claim_process: str | None = None
     next_attempt_at: datetime | None = None  # backoff after a temporary failure
     sent_at: datetime | None = None
 

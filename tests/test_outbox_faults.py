@@ -248,14 +248,14 @@ def _cli_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items()}
 
 
-def test_process_killed_mid_dispatch_loses_nothing(
-    env: Path, smtp: SMTPServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_process_killed_mid_dispatch_loses_nothing(env: Path, smtp: SMTPServer) -> None:
     """SIGKILL after the server kept message 2 but before it answered (the worst moment):
-    0 and 1 are recorded sent; 2 (in flight) and the rest of the claimed chunk are taken
-    up again once the lease ends. Only message 2 arrives twice."""
+    0 and 1 are recorded sent; 2 (in flight) and the rest of the claimed batch are held by
+    a process that is gone, which the next dispatch on this machine sees at once and takes
+    over, without waiting for the lease. Only message 2 arrives twice."""
+    import socket
+
     queue_messages(5)
-    _set(monkeypatch, outbox_lease_seconds="4")
     smtp.recorder.behaviour.hold_data = 2
     proc = subprocess.Popen(
         [sys.executable, "-m", "zwgk.cli", "outbox", "send"],
@@ -269,17 +269,20 @@ def test_process_killed_mid_dispatch_loses_nothing(
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
     smtp.recorder.behaviour.release.set()
-    statuses = [r.status for r in _rows()]
-    assert statuses[:2] == ["sent", "sent"] and set(statuses[2:]) == {"sending"}
-    # Within the lease nobody takes the dead process's messages.
-    assert dispatch(settings=get_settings()).sent == []
-    time.sleep(4.2)
+    rows = _rows()
+    assert [r.status for r in rows[:2]] == ["sent", "sent"]
+    dead = f"{socket.gethostname()}:{proc.pid}"
+    assert {(r.status, r.claimed_by) for r in rows[2:]} == {("sending", dead)}
     report = dispatch(settings=get_settings())
-    assert len(report.sent) == 3
+    assert len(report.sent) == 3 and report.recovered == {dead: 3}
+    assert f"接管已中断的发送进程（主机 {socket.gethostname()}，进程 {proc.pid}）遗留的 3 封" in (
+        report.summary()
+    )
     received = _assert_ledger(smtp, may_double={2})
     assert received[_subject(2)] == 2  # the documented in-flight duplicate …
     ids = {m.message["Message-ID"] for m in smtp.messages if m.subject == _subject(2)}
     assert len(ids) == 1  # … with one Message-ID, so mail clients show it once
+    assert all(r.claimed_by is None and r.claim_process is None for r in _rows())
 
 
 # --------------------------------------------------------------------------- the commands

@@ -68,7 +68,7 @@ def dispatch_task() -> dict[str, Any]:
     # A run is deliberate and infrequent: it tries every pending message, backoff or not.
     report = dispatch(settings=get_settings(), respect_backoff=False)
     get_run_logger().info("outbox: %s", report.summary())
-    return {"sent": report.sent, "retry": report.retry, "failed": report.failed}
+    return report.as_dict()
 
 
 @task
@@ -88,19 +88,18 @@ def publish_progress_task(slug: str, period: str, today: date | None) -> str | N
 
 
 def _concluded(result: dict[str, Any], sent: dict[str, Any], what: str) -> dict[str, Any] | State:
-    """The flow's return value: its result, or, when some mail could not be sent this run, a
-    Failed state whose message says what and why (a red run in the UI and a non-zero exit
-    for ``zwgk run``, without an exception's traceback; the mail stays queued)."""
-    report = DispatchReport(
-        sent=sent["sent"],
-        retry=[tuple(x) for x in sent["retry"]],  # type: ignore[misc]
-        failed=[tuple(x) for x in sent["failed"]],  # type: ignore[misc]
-    )
+    """The flow's return value: its result (with the dispatch's report under ``dispatch``:
+    what is left queued, held by another dispatcher or waiting, and when it goes), or, when
+    some mail could not be sent this run, a Failed state whose message says what and why (a
+    red run in the UI and a non-zero exit for ``zwgk run``, without an exception's traceback;
+    the mail stays queued)."""
+    report = DispatchReport.from_dict(sent)
     result = {
         **result,
         "sent": len(report.sent),
         "retry": len(report.retry),
         "failed": len(report.failed),
+        "dispatch": report.as_dict(),
     }
     if report.ok:
         return result
@@ -193,7 +192,7 @@ def dispatch_due_task() -> dict[str, Any]:
     """Send the queued messages whose wait after a failure has run out."""
     report = dispatch(settings=get_settings())
     get_run_logger().info("outbox: %s", report.summary())
-    return {"sent": report.sent, "retry": report.retry, "failed": report.failed}
+    return report.as_dict()
 
 
 @flow(

@@ -384,7 +384,7 @@ def run(
     )
     typer.echo(
         f"{ob.title}（{p.label}，{flow_result['district']}）：新建事项 {flow_result['created']} 条，"
-        f"已有 {flow_result['existing']} 条；发送通知 {flow_result['sent']} 封。"
+        f"已有 {flow_result['existing']} 条；发送通知 {flow_result['sent']} 封{_dispatch_notes(flow_result)}。"
     )
     if flow_result["provisional"]:
         warn("部分截止日期所在年度的节假日安排尚未收录，已按估算标注为暂定。")
@@ -433,6 +433,8 @@ def _run_reminders(today: str | None, district: str | None, dry_run: bool) -> No
         f"催办（{as_of}）：向 {len(out['reminded'])} 个单位发送提醒 {out['sent']} 封，"
         f"其中逾期抄送 {out['escalated']} 项；跳过过期梯度 {out['skipped']} 个。"
     )
+    if notes := _dispatch_notes(out):
+        typer.echo(f"发件箱{notes}。")
 
 
 @app.command("waive")
@@ -816,6 +818,8 @@ def outbox_list(
             "attempts": m.attempts,
             "last_error": m.last_error,
             "next_attempt_at": _iso(as_utc(m.next_attempt_at)),
+            "claimed_by": m.claimed_by,
+            "claimed_at": _iso(as_utc(m.claimed_at)),
             "sent_at": _iso(as_utc(m.sent_at)),
             "subject": m.subject,
         }
@@ -824,15 +828,16 @@ def outbox_list(
     if as_json:
         echo_json(data)
         return
-    from zoneinfo import ZoneInfo
+    from zwgk.notifications.outbox import holder_name, shanghai_time
 
-    tz = ZoneInfo("Asia/Shanghai")
     for d, m in zip(data, rows, strict=True):
         extra = ""
+        if d["status"] == "sending" and m.claimed_by:
+            extra += f"  {holder_name(m.claimed_by)}，最近续期 {shanghai_time(m.claimed_at, seconds=True)}"
         if d["status"] in ("pending", "failed") and d["attempts"]:
             extra += f"  已尝试 {d['attempts']} 次"
         if d["status"] == "pending" and m.next_attempt_at:
-            extra += f"，{as_utc(m.next_attempt_at).astimezone(tz):%m-%d %H:%M} 后重试"  # type: ignore[union-attr]
+            extra += f"，{shanghai_time(m.next_attempt_at)} 后重试"
         if d["last_error"]:
             extra += f"  原因：{d['last_error']}"
         typer.echo(
@@ -840,6 +845,15 @@ def outbox_list(
         )
     summary = "，".join(f"{OUTBOX_LABELS[k]} {v}" for k, v in sorted(totals.items()))
     typer.echo(f"共 {len(data)} 封" + (f"（发件箱合计：{summary}）" if totals else "") + "。")
+
+
+def _dispatch_notes(flow_result: dict[str, Any]) -> str:
+    """Clauses, each led by "；", on what a flow run's dispatch took over or left (queued,
+    held by another dispatcher, waiting for a retry) and when it goes; "" when nothing."""
+    from zwgk.notifications.outbox import DispatchReport
+
+    notes = DispatchReport.from_dict(flow_result.get("dispatch") or {}).notes()
+    return "".join(f"；{n}" for n in notes)
 
 
 def _report_dispatch(report) -> None:  # type: ignore[no-untyped-def]

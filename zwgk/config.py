@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SHANGHAI = "Asia/Shanghai"
@@ -41,10 +41,12 @@ class Settings(BaseSettings):
     # After a temporary failure a message waits send_backoff_seconds × 2^(attempts-1)
     # (at most 6 hours) before the next automatic attempt; `zwgk outbox retry` skips the wait.
     send_backoff_seconds: float = 300.0
-    # A dispatcher holds each message it is about to send for this long; a message left in
-    # 'sending' longer (the process was killed) is taken up again by the next dispatch.
-    outbox_lease_seconds: float = 600.0
-    outbox_batch: int = 100  # messages claimed per round trip
+    # A dispatcher claims messages in batches of outbox_batch and holds each claim for
+    # outbox_lease_seconds, renewed before every message and every lease/4 while it sends.
+    # A claim held by a process on this machine that is gone is taken over at once; one from
+    # another machine once its lease has run out (the holder stopped renewing it).
+    outbox_lease_seconds: float = 60.0
+    outbox_batch: int = 10  # messages claimed per round trip
 
     default_district: str | None = None
     # 各单位年度重大行政决策事项目录 due date (MM-DD); the district catalogue is 03-31.
@@ -64,6 +66,13 @@ class Settings(BaseSettings):
             date(2024, m, d)
         except ValueError as exc:
             raise ValueError(f"ZWGK_DECISION_CATALOGUE_UNIT_DUE 应为 MM-DD，收到「{v}」") from exc
+        return v
+
+    @field_validator("outbox_lease_seconds", "outbox_batch")
+    @classmethod
+    def _positive(cls, v: float, info: ValidationInfo) -> float:
+        if v <= 0:
+            raise ValueError(f"ZWGK_{(info.field_name or '').upper()} 应大于 0，收到「{v}」")
         return v
 
     @property
