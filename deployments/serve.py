@@ -1,13 +1,14 @@
 """Serve every obligation's deployment from this process (``zwgk serve``).
 
-Prefect's own ``serve()`` does not stop cleanly on Ctrl-C (Prefect 3.8): asyncio's SIGINT
-handler cancels the runner's main task, the runner's task groups absorb the cancellation
-and it keeps polling; and its SIGTERM handler calls the synchronous ``Runner.stop()`` from
-inside the running loop, which only creates an un-awaited coroutine (a RuntimeWarning)
-before ``sys.exit``. Here SIGINT and SIGTERM both ask the runner to stop through its
-async ``astop()``, in its own loop: in-flight runs are cancelled, schedules paused (only
-while the API answers: a client talking to a dead server retries each call for a minute),
-and the process exits 0. A second Ctrl-C exits at once.
+Prefect's own ``serve()`` does not stop cleanly (Prefect 3.8.8): after one SIGINT (asyncio's
+handler cancels the main task) the runner keeps polling, no shutdown begun 20 s later; its
+SIGTERM handler calls the synchronous ``Runner.stop()`` from inside the running loop, which
+only creates an un-awaited coroutine (a RuntimeWarning on the console) before ``sys.exit``.
+
+Here SIGINT and SIGTERM both ask the runner to stop through its async ``astop()``, in its
+own loop: in-flight runs are cancelled, schedules paused (only while the API answers: a
+client talking to a dead server retries each call for a minute), and the process exits 0.
+A second Ctrl-C exits at once.
 """
 
 from __future__ import annotations
