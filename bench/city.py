@@ -480,7 +480,8 @@ def format_table(results: dict[str, Any]) -> str:
         elif stage == "sweep":
             what = (
                 f"{st['reminder_log']:,} log rows ({st['reminder_log_skipped']:,} skipped), "
-                f"{sum(v for k, v in st['outbox'].items() if k.split('/')[0] in ('reminder', 'escalation'))} digests"
+                f"{sum(v for k, v in st['outbox'].items() if k.split('/')[0] in ('reminder', 'escalation'))} digests, "
+                f"{sum(v for k, v in st['outbox'].items() if k.split('/')[0].endswith('-summary'))} summaries"
             )
         else:
             what = f"{s['mails_received']} mails, {s['mail_bytes'] / 1e6:.0f} MB to the sink"

@@ -9,11 +9,14 @@ Each floor does what the real stage must persist, no more, with the least machin
   idempotence lookups (the database starts without items) and knows only one-off tasks
   (``M月D日前``), which is all the benchmark's plans contain.
 * **sweep** — in one transaction: one SELECT of the open items joined to their units, one of
-  the reminder log, the steps with non-lead units, one of the lead units and one of the
-  offices; the latest rung per item
-  (memoised per due date, as many items share one); one digest per unit (same key,
-  recipient, cc, subject; plain bodies), ``executemany`` of the digests, one SELECT for
-  their ids, ``executemany`` of the reminder log rows (the skipped rungs, then the sent).
+  the reminder log and one of the offices; the latest rung per item (memoised per due
+  date, as many items share one); one digest per unit (same key, recipient, subject; plain
+  bodies, overdue items apart from the rest); the overdue items per unit, and, when a
+  non-lead unit is late, one SELECT of the lead items of those obligations; one overdue
+  summary per district's office and one per coordinating lead (same key, recipient,
+  subject; plain bodies listing every late item); ``executemany`` of the digests and
+  summaries, one SELECT for their ids, ``executemany`` of the reminder log rows (the
+  skipped rungs, then the sent).
 * **dispatch** — claim every pending row with one UPDATE, then over one ``smtplib.SMTP``
   connection send each message built with ``email.message.EmailMessage`` from the stored
   subject/text/html and record it as sent with its own UPDATE and commit right after the
@@ -92,6 +95,25 @@ class Db:
 
 def cn_date(d: date) -> str:
     return f"{d.year}年{d.month}月{d.day}日（星期{WEEKDAYS[d.weekday()]}）"
+
+
+def cn_period(p: str) -> str:
+    """2026-11 → 2026年11月, 2026-Q4 → 2026年第四季度, 2026 → 2026年度, a date → 2026年11月5日."""
+    if len(p) == 4:
+        return f"{p}年度"
+    if p[5:6] in "Qq":
+        return f"{p[:4]}年第{'一二三四'[int(p[6]) - 1]}季度"
+    if len(p) == 7:
+        return f"{p[:4]}年{int(p[5:7])}月"
+    return f"{p[:4]}年{int(p[5:7])}月{int(p[8:10])}日"
+
+
+def _signature(office: Any, today: date) -> list[str]:
+    """The 落款 of a digest: the office, its contact, the date."""
+    lines = ["区政府办公室（政务公开办）"]
+    if office and office[2]:
+        lines.append(f"联系人：{office[2]}" + (f"，{office[3]}" if office[3] else ""))
+    return [*lines, f"{today.year}年{today.month}月{today.day}日"]
 
 
 def _seq_key(seq: str) -> tuple[int, str]:
@@ -349,26 +371,17 @@ def sweep(url: str, settings: Any, today: date) -> None:
         logged: dict[int, set[str]] = defaultdict(set)
         for item_id, rung in cur.execute("SELECT item_id, rung FROM reminderlog"):
             logged[item_id].add(rung)
-        # Leads are copied only on steps where they coordinate someone (a non-lead unit).
-        coordinated = set(
-            cur.execute(
-                "SELECT DISTINCT obligation, period, step FROM checklistitem WHERE role <> 'lead'"
-            )
-        )
-        leads: dict[tuple[str, str, str], list[str]] = defaultdict(list)
-        for ob, period, step, email in cur.execute(
-            "SELECT i.obligation, i.period, i.step, u.email FROM checklistitem i "
-            "JOIN unit u ON u.id = i.unit_id WHERE i.role = 'lead' ORDER BY i.id"
-        ):
-            if email and (ob, period, step) in coordinated:
-                leads[(ob, period, step)].append(email)
         office = {
-            d: e
-            for d, e in cur.execute(
-                q("SELECT district, email FROM unit WHERE kind = 'office' AND active = ?"),
+            d: (oid, name, contact, email)
+            for d, oid, name, contact, email in cur.execute(
+                q(
+                    "SELECT district, id, name, contact, email FROM unit "
+                    "WHERE kind = 'office' AND active = ?"
+                ),
                 (db.bool(True),),
             )
         }
+        office_ids = {v[0] for v in office.values()}
 
         memo: dict[tuple[int, date, date | None], Any] = {}
 
@@ -397,15 +410,18 @@ def sweep(url: str, settings: Any, today: date) -> None:
                 hit = memo[key] = (best, fixed, order)
             return hit
 
-        when_memo: dict[date, str] = {}
+        when_memo: dict[date, tuple[str, int]] = {}
         now = db.ts(datetime.now(UTC))
         on_today = db.bind_date(today)
         skipped_rows = []
         digest: dict[int, list[Any]] = defaultdict(list)
         units: dict[int, Any] = {}
+        late: dict[int, list[Any]] = defaultdict(list)  # unit -> (row, due) past due
         for row in rows:
             iid, ob, _p, _s, _t, _r, due, _pv, after, uid = row[:10]
             due, after = db.to_date(due), db.to_date(after)
+            if due < today:
+                late[uid].append((row, due))
             ladder = ladders.get(ob, DEFAULT_LADDER)
             best, fixed, order = ladder_at(ladder, due, after)
             if best is None:
@@ -425,6 +441,58 @@ def sweep(url: str, settings: Any, today: date) -> None:
                     skipped_rows.append((iid, slug, on_today, db.bool(True), None, now))
             digest[uid].append((row, due, best))
             units[uid] = row
+
+        def when_of(due: date) -> tuple[str, int]:
+            hit = when_memo.get(due)
+            if hit is None:
+                left = days.between(today, due)
+                if due >= today:
+                    hit = ("今日截止" if due == today else f"还剩 {left} 个工作日", 0)
+                else:
+                    hit = (f"已逾期 {-left} 个工作日" if left < 0 else "已逾期", max(-left, 0))
+                when_memo[due] = hit
+            return hit
+
+        unit_of = {row[9]: row for entries in late.values() for row, _ in entries[:1]}
+        unit_of.update(units)
+        # Leads of the steps a non-lead unit is late on, per (district, obligation, period,
+        # step); not the office, and only those with a mailbox get a summary.
+        wanted = {
+            (unit_of[uid][13], row[1], row[2], row[3])
+            for uid, entries in late.items()
+            for row, _ in entries
+            if row[5] != "lead"
+        }
+        leads: dict[tuple[str, str, str, str], list[int]] = defaultdict(list)
+        lead_units: dict[int, tuple[str, str, str, str]] = {}
+        if wanted:
+            obs = sorted({k[1] for k in wanted})
+            for ob, period, step, lid, lname, lcontact, lemail, ldistrict in cur.execute(
+                q(
+                    "SELECT i.obligation, i.period, i.step, u.id, u.name, u.contact, u.email, "
+                    "u.district FROM checklistitem i JOIN unit u ON u.id = i.unit_id "
+                    "WHERE i.role = 'lead' AND u.active = ? AND i.obligation IN ("
+                    + ", ".join("?" * len(obs))
+                    + ") ORDER BY u.id"
+                ),
+                (db.bool(True), *obs),
+            ):
+                k = (ldistrict, ob, period, step)
+                if k in wanted and lid not in office_ids and lemail and lid not in leads[k]:
+                    leads[k].append(lid)
+                    lead_units[lid] = (lname, lcontact, lemail, ldistrict)
+        by_lead: dict[int, dict[int, list[Any]]] = defaultdict(lambda: defaultdict(list))
+        leads_of: dict[int, set[int]] = defaultdict(set)
+        for uid, entries in late.items():
+            for row, due in entries:
+                if row[5] == "lead":
+                    continue
+                for lid in leads.get((unit_of[uid][13], row[1], row[2], row[3]), ()):
+                    if lid != uid:
+                        by_lead[lid][uid].append((row, due))
+                        leads_of[uid].add(lid)
+        reported = {d for d, o in office.items() if o[3]}
+
         messages = []
         sent: list[tuple[str, list[tuple[int, str]]]] = []
         for uid, entries in digest.items():
@@ -433,59 +501,72 @@ def sweep(url: str, settings: Any, today: date) -> None:
                 continue
             entries.sort(key=lambda e: (e[1], e[0][0]))
             escalation = any(b[3] for _, _, b in entries)
-            cc: list[str] = []
-            if escalation:
-                found = []
-                for row, _, b in entries:
-                    if b[3]:
-                        found += leads.get((row[1], row[2], row[3]), [])
-                if office.get(district):
-                    found.append(office[district])
-                for e in found:
-                    if e and e != email and e not in cc:
-                        cc.append(e)
             pairs = sorted(f"{row[0]}:{b[0]}" for row, _, b in entries)
             key = (
                 f"reminder:unit={uid}:{today.isoformat()}:"
                 + hashlib.sha1("|".join(pairs).encode()).hexdigest()[:12]
             )
-            overdue = any(due < today for _, due, _ in entries)
+            n_over = sum(1 for _, due, _ in entries if due < today)
+            n_up = len(entries) - n_over
             subject = (
-                "【政务公开·逾期催办】" if escalation else "【政务公开·提醒】"
-            ) + f"{name}有 {len(entries)} 项事项{'已逾期或' if overdue else ''}即将到期"
-            lines, cells = [], []
-            for row, due, _b in entries:
-                when = when_memo.get(due)
-                if when is None:
-                    left = days.between(today, due)
-                    if due >= today:
-                        when = "今日截止" if due == today else f"还剩 {left} 个工作日"
-                    else:
-                        when = f"已逾期 {-left} 个工作日" if left < 0 else "已逾期"
-                    when_memo[due] = when
-                ob_title = titles.get(row[1], row[1])
-                mark = "（暂定）" if row[7] else ""
-                lines.append(
-                    f"[{row[0]}] {ob_title}（{row[2]}）：{row[4]}\n    角色：{ROLE_LABELS[row[5]]}\n"
-                    f"    截止：{cn_date(due)}{mark}，{when}\n"
-                )
-                cells.append(
-                    f"<tr>\n<td>{row[0]}</td>\n<td>{escape(ob_title)}（{escape(row[2])}）</td>\n"
-                    f"<td>{escape(row[4])}</td>\n<td>{ROLE_LABELS[row[5]]}</td>\n"
-                    f"<td>{cn_date(due)}{mark}</td>\n<td>{escape(when)}</td>\n</tr>\n"
+                "【政务公开·逾期催办】"
+                if escalation
+                else "【政务公开·催办】"
+                if n_over
+                else "【政务公开·提醒】"
+            ) + (
+                f"{name}有 {n_over} 项事项已逾期" + (f"、{n_up} 项即将到期" if n_up else "")
+                if n_over
+                else f"{name}有 {n_up} 项事项即将到期"
+            )
+            groups: list[tuple[str, list[str], list[str]]] = []
+            for heading, chosen in (
+                ("已逾期", [e for e in entries if e[1] < today]),
+                ("即将到期", [e for e in entries if e[1] >= today]),
+            ):
+                if not chosen:
+                    continue
+                lines, cells = [], []
+                for row, due, _b in chosen:
+                    when = when_of(due)[0]
+                    ob_title = titles.get(row[1], row[1])
+                    mark = "（暂定）" if row[7] else ""
+                    period = cn_period(row[2])
+                    lines.append(
+                        f"\n[{row[0]}] {ob_title}（{period}）：{row[4]}\n    角色：{ROLE_LABELS[row[5]]}\n"
+                        f"    截止：{cn_date(due)}{mark}，{when}"
+                    )
+                    cells.append(
+                        f"<tr>\n<td>{row[0]}</td>\n<td>{escape(ob_title)}（{escape(period)}）</td>\n"
+                        f"<td>{escape(row[4])}</td>\n<td>{ROLE_LABELS[row[5]]}</td>\n"
+                        f"<td>{cn_date(due)}{mark}</td>\n<td>{escape(when)}</td>\n</tr>\n"
+                    )
+                groups.append(
+                    (f"{'一二'[len(groups)]}、{heading}（{len(chosen)} 项）", lines, cells)
                 )
             link = unit_link(uid, settings)
-            note = "以下事项已逾期，本邮件同时抄送牵头单位和区政府办公室（政务公开办）。"
+            note = "请你单位抓紧办理已逾期事项，办结后及时登记。"
+            if district in reported and uid not in office_ids:
+                names = "、".join(lead_units[i][0] for i in sorted(leads_of.get(uid, ())))
+                note += "逾期情况已列入今日报送区政府办公室（政务公开办）" + (
+                    f"和牵头单位（{names}）" if names else ""
+                )
+                note += "的逾期汇总。"
+            intro = f"截至{cn_date(today)}，你单位以下事项尚未登记完成" + (
+                f"，其中 {n_over} 项已逾期。" if n_over else "。"
+            )
             text = "\n".join(
                 [
                     _greeting(name, contact),
                     "",
-                    *([note, ""] if escalation else []),
-                    f"截至 {cn_date(today)}，贵单位以下事项尚未登记完成：",
+                    intro,
+                    *(["", note, ""] if escalation else []),
+                    *(x for h, lines, _ in groups for x in ("", h, *lines)),
                     "",
-                    *lines,
                     "完成后请打开以下链接登记完成情况（填写公开网址）：",
                     link,
+                    "",
+                    *_signature(office.get(district), today),
                     "",
                     "——",
                     FOOTER,
@@ -494,19 +575,24 @@ def sweep(url: str, settings: Any, today: date) -> None:
             html = (
                 f'<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
                 f"<title>{escape(subject)}</title>\n</head>\n<body>\n"
-                f"<p>{escape(_greeting(name, contact))}</p>\n"
-                + (f"<p><strong>{note}</strong></p>\n" if escalation else "")
-                + f"<p>截至 {cn_date(today)}，贵单位以下事项尚未登记完成：</p>\n<table>\n"
-                "<tr><th>事项编号</th><th>事项</th><th>工作内容</th><th>角色</th><th>截止日期</th>"
-                "<th>状态</th></tr>\n" + "".join(cells) + "</table>\n"
-                f'<p>完成后请点击以下链接登记完成情况（填写公开网址）：<br><a href="{escape(link)}">'
-                f"{escape(link)}</a></p>\n<p>{FOOTER}</p>\n</body>\n</html>"
+                f"<p>{escape(_greeting(name, contact))}</p>\n<p>{intro}</p>\n"
+                + (f"<p><strong>{escape(note)}</strong></p>\n" if escalation else "")
+                + "".join(
+                    f"<p><strong>{h}</strong></p>\n<table>\n<tr><th>事项编号</th><th>事项</th>"
+                    "<th>工作内容</th><th>角色</th><th>截止日期</th><th>状态</th></tr>\n"
+                    + "".join(cells)
+                    + "</table>\n"
+                    for h, _, cells in groups
+                )
+                + f'<p>完成后请点击以下链接登记完成情况（填写公开网址）：<br><a href="{escape(link)}">'
+                f"{escape(link)}</a></p>\n<p>{'<br>'.join(escape(x) for x in _signature(office.get(district), today))}</p>\n"
+                f"<p>{FOOTER}</p>\n</body>\n</html>"
             )
             messages.append(
                 (
                     key,
                     email,
-                    json.dumps(cc),
+                    "[]",
                     uid,
                     "reminders",
                     today.isoformat(),
@@ -520,6 +606,92 @@ def sweep(url: str, settings: Any, today: date) -> None:
                 )
             )
             sent.append((key, [(row[0], b[0]) for row, _, b in entries]))
+
+        # The summaries: each office (every unit of its district behind), each lead.
+        def summary(
+            kind: str, to: tuple[int, str, str, str, str], behind: dict[int, list[Any]]
+        ) -> tuple[Any, ...]:
+            rid, rname, rcontact, remail, rdistrict = to
+            blocks = []
+            for uid in sorted(behind):
+                entries = sorted(behind[uid], key=lambda e: (e[1], e[0][0]))
+                blocks.append((uid, entries, max(when_of(due)[1] for _, due in entries)))
+            blocks.sort(key=lambda b: (-len(b[1]), -b[2]))
+            n_items = sum(len(b[1]) for b in blocks)
+            stamp = f"（截至{today.year}年{today.month}月{today.day}日）"
+            if kind == "lead-summary":
+                subject = f"【政务公开·牵头事项逾期汇总】{rname}牵头事项：{len(blocks)} 个单位 {n_items} 项逾期{stamp}"
+                intro = f"截至{cn_date(today)}，你单位牵头的事项中，以下 {len(blocks)} 个单位的 {n_items} 项工作逾期未登记完成（逾期天数按工作日计）。请督促相关单位抓紧办理："
+            else:
+                subject = f"【政务公开·逾期汇总】{rdistrict}：{len(blocks)} 个单位 {n_items} 项事项逾期{stamp}"
+                intro = f"截至{cn_date(today)}，{rdistrict}有 {len(blocks)} 个单位的 {n_items} 项事项逾期未登记完成（逾期天数按工作日计），按逾期事项数排列如下："
+            lines, cells = [_greeting(rname, rcontact), "", intro], []
+            for n, (uid, entries, _) in enumerate(blocks, 1):
+                u = unit_of[uid]
+                who = (f"联络员：{u[11]}，" if u[11] else "") + (
+                    u[12] or "未登记邮箱，未能发送催办邮件"
+                )
+                lines += ["", f"{n}. {u[10]}（{who}）：逾期 {len(entries)} 项"]
+                for i, (row, due) in enumerate(entries, 1):
+                    when = when_of(due)[0]
+                    ob_title = titles.get(row[1], row[1])
+                    mark = "（暂定）" if row[7] else ""
+                    period = cn_period(row[2])
+                    lines.append(
+                        f"   （{i}）{ob_title}（{period}）：{row[4]}\n        角色：{ROLE_LABELS[row[5]]}；"
+                        f"截止：{cn_date(due)}{mark}；{when}"
+                    )
+                    head = (
+                        f'<td rowspan="{len(entries)}">{n}</td>\n<td rowspan="{len(entries)}">{escape(u[10])}'
+                        f'<br>逾期 {len(entries)} 项</td>\n<td rowspan="{len(entries)}">{escape(u[11])}'
+                        f"<br>{escape(u[12])}</td>\n"
+                        if i == 1
+                        else ""
+                    )
+                    cells.append(
+                        f"<tr>\n{head}<td>{escape(ob_title)}（{escape(period)}）</td>\n"
+                        f"<td>{escape(row[4])}</td>\n<td>{ROLE_LABELS[row[5]]}</td>\n"
+                        f"<td>{cn_date(due)}{mark}</td>\n<td>{escape(when)}</td>\n</tr>\n"
+                    )
+            lines += [
+                "",
+                "本汇总每个工作日发送一次；事项登记完成或经批准免办后，不再列入。",
+                "",
+                "——",
+                FOOTER,
+            ]
+            html = (
+                f'<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
+                f"<title>{escape(subject)}</title>\n</head>\n<body>\n"
+                f"<p>{escape(_greeting(rname, rcontact))}</p>\n<p>{escape(intro)}</p>\n<table>\n"
+                "<tr><th>序号</th><th>单位</th><th>联络员</th><th>事项</th><th>工作内容</th>"
+                "<th>角色</th><th>截止日期</th><th>逾期情况</th></tr>\n"
+                + "".join(cells)
+                + f"</table>\n<p>{FOOTER}</p>\n</body>\n</html>"
+            )
+            return (
+                f"{kind}:unit={rid}:{today.isoformat()}",
+                remail,
+                "[]",
+                rid,
+                "reminders",
+                today.isoformat(),
+                kind,
+                subject,
+                "\n".join(lines),
+                html,
+                "pending",
+                0,
+                now,
+            )
+
+        for d in sorted({unit_of[uid][13] for uid in late}):
+            o = office.get(d)
+            if o and o[3]:
+                behind = {uid: e for uid, e in late.items() if unit_of[uid][13] == d}
+                messages.append(summary("overdue-summary", (*o, d), behind))
+        for lid, behind in by_lead.items():
+            messages.append(summary("lead-summary", (lid, *lead_units[lid]), behind))
         cur.executemany(
             q(
                 "INSERT INTO outboxmessage (key, recipient, cc, unit_id, obligation, period, "

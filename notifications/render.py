@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -26,6 +27,34 @@ def cn_date(d: Any) -> str:
     return f"{d.year}年{d.month}月{d.day}日（星期{WEEKDAYS[d.weekday()]}）"
 
 
+@lru_cache(maxsize=4096)
+def cn_day(d: Any) -> str:
+    """2026-11-25 → 2026年11月25日 (a subject line or a 落款: no weekday)."""
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+QUARTERS = "一二三四"
+_PERIOD_RE = re.compile(r"^(\d{4})(?:-(?:(\d{2})(?:-(\d{2}))?|[Qq]([1-4])))?$")
+
+
+@lru_cache(maxsize=4096)
+def cn_period(period: str) -> str:
+    """A stored period written out: ``2026-11`` → 2026年11月, ``2026-Q4`` → 2026年第四季度,
+    ``2026`` → 2026年度, and an event's date ``2026-11-05`` → 2026年11月5日. Anything else
+    (a form this does not know) is returned as it is."""
+    m = _PERIOD_RE.match(period.strip())
+    if not m:
+        return period
+    year, month, day, quarter = m.groups()
+    if quarter:
+        return f"{year}年第{QUARTERS[int(quarter) - 1]}季度"
+    if day:
+        return f"{year}年{int(month)}月{int(day)}日"
+    if month:
+        return f"{year}年{int(month)}月"
+    return f"{year}年度"
+
+
 @lru_cache
 def environment() -> Environment:
     env = Environment(
@@ -37,6 +66,8 @@ def environment() -> Environment:
         keep_trailing_newline=False,
     )
     env.filters["cn_date"] = cn_date
+    env.filters["cn_day"] = cn_day
+    env.filters["cn_period"] = cn_period
     return env
 
 

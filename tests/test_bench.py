@@ -27,10 +27,15 @@ def test_tiny_city_runs_every_stage_with_correct_counts() -> None:
     assert expansion["reminder_log"] == 0
 
     # Every item reaches a rung on the sweep's day: one digest per unit, one sent log row
-    # per item; the earlier rungs passed over are logged as skipped.
+    # per item; the earlier rungs passed over are logged as skipped. Each district's office
+    # gets one overdue summary (各单位: every unit a lead, so no lead summaries).
     sweep = stages["sweep"]["state"]
-    digests = sum(v for k, v in sweep["outbox"].items() if not k.startswith("assignment/"))
+    digests = sum(
+        v for k, v in sweep["outbox"].items() if k.split("/")[0] in ("reminder", "escalation")
+    )
     assert digests == mails
+    assert sweep["outbox"]["overdue-summary/pending"] == districts
+    assert "lead-summary/pending" not in sweep["outbox"]
     assert sweep["reminder_log"] - sweep["reminder_log_skipped"] == items
     assert sweep["reminder_log_skipped"] > 0
     assert len(due_dates(tasks)) == tasks

@@ -93,23 +93,36 @@ def test_walk_a_month_day_by_day(directory: str, smtp: SMTPServer) -> None:
         assert [(r, on) for r, on, skipped in log[unit]] == list(EXPECTED_DATES.items()), unit
         assert not any(skipped for _, _, skipped in log[unit])
 
+    # Every mail goes to one unit: nobody is copied any more.
+    mails = [(m.rcpt_tos, m.message) for m in smtp.messages]  # each parsed once
+    assert all(len(rcpt) == 1 and msg["Cc"] is None for rcpt, msg in mails)
     by_rcpt: dict[str, list[str]] = defaultdict(list)
-    for m in smtp.messages:
-        by_rcpt[m.rcpt_tos[0]].append(m.subject)
+    for rcpt, msg in mails:
+        by_rcpt[rcpt[0]].append(str(msg["Subject"]))
     assert len(by_rcpt["jyj@test.example.gov.cn"]) == 1
     assert len(by_rcpt["fgw@test.example.gov.cn"]) == 7
-    # Escalations (overdue-3 and the weekly chase) copy the office.
-    escalations = [m for m in smtp.messages if "gkb@test.example.gov.cn" in m.rcpt_tos[1:]]
-    assert {m.rcpt_tos[0] for m in escalations} == {
-        "fgw@test.example.gov.cn",
-        "hyl@test.example.gov.cn",
-        "xjz@test.example.gov.cn",
+    # Escalations (overdue-3 and the weekly chase) go to the late unit alone, the office's
+    # own filing included.
+    assert {r: sum("逾期催办" in s for s in v) for r, v in by_rcpt.items()} == {
+        "jyj@test.example.gov.cn": 0,
+        "fgw@test.example.gov.cn": 3,
+        "hyl@test.example.gov.cn": 3,
+        "xjz@test.example.gov.cn": 3,
+        "gkb@test.example.gov.cn": 3,
     }
-    assert len(escalations) == 3 * 3
-    assert all("逾期催办" in m.subject for m in escalations)
-    assert all(
-        m.message["Cc"] and "gkb@test.example.gov.cn" in m.message["Cc"] for m in escalations
-    )
+    # The office hears of them in one overdue summary per working day while the four are
+    # late (11-26 to 12-15: 14 working days), not in a copy of each unit's chase.
+    summaries = [msg for _, msg in mails if "逾期汇总" in str(msg["Subject"])]
+    assert len(summaries) == 14
+    assert sum("逾期汇总" in s for s in by_rcpt["gkb@test.example.gov.cn"]) == 14
+    # Its own filing's seven rungs, and the fourteen summaries.
+    assert len(by_rcpt["gkb@test.example.gov.cn"]) == 7 + 14
+    for msg in summaries:
+        text = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        assert all(u in text for u in ("区政府办公室", "区发展改革委", "华阳路街道", "新泾镇"))
+        assert "区教育局" not in text  # done on 11-20
+        assert "2026年11月25日（星期三）" in text and "（2026年11月）" in text
+    assert "4 个单位 4 项事项逾期" in str(summaries[0]["Subject"])
 
 
 def test_gap_sends_only_the_latest_rung(directory: str, smtp: SMTPServer) -> None:
@@ -124,11 +137,14 @@ def test_gap_sends_only_the_latest_rung(directory: str, smtp: SMTPServer) -> Non
         ("overdue-1", False),
     ]
     assert len(result.skipped) == 3 * 5
-    assert len(smtp.messages) == 5
-    assert "逾期" in smtp.messages[0].text() or "已逾期" in smtp.messages[0].text()
-    # The same day again: nothing more.
-    _run(date(2026, 11, 27))
-    assert len(smtp.messages) == 5
+    # Five digests, then the office's overdue summary.
+    assert len(smtp.messages) == 6
+    assert "一、已逾期（1 项）" in smtp.messages[0].text()
+    assert "逾期汇总" in smtp.messages[-1].subject
+    # The same day again: nothing more, the summary included (one per day and recipient).
+    again = _run(date(2026, 11, 27))
+    assert len(smtp.messages) == 6
+    assert again.queued == 0 and again.office_summaries == {} and again.units_behind == 5
 
 
 def test_non_working_day_sends_nothing(directory: str, smtp: SMTPServer) -> None:
@@ -284,11 +300,12 @@ def test_progress_report_matches_status(directory: str, smtp: SMTPServer, tmp_pa
     assert len(list(csv.reader(io.StringIO(csv_out.out)))) > 5
 
 
-def test_escalation_copies_a_coordinating_lead_but_not_fellow_leads(
+def test_lead_summary_only_where_the_lead_coordinates(
     directory: str, smtp: SMTPServer, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
-    """区发展改革委牵头，各街镇负责: a late street's escalation copies the lead and the office.
-    各单位 (everyone a lead, nobody coordinating): only the office is copied."""
+    """区发展改革委牵头，各街镇负责: the lead gets one summary of the late streets.
+    各单位 (everyone a lead, nobody coordinating): no lead summary, only the office's.
+    (It replaces the test of the escalation's copies: escalations are no longer copied.)"""
     from tests.factories import import_plan_rows
 
     import_plan_rows(
@@ -310,9 +327,29 @@ def test_escalation_copies_a_coordinating_lead_but_not_fellow_leads(
         )
     dispatch(settings=get_settings())
     smtp.recorder.clear()
-    _run(date(2026, 7, 3))  # overdue-3 of 06-30: the escalation rung
-    cc = {m.rcpt_tos[0]: set(m.rcpt_tos[1:]) for m in smtp.messages}
-    assert cc["hyl@test.example.gov.cn"] == {"fgw@test.example.gov.cn", "gkb@test.example.gov.cn"}
-    assert cc["jyj@test.example.gov.cn"] == {"gkb@test.example.gov.cn"}  # task 2 only
-    assert cc["fgw@test.example.gov.cn"] == {"gkb@test.example.gov.cn"}  # the lead itself
-    assert "gkb@test.example.gov.cn" not in cc["gkb@test.example.gov.cn"]
+    result = _run(date(2026, 7, 3))  # overdue-3 of 06-30: the escalation rung
+    assert all(len(m.rcpt_tos) == 1 for m in smtp.messages)  # nobody copied
+    by_rcpt: dict[str, list[str]] = defaultdict(list)
+    for m in smtp.messages:
+        by_rcpt[m.rcpt_tos[0]].append(m.subject)
+    # Every unit: its own escalation digest. The lead: plus one summary of the two streets.
+    # The office: plus one summary of all five units.
+    assert all("逾期催办" in subjects[0] for subjects in by_rcpt.values())
+    assert {r: len(v) for r, v in by_rcpt.items()} == {
+        "gkb@test.example.gov.cn": 2,
+        "fgw@test.example.gov.cn": 2,
+        "jyj@test.example.gov.cn": 1,
+        "hyl@test.example.gov.cn": 1,
+        "xjz@test.example.gov.cn": 1,
+    }
+    assert result.lead_summaries == {"区发展改革委": 2}
+    assert result.office_summaries == {"区政府办公室": 5}
+    lead = next(m for m in smtp.messages if "牵头事项逾期汇总" in m.subject)
+    assert lead.rcpt_tos == ["fgw@test.example.gov.cn"]
+    text = lead.text()
+    assert "你单位牵头的事项中" in text and "华阳路街道" in text and "新泾镇" in text
+    assert "区教育局" not in text and "更新政府信息公开指南" not in text  # task 2: 各单位
+    street = next(m for m in smtp.messages if m.rcpt_tos == ["hyl@test.example.gov.cn"])
+    assert "和牵头单位（区发展改革委）的逾期汇总" in street.text()
+    education = next(m for m in smtp.messages if m.rcpt_tos == ["jyj@test.example.gov.cn"])
+    assert "牵头单位" not in education.text()

@@ -147,7 +147,8 @@ def make_flow(ob: Obligation):  # type: ignore[no-untyped-def]
 
 @task(retries=2, retry_delay_seconds=5)
 def sweep_task(today: date | None, district: str | None) -> dict[str, Any]:
-    """Record the reminder rungs reached today and queue one digest per unit."""
+    """Record the reminder rungs reached today; queue one digest per unit and the overdue
+    summaries (one to the office, one to each lead unit with coordinated units behind)."""
     from zwgk.items import today_shanghai
     from zwgk.workflows.reminders import sweep
 
@@ -164,11 +165,15 @@ def sweep_task(today: date | None, district: str | None) -> dict[str, Any]:
         logger.info("%s is not a working day: no reminders", as_of)
     else:
         logger.info(
-            "reminders %s: %d digests queued, %d items escalated, %d stale rungs skipped",
+            "reminders %s: %d digests queued, %d items escalated, %d stale rungs skipped; "
+            "%d units behind: %d office and %d lead summaries queued",
             as_of,
             result.queued,
             len(result.escalated),
             len(result.skipped),
+            result.units_behind,
+            len(result.office_summaries),
+            len(result.lead_summaries),
         )
     return result.as_dict()
 

@@ -10,8 +10,15 @@ Rules, each tested by name in ``tests/test_reminders.py``:
 * After a gap (service down, ``--today`` jumping ahead) only the latest rung reached is sent;
   the rungs passed over are logged as skipped, never mailed.
 * Done and waived items get nothing. A non-working day sends nothing.
-* An escalation rung copies the lead unit(s) of the same task and the office (政务公开办);
-  a task whose units are all leads (各单位) copies only the office.
+* Unit mails go to the unit alone, never copied. A digest lists the unit's overdue items
+  (已逾期) apart from those not yet due (即将到期); an escalation rung says so in the subject.
+* The office (政务公开办, the district's unit of kind ``office``) gets one overdue summary
+  (逾期汇总) per day: every unit with a pending item past its due date, with its contact,
+  the items, due dates and working days overdue. No item overdue, no summary.
+* A lead unit (牵头) gets one summary per day of the units it coordinates that are behind:
+  the non-lead units of a step it leads. A step whose units are all leads (各单位) has nobody
+  to coordinate; the office never gets a lead summary (its own summary has everyone).
+* Summaries are keyed per day and recipient: a second sweep the same day queues none.
 """
 
 from __future__ import annotations
@@ -24,7 +31,6 @@ from datetime import date, timedelta
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import and_, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -36,7 +42,7 @@ from zwgk.models.outbox import OutboxMessage
 from zwgk.models.reminder import ReminderLog
 from zwgk.models.unit import Unit, UnitKind
 from zwgk.notifications.outbox import enqueue_many
-from zwgk.notifications.render import render
+from zwgk.notifications.render import cn_date, cn_period, render
 from zwgk.obligation import DEFAULT_LADDER, Ladder
 from zwgk.workcal import WorkCalendar, load_calendar
 
@@ -108,7 +114,11 @@ class SweepResult:
     reminded: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (item, rung) passed over
     escalated: list[int] = field(default_factory=list)
-    queued: int = 0
+    queued: int = 0  # digests to units
+    units_behind: int = 0  # units with an item past its due date
+    # recipient (labelled like ``reminded``) -> units listed, for the summaries queued
+    office_summaries: dict[str, int] = field(default_factory=dict)
+    lead_summaries: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -118,6 +128,9 @@ class SweepResult:
             "reminded": {k: len(v) for k, v in self.reminded.items()},
             "skipped": len(self.skipped),
             "escalated": len(self.escalated),
+            "units_behind": self.units_behind,
+            "office_summaries": len(self.office_summaries),
+            "lead_summaries": len(self.lead_summaries),
         }
 
 
@@ -127,7 +140,8 @@ INSERT_CHUNK = 5000  # reminder log rows per bulk INSERT
 def sweep(
     *, session: Session, settings: Settings, today: date, district: str | None = None
 ) -> SweepResult:
-    """Record the rungs reached today and queue one digest per unit. Caller commits."""
+    """Record the rungs reached today, queue one digest per unit, one overdue summary per
+    district's office and one per lead unit with coordinated units behind. Caller commits."""
     from zwgk.web.tokens import unit_link
 
     cal = load_calendar(session)
@@ -174,16 +188,21 @@ def sweep(
     passed_over: dict[tuple[int, date, date | None, int, int], list[str]] = {}
     digest: dict[int, list[tuple[Any, Reached]]] = defaultdict(list)
     units: dict[int, Unit] = {}
+    overdue: dict[int, list[Any]] = defaultdict(list)  # unit -> its items past due
     for item in rows:
-        ladder = ladders.get(item.obligation, DEFAULT_LADDER)
-        key = (id(ladder), item.due, item.assigned_on)
+        # Unpacked once: a row's attribute lookup costs more than the rest of the loop.
+        iid, unit_id, obligation, _p, _s, _t, _r, due, _pv, assigned_on = item
+        if due < today:
+            overdue[unit_id].append(item)
+        ladder = ladders.get(obligation, DEFAULT_LADDER)
+        key = (id(ladder), due, assigned_on)
         if key in reached_at:
             reached = reached_at[key]
         else:
-            reached = reached_at[key] = dates.latest(ladder, item.due, today, item.assigned_on)
+            reached = reached_at[key] = dates.latest(ladder, due, today, assigned_on)
         if reached is None:
             continue
-        done = logged.get(item.id)
+        done = logged.get(iid)
         last = -1  # the last rung already logged for this item
         if done:
             if reached.rung in done:
@@ -199,16 +218,14 @@ def sweep(
                 rung.slug
                 for i, rung in enumerate(ladder.rungs)
                 if last < i < reached.order
-                and (
-                    item.assigned_on is None
-                    or dates.shift(item.due, rung.offset) > item.assigned_on
-                )
+                and (assigned_on is None or dates.shift(due, rung.offset) > assigned_on)
             ]
         if skips:
-            logs.add_skipped(item.id, skips)
-            result.skipped.extend((item.id, slug) for slug in skips)
-        digest[item.unit_id].append((item, reached))
-        units[item.unit_id] = unit_by_id[item.unit_id]
+            logs.add_skipped(iid, skips)
+            result.skipped.extend((iid, slug) for slug in skips)
+        digest[unit_id].append((item, reached))
+        if unit_id not in units:
+            units[unit_id] = unit_by_id[unit_id]
     if result.skipped:
         logger.info(
             "skipped %d stale rungs after a gap: %s", len(result.skipped), result.skipped[:20]
@@ -218,22 +235,53 @@ def sweep(
         u.district: u
         for u in session.exec(select(Unit).where(Unit.kind == UnitKind.office, Unit.active == True))  # noqa: E712
     }
-    leads = _LeadEmails(
-        session,
-        {(item.obligation, item.period) for e in digest.values() for item, r in e if r.escalate},
-    )
-    when: dict[date, str] = {}
-    districts = {u.district for u in units.values()}  # names repeat across districts
+    districts = {unit_by_id[u].district for u in chain(digest, overdue)}  # names repeat
+    views = _Views(today, cal, titles)
+
+    def label(unit: Unit) -> str:
+        return unit.name if len(districts) <= 1 else f"{unit.district} {unit.name}"
+
+    # Who hears about each unit's overdue items: its district's office, and the leads of
+    # the steps it is late on.
+    coordinators = _coordinators(session, overdue, unit_by_id)
+    offices: dict[str, Unit] = {}  # district -> office that gets a summary today
+    for d in sorted({unit_by_id[u].district for u in overdue}):
+        office = office_by_district.get(d)
+        if office is not None and office.email:
+            offices[d] = office
+        else:
+            logger.warning("%s has no office unit with an email: overdue summary not queued", d)
+    # A lead gets a summary unless it is the office (whose own summary lists every unit
+    # behind) or has no mailbox.
+    told: dict[int, bool] = {}
+    for lead_id in sorted(set(chain.from_iterable(coordinators.values()))):
+        lead = unit_by_id[lead_id]
+        told[lead_id] = lead.kind != UnitKind.office and bool(lead.email)
+        if lead.kind != UnitKind.office and not lead.email:
+            logger.warning("lead unit %s has no email: its summary not queued", lead.name)
+    by_lead: dict[int, dict[int, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    leads_of: dict[int, set[int]] = defaultdict(set)  # unit -> leads told about it today
+    for unit_id, late in overdue.items() if coordinators else ():
+        district = unit_by_id[unit_id].district
+        for item in late:
+            _i, _u, obligation, period, step, _t, role, *_ = item
+            if role == Role.lead:
+                continue
+            for lead_id in coordinators.get((district, obligation, period, step), ()):
+                if lead_id != unit_id and told[lead_id]:
+                    by_lead[lead_id][unit_id].append(item)
+                    leads_of[unit_id].add(lead_id)
+
     digests: list[tuple[OutboxMessage, list[tuple[Any, Reached]]]] = []
     for unit_id, entries in digest.items():
         unit = units[unit_id]
+        if not unit.email:
+            logger.warning("unit %s has no email; reminder not queued", unit.name)
+            continue
         entries.sort(key=lambda e: (e[0].due, e[0].id or 0))
-        cc: list[str] = []
         escalations = [item for item, r in entries if r.escalate]
-        if escalations:
-            cc = _escalation_cc(leads, escalations, office_by_district.get(unit.district), unit)
-            result.escalated += [i.id for i in escalations]
-        views = [_view(item, r, today, cal, titles, when) for item, r in entries]
+        result.escalated += [i.id for i in escalations]
+        shown = [views.get(item) for item, _ in entries]
         pairs = sorted(f"{item.id}:{r.rung}" for item, r in entries)
         msg_key = (
             f"reminder:unit={unit_id}:{today.isoformat()}:"
@@ -243,16 +291,19 @@ def sweep(
             "reminder",
             "reminder",
             unit=unit,
-            items=views,
+            overdue=[v for v in shown if v.overdue],
+            upcoming=[v for v in shown if not v.overdue],
             today=today,
             link=unit_link(unit_id, settings),
             escalation=bool(escalations),
+            office=office_by_district.get(unit.district),
+            reported=unit.district in offices and unit.kind != UnitKind.office,
+            lead_names=[unit_by_id[i].name for i in sorted(leads_of.get(unit_id, ()))],
             subject="",
         )
         message = OutboxMessage(
             key=msg_key,
             recipient=unit.email,
-            cc=cc,
             unit_id=unit_id,
             obligation="reminders",
             period=today.isoformat(),
@@ -261,13 +312,39 @@ def sweep(
             body_text=rendered.text,
             body_html=rendered.html,
         )
-        if not unit.email:
-            logger.warning("unit %s has no email; reminder not queued", unit.name)
-            continue
         digests.append((message, entries))
-        label = unit.name if len(districts) == 1 else f"{unit.district} {unit.name}"
-        result.reminded[label] = [(item.id, r.rung) for item, r in entries]
-    result.queued = len(enqueue_many(session=session, messages=[m for m, _ in digests]))
+        result.reminded[label(unit)] = [(item.id, r.rung) for item, r in entries]
+
+    # The summaries: one per office (every unit of its district behind), one per lead.
+    result.units_behind = len(overdue)
+    summaries: list[tuple[OutboxMessage, str, int]] = []
+    for d, office in offices.items():
+        behind = _behind(
+            [u for u in overdue if unit_by_id[u].district == d], overdue, unit_by_id, views
+        )
+        summaries.append(
+            (_summary(office, behind, lead=False, today=today), label(office), len(behind))
+        )
+    for lead_id, late_units in by_lead.items():
+        lead = unit_by_id[lead_id]
+        behind = _behind(list(late_units), late_units, unit_by_id, views)
+        summaries.append((_summary(lead, behind, lead=True, today=today), label(lead), len(behind)))
+
+    new = {
+        m.key
+        for m in enqueue_many(
+            session=session, messages=[m for m, _ in digests] + [m for m, _, _ in summaries]
+        )
+    }
+    result.queued = sum(1 for m, _ in digests if m.key in new)
+    for message, who, n in summaries:
+        if message.key in new:
+            target = (
+                result.office_summaries
+                if message.kind == "overdue-summary"
+                else result.lead_summaries
+            )
+            target[who] = n
     for message, entries in digests:
         for item, rung in entries:
             logs.add(item.id, rung.rung, message.id)
@@ -275,7 +352,8 @@ def sweep(
     return result
 
 
-# What the sweep reads of an open item (``_view`` and ``_escalation_cc`` take these rows).
+# What the sweep reads of an open item (``_Views`` and ``_coordinators`` take these rows;
+# ``_Views.get`` unpacks them in this order).
 ITEM_COLUMNS = (
     ChecklistItem.id,
     ChecklistItem.unit_id,
@@ -324,99 +402,172 @@ class _LogWriter:
             self.rows = []
 
 
-class _LeadEmails:
-    """Mailboxes of the lead units (牵头单位) of each step that has other units to coordinate,
-    for the obligation periods escalated today (two queries, not one per escalated item).
+def _coordinators(
+    session: Session, overdue: dict[int, list[Any]], unit_by_id: dict[int, Unit]
+) -> dict[tuple[str, str, str, str], list[int]]:
+    """The lead units (牵头单位) of each step on which a non-lead unit is overdue, keyed by
+    (district, obligation, period, step): one query, and none when no such item exists.
 
-    A step whose units are all leads (``各单位`` with no 牵头 named makes every unit a lead)
-    has nobody coordinating: its escalations copy only the office, not every other unit.
+    Only steps with a late non-lead unit are looked up, so a step whose units are all leads
+    (``各单位`` with no 牵头 named makes every unit a lead) has nobody coordinating. A lead
+    coordinates whether its own item is done or not; inactive leads are left out.
     """
-
-    def __init__(self, session: Session, periods: set[tuple[str, str]]) -> None:
-        self.by_step: dict[tuple[str, str, str], list[str]] = defaultdict(list)
-        if not periods:
-            return
-        in_periods = or_(
-            *(and_(ChecklistItem.obligation == o, ChecklistItem.period == p) for o, p in periods)
+    wanted = {
+        (unit_by_id[unit_id].district, obligation, period, step)
+        for unit_id, items in overdue.items()
+        for _i, _u, obligation, period, step, _t, role, *_ in items
+        if role != Role.lead
+    }
+    found: dict[tuple[str, str, str, str], list[int]] = defaultdict(list)
+    if not wanted:
+        return found
+    obligations = sorted({k[1] for k in wanted})
+    periods = sorted({k[2] for k in wanted})
+    stmt = (
+        select(
+            ChecklistItem.obligation,
+            ChecklistItem.period,
+            ChecklistItem.step,
+            ChecklistItem.unit_id,
         )
-        coordinated = set(
-            session.execute(
-                select(ChecklistItem.obligation, ChecklistItem.period, ChecklistItem.step)
-                .where(ChecklistItem.role != Role.lead)
-                .where(in_periods)
-                .distinct()
-            ).tuples()
-        )
-        if not coordinated:
-            return
-        stmt = (
-            select(ChecklistItem.obligation, ChecklistItem.period, ChecklistItem.step, Unit.email)
-            .join(ChecklistItem, col(ChecklistItem.unit_id) == col(Unit.id))
-            .where(ChecklistItem.role == Role.lead)
-            .where(in_periods)
-            .order_by(col(ChecklistItem.unit_id), col(ChecklistItem.id))
-        )
-        for obligation, period, step, email in session.execute(stmt):
-            if email and (obligation, period, step) in coordinated:
-                self.by_step[(obligation, period, step)].append(email)
-
-    def get(self, obligation: str, period: str, step: str) -> list[str]:
-        return self.by_step.get((obligation, period, step), [])
-
-
-def _escalation_cc(
-    leads: _LeadEmails, items: list[Any], office: Unit | None, unit: Unit
-) -> list[str]:
-    """Lead units of the same obligation period and step (where they coordinate others),
-    plus the office."""
-    # dict.fromkeys: unique, in first-seen order (a unit's 100 items × 60 leads each).
-    emails = dict.fromkeys(
-        chain.from_iterable(leads.get(i.obligation, i.period, i.step) for i in items)
+        .where(ChecklistItem.role == Role.lead)
+        .where(col(ChecklistItem.obligation).in_(obligations))
+        .order_by(col(ChecklistItem.unit_id))
     )
-    if office is not None and office.email:
-        emails.setdefault(office.email)
-    return [e for e in emails if e and e != unit.email]
+    if len(periods) <= 500:  # event items carry a date each: then filter here instead
+        stmt = stmt.where(col(ChecklistItem.period).in_(periods))
+    for obligation, period, step, unit_id in session.execute(stmt):
+        unit = unit_by_id.get(unit_id)
+        if unit is None:
+            continue
+        key = (unit.district, obligation, period, step)
+        if key in wanted and unit_id not in found[key]:
+            found[key].append(unit_id)
+    return found
 
 
 @dataclass(slots=True)
 class ItemView:
-    """One line of a reminder digest (an object: see ``engine.ItemView``)."""
+    """One item line of a digest or a summary (an object: see ``engine.ItemView``)."""
 
     id: int
     obligation_title: str
-    period: str
+    period: str  # as stored (2026-11); ``task`` has it written out
+    task: str  # 新增非密公文全量备案（2026年11月）: the obligation and its period
     step_title: str
     role_label: str
     due: date
-    when: str
+    due_text: str  # 2026年11月25日（星期三）, with （暂定） when provisional
+    when: str  # 还剩 N 个工作日 / 今日截止 / 已逾期 N 个工作日
     overdue: bool
-    rung_title: str
+    days_overdue: int  # working days past ``due``; 0 when not overdue
     provisional: bool
 
 
-def _view(
-    item: Any,
-    reached: Reached,
-    today: date,
-    cal: WorkCalendar,
-    titles: dict[str, str],
-    when: dict[date, str],
-) -> ItemView:
-    if item.due not in when:
-        left = cal.workdays_between(today, item.due)
-        if item.due >= today:
-            when[item.due] = "今日截止" if item.due == today else f"还剩 {left} 个工作日"
-        else:
-            when[item.due] = f"已逾期 {-left} 个工作日" if left < 0 else "已逾期"
-    return ItemView(
-        id=item.id,
-        obligation_title=titles.get(item.obligation, item.obligation),
-        period=item.period,
-        step_title=item.step_title,
-        role_label=ROLE_LABELS[Role(item.role)],
-        due=item.due,
-        when=when[item.due],
-        overdue=item.due < today,
-        rung_title=reached.title,
-        provisional=item.provisional,
+@dataclass(slots=True)
+class UnitBehind:
+    """One unit in an overdue summary (逾期汇总): who to call, and what is late."""
+
+    name: str
+    contact: str
+    email: str
+    items: list[ItemView]
+
+    @property
+    def most_days(self) -> int:
+        return max(v.days_overdue for v in self.items)
+
+
+class _Views:
+    """Item lines, each built once (an overdue item shows in its unit's digest, the office's
+    summary and its leads' summaries); the wording per obligation period and per due date
+    once (a city summary lists thousands of items: fewer expressions per template row)."""
+
+    def __init__(self, today: date, cal: WorkCalendar, titles: dict[str, str]) -> None:
+        self.today = today
+        self.cal = cal
+        self.titles = titles
+        self.by_id: dict[int, ItemView] = {}
+        # (obligation, period, role, due, provisional) -> the fields an item line derives
+        self.facts: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        self.when: dict[date, tuple[str, int]] = {}
+
+    def get(self, item: Any) -> ItemView:
+        view = self.by_id.get(item.id)
+        if view is not None:
+            return view
+        iid, _unit, obligation, period, _step, step_title, role, due, provisional, _on = item
+        key = (obligation, period, role, due, provisional)
+        facts = self.facts.get(key)
+        if facts is None:
+            title = self.titles.get(obligation, obligation)
+            when, days = self._when(due)
+            facts = self.facts[key] = (
+                title,
+                f"{title}（{cn_period(period)}）",
+                ROLE_LABELS[Role(role)],
+                cn_date(due) + ("（暂定）" if provisional else ""),
+                when,
+                due < self.today,
+                days,
+            )
+        title, task, role_label, due_text, when, overdue, days = facts
+        view = self.by_id[iid] = ItemView(
+            iid, title, period, task, step_title, role_label, due, due_text, when, overdue, days,
+            provisional,
+        )  # fmt: skip
+        return view
+
+    def _when(self, due: date) -> tuple[str, int]:
+        """How ``due`` stands today, and the working days overdue."""
+        hit = self.when.get(due)
+        if hit is None:
+            left = self.cal.workdays_between(self.today, due)
+            if due >= self.today:
+                hit = ("今日截止" if due == self.today else f"还剩 {left} 个工作日", 0)
+            else:
+                hit = (f"已逾期 {-left} 个工作日" if left < 0 else "已逾期", max(-left, 0))
+            self.when[due] = hit
+        return hit
+
+
+def _behind(
+    unit_ids: list[int], late: dict[int, list[Any]], unit_by_id: dict[int, Unit], views: _Views
+) -> list[UnitBehind]:
+    """The units behind, most overdue items first (then the longest overdue, then directory
+    order); each unit's items oldest due date first."""
+    out = []
+    for unit_id in sorted(unit_ids):
+        unit = unit_by_id[unit_id]
+        items = sorted(late[unit_id], key=lambda i: (i.due, i.id))
+        out.append(UnitBehind(unit.name, unit.contact, unit.email, [views.get(i) for i in items]))
+    out.sort(key=lambda b: (-len(b.items), -b.most_days))
+    return out
+
+
+def _summary(
+    recipient: Unit, behind: list[UnitBehind], *, lead: bool, today: date
+) -> OutboxMessage:
+    """The day's overdue summary for the office (``lead=False``) or a lead unit."""
+    kind = "lead-summary" if lead else "overdue-summary"
+    rendered = render(
+        "overdue-summary",
+        "reminder",
+        unit=recipient,
+        units=behind,
+        items=sum(len(b.items) for b in behind),
+        lead=lead,
+        today=today,
+        subject="",
+    )
+    return OutboxMessage(
+        key=f"{kind}:unit={recipient.id}:{today.isoformat()}",
+        recipient=recipient.email,
+        unit_id=recipient.id,
+        obligation="reminders",
+        period=today.isoformat(),
+        kind=kind,
+        subject=rendered.subject,
+        body_text=rendered.text,
+        body_html=rendered.html,
     )

@@ -419,6 +419,10 @@ def _run_reminders(today: str | None, district: str | None, dry_run: bool) -> No
         )
         for unit, pairs in result.reminded.items():
             typer.echo(f"  ✉ {unit}：" + "、".join(f"#{i}({r})" for i, r in pairs))
+        for who, n in result.office_summaries.items():
+            typer.echo(f"  ✉ 逾期汇总 → {who}：{n} 个单位")
+        for who, n in result.lead_summaries.items():
+            typer.echo(f"  ✉ 牵头事项逾期汇总 → {who}：{n} 个单位")
         return
     _prefect_env()
     from zwgk.workflows.flows import reminders
@@ -430,8 +434,9 @@ def _run_reminders(today: str | None, district: str | None, dry_run: bool) -> No
         typer.echo(f"{as_of} 不是工作日，未发送提醒。")
         return
     typer.echo(
-        f"催办（{as_of}）：向 {len(out['reminded'])} 个单位发送提醒 {out['sent']} 封，"
-        f"其中逾期抄送 {out['escalated']} 项；跳过过期梯度 {out['skipped']} 个。"
+        f"催办（{as_of}）：向 {len(out['reminded'])} 个单位发送提醒（逾期催办 {out['escalated']} 项），"
+        f"向政务公开办发送逾期汇总 {out['office_summaries']} 封、向牵头单位发送 {out['lead_summaries']} 封，"
+        f"共发出邮件 {out['sent']} 封；跳过过期梯度 {out['skipped']} 个。"
     )
     if notes := _dispatch_notes(out):
         typer.echo(f"发件箱{notes}。")
