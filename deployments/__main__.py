@@ -1,10 +1,6 @@
 """``python -m deployments`` (from the repository root) or ``python -m zwgk.deployments``:
-serve all obligation deployments."""
+serve all obligation deployments (needs a running Prefect server, as ``zwgk serve``)."""
 
-from zwgk.cli import _prefect_env
+from zwgk.cli import main
 
-_prefect_env()
-
-from zwgk.deployments.serve import serve_all  # noqa: E402
-
-serve_all()
+main(["serve"])

@@ -352,7 +352,9 @@ def _run(supervisor: Supervisor, port: int, web_port: int) -> int:
                 var / "log" / "mail-capture.log",
                 env,
             )
-        supervisor.wait_for(lambda: _answers(api_url + "/health"), server, STARTUP_TIMEOUT)
+        supervisor.wait_for(
+            lambda: _answers(api_url + "/health"), server, settings.prefect_startup_timeout
+        )
         marker.write_text(api_url)
         supervisor.marker = marker
         supervisor.start("定时部署", [*zwgk, "serve"], prefect_home / "serve.log", env)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -300,29 +299,12 @@ def obligations_list(as_json: Annotated[bool, typer.Option("--json")] = False) -
             typer.echo(f"    - {s.title}：{s.who.label}，{s.due.describe()}")
 
 
-def _prefect_env() -> None:
-    """Point Prefect at the local server `make run` started, keeping its state in var/."""
+def _prefect_api():  # type: ignore[no-untyped-def]
+    """The Prefect server this command's flow runs use (see ``zwgk.deployments.prefect_api``)."""
     from zwgk.config import get_settings
+    from zwgk.deployments.prefect_api import prefect_api
 
-    settings = get_settings()
-    os.environ.setdefault("PREFECT_HOME", str((settings.var_dir / "prefect").resolve()))
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    if "PREFECT_API_URL" not in os.environ:
-        marker = settings.var_dir / "prefect_api_url"
-        if marker.exists():
-            url = marker.read_text().strip()
-            if _server_alive(url):
-                os.environ["PREFECT_API_URL"] = url
-
-
-def _server_alive(url: str) -> bool:
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(url.rstrip("/") + "/health", timeout=2) as resp:
-            return bool(resp.status == 200)
-    except OSError:
-        return False
+    return prefect_api(get_settings())
 
 
 @app.command("run")
@@ -376,12 +358,12 @@ def run(
         for name in result.queued:
             typer.echo(f"  ✉ {name}")
         return
-    _prefect_env()
     from zwgk.workflows.flows import FLOWS
 
-    flow_result = _flow_result(
-        FLOWS[ob.slug](period=str(p), today=as_of, district=district, return_state=True)
-    )
+    with _prefect_api():
+        flow_result = _flow_result(
+            FLOWS[ob.slug](period=str(p), today=as_of, district=district, return_state=True)
+        )
     typer.echo(
         f"{ob.title}（{p.label}，{flow_result['district']}）：新建事项 {flow_result['created']} 条，"
         f"已有 {flow_result['existing']} 条；发送通知 {flow_result['sent']} 封{_dispatch_notes(flow_result)}。"
@@ -424,12 +406,12 @@ def _run_reminders(today: str | None, district: str | None, dry_run: bool) -> No
         for who, n in result.lead_summaries.items():
             typer.echo(f"  ✉ 牵头事项逾期汇总 → {who}：{n} 个单位")
         return
-    _prefect_env()
     from zwgk.workflows.flows import reminders
 
     with _db():
         pass
-    out = _flow_result(reminders(today=as_of, district=district, return_state=True))
+    with _prefect_api():
+        out = _flow_result(reminders(today=as_of, district=district, return_state=True))
     if not out["workday"]:
         typer.echo(f"{as_of} 不是工作日，未发送提醒。")
         return
@@ -994,10 +976,13 @@ def mail_capture(
 @app.command("serve")
 def serve() -> None:
     """在 Prefect 中提供所有事项的定时部署（需要 Prefect 服务器）。"""
-    _prefect_env()
-    from zwgk.deployments.serve import serve_all
+    from zwgk.config import get_settings
+    from zwgk.deployments.prefect_api import prefect_api
 
-    serve_all()
+    with prefect_api(get_settings(), temporary=False):
+        from zwgk.deployments.serve import serve_all
+
+        serve_all()
 
 
 @app.command("up")
@@ -1011,15 +996,20 @@ def up(
     run_local(port=port, web_port=web_port)
 
 
-def main() -> None:
-    """Entry point: user errors become one Chinese line and a non-zero exit, never a traceback."""
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: user errors become one Chinese line and a non-zero exit, never a traceback;
+    usage errors the usage line and one Chinese sentence, exit 2."""
     import logging
+
+    from zwgk import usage
 
     # Our English log lines go to Prefect's handlers inside flows; on the command line the
     # Chinese messages say it, so keep Python's last-resort handler quiet.
     logging.getLogger("zwgk").addHandler(logging.NullHandler())
+    usage_error, click_error = usage.click_classes()
     try:
-        rc = app(standalone_mode=False)
+        _prefect_home()
+        rc = app(args=argv, standalone_mode=False)
         if isinstance(rc, int) and rc:
             sys.exit(rc)
     except UserError as exc:
@@ -1029,10 +1019,17 @@ def main() -> None:
         typer.echo("已取消。", err=True)
         sys.exit(130)
     except KeyboardInterrupt:
+        typer.echo("已中断。", err=True)
         sys.exit(130)
-    except _click_exceptions() as exc:  # usage errors: missing argument, bad option
-        exc.show()
-        sys.exit(exc.exit_code)
+    except usage_error as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `zwgk units`: the group's help
+            exc.show()  # type: ignore[attr-defined]
+        else:
+            usage.show(exc)
+        sys.exit(2)
+    except click_error as exc:  # e.g. a file typer could not open
+        typer.echo(f"错误：{exc.format_message()}", err=True)  # type: ignore[attr-defined]
+        sys.exit(1)
     except _db_errors() as exc:
         typer.echo(
             f"错误：无法访问数据库（{exc.__class__.__name__}: {str(exc).splitlines()[0]}）",
@@ -1041,10 +1038,12 @@ def main() -> None:
         sys.exit(3)
 
 
-def _click_exceptions():  # type: ignore[no-untyped-def]
-    import click
+def _prefect_home() -> None:
+    """Prefect's home before anything imports Prefect (it reads the home on import)."""
+    from zwgk.config import get_settings
+    from zwgk.deployments.prefect_api import default_home
 
-    return click.ClickException
+    default_home(get_settings())
 
 
 def _db_errors():  # type: ignore[no-untyped-def]

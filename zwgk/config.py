@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     outbox_lease_seconds: float = 60.0
     outbox_batch: int = 10  # messages claimed per round trip
 
+    # Seconds to wait for the temporary Prefect server a command starts when no server runs
+    # (the first start on a cold Prefect home migrates its database).
+    prefect_startup_timeout: float = 180.0
+
     default_district: str | None = None
     # 各单位年度重大行政决策事项目录 due date (MM-DD); the district catalogue is 03-31.
     decision_catalogue_unit_due: str = "04-30"

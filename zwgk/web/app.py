@@ -170,9 +170,11 @@ async def complete_item(request: Request) -> Response:
 
 
 async def home(request: Request) -> Response:
+    """The bare address: a page that says where to go (200: the service is up and this is
+    its front door, not a missing page)."""
     return _page(
         "refused.html",
-        404,
+        200,
         title="政务公开事项填报",
         message="请通过通知邮件中的专属链接访问本单位的填报页面。",
     )
