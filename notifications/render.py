@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
+
+from zwgk.config import Office, get_settings
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 WEEKDAYS = "一二三四五六日"
@@ -78,13 +80,32 @@ def _template(template_dir: str, name: str) -> Template:
     return environment().select_template([f"{template_dir}/{name}", name])
 
 
+def sender_for(district: str | None, office_unit: Any = None) -> Office:
+    """Who signs a mail to ``district``'s units (the 落款): the office's name, contact and
+    phone from the settings (``ZWGK_OFFICES`` for the district, else ``ZWGK_OFFICE_*``);
+    with no contact configured, the contact of the district's office unit in the
+    directory, when the caller has it."""
+    office = get_settings().office_for(district)
+    contact = getattr(office_unit, "contact", "") or ""
+    if not office.contact and contact:
+        office = replace(office, contact=contact)
+    return office
+
+
 def render(kind: str, template_dir: str, **context: Any) -> Rendered:
     """Render ``<kind>.subject.txt``, ``<kind>.html`` and ``<kind>.txt``.
 
     An obligation's own folder (``templates/<template_dir>/``) is tried first, then the
     shared templates at the root, so an obligation only writes what differs. Templates
     are read once per process.
+
+    Every mail is addressed to ``unit`` and signed (``_signoff.*``) by ``sender`` dated
+    ``today``; ``sender`` defaults to :func:`sender_for` the unit's district (with the
+    ``office`` unit, when given, as the contact of last resort).
     """
+    if "sender" not in context:
+        unit = context.get("unit")
+        context["sender"] = sender_for(getattr(unit, "district", None), context.get("office"))
     subject = " ".join(_template(template_dir, f"{kind}.subject.txt").render(**context).split())
     html = _template(template_dir, f"{kind}.html").render(**context)
     text = _template(template_dir, f"{kind}.txt").render(**context)

@@ -34,7 +34,7 @@ def test_record_event_creates_item_with_workday_deadline(
         item = s.exec(select(ChecklistItem)).one()
     # 10 working days from 09-28: 09-29, 09-30, 10-08, 10-09, 10-10 (调休), 10-12 … 10-16.
     assert item.due == date(2026, 10, 16) and item.obligation == "decision-feedback"
-    assert "已登记事项" in r.out and "2026-10-16" in r.out
+    assert "已登记事项" in r.out and "须于2026年10月16日（星期五）前完成" in r.out
     assert len(smtp.messages) == 1 and "长发改〔2026〕12号" in smtp.messages[0].subject
     again = run_inprocess(
         capsys,

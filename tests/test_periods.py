@@ -44,4 +44,4 @@ def test_invalid_periods_name_the_expected_form(text: str, cadence: Cadence) -> 
 
 def test_labels() -> None:
     assert Period.parse("2026-11", Cadence.monthly).label == "2026年11月"
-    assert Period.parse("2026-Q4", Cadence.quarterly).label == "2026年第4季度"
+    assert Period.parse("2026-Q4", Cadence.quarterly).label == "2026年第四季度"

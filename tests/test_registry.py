@@ -3,6 +3,7 @@ templates that render, and due rules that evaluate."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -116,6 +117,7 @@ def test_due_rules_evaluate_and_templates_render(ob: Obligation) -> None:
         unit=unit,
         items=items,
         subject="",
+        today=date(2026, 6, 15),
         link="http://127.0.0.1:8000/u/token",
     )
     assert "http://127.0.0.1:8000/u/token" in out.text

@@ -19,6 +19,7 @@ from zwgk.bulk import insert_rows
 from zwgk.config import Settings
 from zwgk.db import utcnow
 from zwgk.directory import list_units, resolve_district, unit_groups
+from zwgk.items import today_shanghai
 from zwgk.models.checklist import ROLE_LABELS, ChecklistItem, ItemStatus, Role
 from zwgk.models.outbox import OutboxAttachment, OutboxMessage
 from zwgk.models.unit import Unit
@@ -330,6 +331,7 @@ def build_checklist(
             period=period,
             unit=unit,
             link=unit_link(unit_id, settings),
+            today=today or today_shanghai(),
             items=[
                 _item_view(i, s) for i, s in sorted(entries, key=lambda e: (e[0].due, e[0].id or 0))
             ],

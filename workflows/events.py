@@ -31,7 +31,7 @@ class EventKind:
     slug: str
     title: str  # what must be done, e.g. 公开决策意见采纳情况
     event_label: str  # what happened, e.g. 决策文件印发
-    basis: str
+    basis: str  # a citation that reads after 根据 (no colon or semicolon inside)
     workdays: int
     ladder: Ladder = DEFAULT_LADDER
 
@@ -47,28 +47,28 @@ EVENT_KINDS: dict[str, EventKind] = {
             slug="decision-feedback",
             title="公开决策公众意见收集和采纳情况",
             event_label="决策文件印发",
-            basis="政务公开工作要点：决策文件印发后10个工作日内公开公众意见收集和采纳情况",
+            basis="本区政务公开工作要点关于决策文件印发后10个工作日内公开公众意见收集和采纳情况的要求",
             workdays=10,
         ),
         EventKind(
             slug="document-publish",
             title="公开主动公开属性的政府公文",
             event_label="公文形成",
-            basis="政务公开工作要点：属性为主动公开的政府公文应在形成之日起20个工作日内公开",
+            basis="本区政务公开工作要点关于主动公开公文在形成之日起20个工作日内公开的要求",
             workdays=20,
         ),
         EventKind(
             slug="message-reply",
             title="答复网上留言（政民互动）",
             event_label="收到网上留言",
-            basis="政务公开工作要点：网上留言5个工作日内答复，简单咨询类1个工作日内答复",
+            basis="本区政务公开工作要点关于网上留言5个工作日内答复的要求",
             workdays=5,
         ),
         EventKind(
             slug="application-reply",
             title="答复政府信息公开申请",
             event_label="收到政府信息公开申请",
-            basis="《中华人民共和国政府信息公开条例》第三十三条：自收到申请之日起20个工作日内答复（可延长20个工作日）",
+            basis="《中华人民共和国政府信息公开条例》第三十三条",
             workdays=20,
         ),
     )
@@ -134,6 +134,7 @@ def record_event(
             item=item,
             on=on,
             ref=ref,
+            today=today or on,
             link=unit_link(unit.id, settings),
             subject="",
         )  # type: ignore[arg-type]

@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from zwgk.db import as_utc
 from zwgk.items import derived_status, query_items
+from zwgk.notifications.render import cn_day, cn_period
 from zwgk.reports.progress import (
     ItemRow,
     completion_chart_svg,
@@ -62,7 +63,7 @@ def publish_artifacts(
     if FlowRunContext.get() is None:
         return None
     rows = item_rows(session=session, today=today, obligation=obligation, period=period)
-    title = f"{item_titles().get(obligation, obligation)} {period} 完成情况（截至 {today}）"
+    title = f"{item_titles().get(obligation, obligation)}（{cn_period(period)}）完成情况（截至{cn_day(today)}）"
     done = sum(1 for r in rows if r.status == "done")
     counted = sum(1 for r in rows if r.status != "waived")
     markdown = to_markdown(rows, title=title) + f"\n\n**总体进度** {progress_bar(done, counted)}\n"

@@ -27,7 +27,7 @@ from zwgk.periods import Cadence
 MONTHLY_FILING = Obligation(
     slug="monthly-filing",
     title="新增非密公文全量备案",
-    basis="《2022年长宁区政务公开工作要点》一（一）：新增非密公文每月25日全量备案一次",
+    basis="本区政务公开工作要点关于新增非密公文每月25日全量备案一次的要求",
     cadence=Cadence.monthly,
     steps=(
         Step(
@@ -45,8 +45,8 @@ MONTHLY_FILING = Obligation(
 DECISION_CATALOGUE = Obligation(
     slug="decision-catalogue",
     title="年度重大行政决策事项目录公开",
-    basis="《2022年长宁区政务公开工作要点》：区政府重大行政决策事项目录于3月31日前主动向社会公开；"
-    "各单位目录按要求公开（任务分解表第43项）",
+    basis="本区政务公开工作要点关于区政府重大行政决策事项目录于3月31日前"
+    "主动向社会公开、各单位按要求公开本单位目录的要求",
     cadence=Cadence.yearly,
     steps=(
         Step(
@@ -72,7 +72,7 @@ DECISION_CATALOGUE = Obligation(
 OPEN_MONTH = Obligation(
     slug="open-month",
     title="政府开放月活动",
-    basis="政务公开工作要点：8月政府开放月，提前谋划，线下开放活动须包含答疑、座谈、问卷等环节并使用“政府开放月”标识",
+    basis="本区政务公开工作要点关于8月开展“政府开放月”活动的要求",
     cadence=Cadence.yearly,
     steps=(
         Step(
@@ -138,8 +138,8 @@ def _annual_drafts(*, session, unit, period):  # type: ignore[no-untyped-def]
 ANNUAL_REPORT = Obligation(
     slug="annual-report",
     title="政府信息公开工作年度报告",
-    basis="《中华人民共和国政府信息公开条例》第五十条；工作要点任务分解表第12、13项："
-    "各单位1月底前、区政府2月20日前公开上一年度报告",
+    basis="《中华人民共和国政府信息公开条例》第四十九条和本区政务公开工作要点"
+    "关于各单位1月底前、区政府2月20日前公开上一年度报告的要求",
     cadence=Cadence.yearly,
     steps=(
         Step(
@@ -165,7 +165,7 @@ ANNUAL_REPORT = Obligation(
 QUARTERLY_PROGRESS = Obligation(
     slug="quarterly-progress",
     title="每季度上报工作要点完成情况",
-    basis="工作要点“加强业务指导”：各单位每季度上报完成情况，区政府办公室每季度跟踪检查（任务分解表第113、114项）",
+    basis="本区政务公开工作要点关于各单位每季度上报完成情况、区政府办公室每季度跟踪检查的要求",
     cadence=Cadence.quarterly,
     steps=(
         Step(

@@ -477,8 +477,10 @@ def event_record(
     if not created:
         typer.echo(f"该事件已登记过（事项 {item_id}），未重复创建。")
         return
+    from zwgk.notifications.render import cn_date
+
     typer.echo(
-        f"已登记事项 {item_id}：{u.name} {k.title}，须于 {due} 前完成"
+        f"已登记事项 {item_id}：{u.name} {k.title}，须于{cn_date(due)}前完成"
         + ("（暂定）" if provisional else "")
         + "。"
     )
@@ -539,7 +541,9 @@ def report_progress(
             f"期间 {period}" + (f"、事项 {obligation}" if obligation else "") + " 没有任何事项",
             exit_code=1,
         )
-    title = f"{period} 政务公开事项完成情况（截至 {as_of}）"
+    from zwgk.notifications.render import cn_day, cn_period
+
+    title = f"{cn_period(period)}政务公开事项完成情况（截至{cn_day(as_of)}）"
     if fmt == "md":
         data: bytes = to_markdown(rows, title=title).encode("utf-8")
     elif fmt == "csv":
@@ -758,11 +762,20 @@ def status_cmd(
     if as_json:
         echo_json(rows)
         return
+    from datetime import datetime
+
+    from zwgk.items import TZ
+    from zwgk.notifications.render import cn_date, cn_day, cn_period
+
     for r in rows:
-        done = f"  完成于 {r['completed_at'][:10]}  {r['evidence']}" if r["completed_at"] else ""
+        done = ""
+        if r["completed_at"]:
+            finished = cn_day(datetime.fromisoformat(r["completed_at"]).astimezone(TZ).date())
+            done = f"  完成于{finished}  {r['evidence']}"
         typer.echo(
-            f"#{r['id']:<5} {r['obligation']:<18} {r['period']:<8} {r['unit']:<12} {r['step']:<18} "
-            f"截止 {r['due']}  {STATUS_LABELS[r['status']]}{done}"
+            f"#{r['id']:<5} {r['obligation']:<18} {cn_period(r['period']):<10} {r['unit']:<12} "
+            f"{r['step']:<18} 截止{cn_date(date.fromisoformat(r['due']))}  "
+            f"{STATUS_LABELS[r['status']]}{done}"
         )
     counts: dict[str, int] = {}
     for r in rows:

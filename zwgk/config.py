@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from difflib import get_close_matches
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SHANGHAI = "Asia/Shanghai"
@@ -53,6 +56,14 @@ class Settings(BaseSettings):
     prefect_startup_timeout: float = 180.0
 
     default_district: str | None = None
+    # The 落款 (sign-off) of every mail: the office's name, a contact person and a phone.
+    office_name: str = "区政府办公室（政务公开办）"
+    office_contact: str = ""
+    office_phone: str = ""
+    # Where several districts share one installation, each district's own, as a JSON object:
+    # ZWGK_OFFICES='{"宝山区": {"name": "区政府办公室", "contact": "李明", "phone": "021-…"}}'.
+    # A district not named, or a key left out, takes the three settings above.
+    offices: str = ""
     # 各单位年度重大行政决策事项目录 due date (MM-DD); the district catalogue is 03-31.
     decision_catalogue_unit_due: str = "04-30"
 
@@ -71,6 +82,22 @@ class Settings(BaseSettings):
         except ValueError as exc:
             raise ValueError(f"ZWGK_DECISION_CATALOGUE_UNIT_DUE 应为 MM-DD，收到「{v}」") from exc
         return v
+
+    @field_validator("offices")
+    @classmethod
+    def _offices(cls, v: str) -> str:
+        _parse_offices(v)  # raises with a Chinese message
+        return v
+
+    def office_for(self, district: str | None) -> Office:
+        """The office that signs mail to ``district``'s units (its own entry in
+        ``ZWGK_OFFICES`` over the installation-wide ``ZWGK_OFFICE_*``)."""
+        own = _parse_offices(self.offices).get(district or "", {})
+        return Office(
+            name=own.get("name") or self.office_name,
+            contact=own.get("contact", self.office_contact),
+            phone=own.get("phone", self.office_phone),
+        )
 
     @field_validator("outbox_lease_seconds", "outbox_batch")
     @classmethod
@@ -107,9 +134,60 @@ class Settings(BaseSettings):
         return {"none": 25, "starttls": 587, "ssl": 465}[self.smtp_security]
 
 
+@dataclass(frozen=True)
+class Office:
+    """Who signs the office's mail (落款): name, contact person, phone."""
+
+    name: str
+    contact: str = ""
+    phone: str = ""
+
+
+_OFFICE_KEYS = ("name", "contact", "phone")
+
+
+@lru_cache(maxsize=8)
+def _parse_offices(text: str) -> dict[str, dict[str, str]]:
+    """``ZWGK_OFFICES`` read: district -> {name, contact, phone} (each optional)."""
+    if not text.strip():
+        return {}
+    where = "ZWGK_OFFICES"
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(
+            f"{where} 不是有效的 JSON（第{exc.lineno}行第{exc.colno}列：{exc.msg}），"
+            '应写作 {"宝山区": {"name": "区政府办公室", "contact": "李明", "phone": "021-…"}}'
+        ) from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{where} 应为以区名为键的 JSON 对象，收到的是{type(data).__name__}")
+    out: dict[str, dict[str, str]] = {}
+    for district, entry in data.items():
+        if not isinstance(entry, dict):
+            raise ValueError(f"{where} 中「{district}」的值应为对象（name、contact、phone）")
+        for key, value in entry.items():
+            if key not in _OFFICE_KEYS:
+                near = get_close_matches(key, _OFFICE_KEYS, n=1)
+                hint = f"，是否为「{near[0]}」？" if near else "，可用的字段：name、contact、phone"
+                raise ValueError(f"{where} 中「{district}」的字段「{key}」无法识别{hint}")
+            if not isinstance(value, str):
+                raise ValueError(
+                    f"{where} 中「{district}」的字段「{key}」应为文字，收到「{value}」"
+                )
+        out[str(district)] = {k: v.strip() for k, v in entry.items()}
+    return out
+
+
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    """The settings; a bad value is a UserError naming the variable (no traceback)."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        from zwgk.errors import UserError
+
+        lines = [str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()]
+        raise UserError("环境变量设置有误：" + "；".join(lines)) from None
 
 
 def reset_settings() -> None:

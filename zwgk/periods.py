@@ -23,6 +23,8 @@ _FORMS = {
     Cadence.yearly: ("YYYY", "2026", re.compile(r"^(\d{4})$")),
 }
 
+QUARTER_NUMERALS = "一二三四"
+
 CADENCE_LABELS = {Cadence.monthly: "每月", Cadence.quarterly: "每季度", Cadence.yearly: "每年"}
 
 
@@ -83,11 +85,11 @@ class Period:
 
     @property
     def label(self) -> str:
-        """Chinese label: 2026年11月 / 2026年第4季度 / 2026年度."""
+        """Chinese label: 2026年11月 / 2026年第四季度 / 2026年度."""
         if self.cadence == Cadence.monthly:
             return f"{self.year}年{self.index}月"
         if self.cadence == Cadence.quarterly:
-            return f"{self.year}年第{self.index}季度"
+            return f"{self.year}年第{QUARTER_NUMERALS[self.index - 1]}季度"
         return f"{self.year}年度"
 
 

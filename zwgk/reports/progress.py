@@ -20,6 +20,8 @@ from openpyxl.cell import Cell
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
+from zwgk.notifications.render import cn_date, cn_period
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 ROLE_LABELS = {"lead": "牵头", "responsible": "负责", "cooperating": "配合"}
@@ -281,8 +283,9 @@ def to_markdown(rows: Sequence[ItemRow], *, title: str) -> str:
     for row in overdue:
         role = ROLE_LABELS.get(row.role, row.role)
         lines.append(
-            f"- {_md_cell(row.unit)}：{_md_cell(row.obligation_title)}（{_md_cell(row.period)}）"
-            f" — {_md_cell(row.step_title)}，{role}，截止 {row.due.isoformat()}（编号 {row.id}）"
+            f"- {_md_cell(row.unit)}：{_md_cell(row.obligation_title)}"
+            f"（{_md_cell(cn_period(row.period))}）"
+            f" — {_md_cell(row.step_title)}，{role}，截止{cn_date(row.due)}（编号 {row.id}）"
         )
     if not overdue:
         lines.append("无逾期事项。")

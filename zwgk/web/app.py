@@ -25,7 +25,7 @@ from zwgk.errors import UserError
 from zwgk.items import complete, derived_status, today_shanghai
 from zwgk.models.checklist import ROLE_LABELS, ChecklistItem, ItemStatus, Role
 from zwgk.models.unit import Unit
-from zwgk.notifications.render import cn_date
+from zwgk.notifications.render import cn_date, cn_period
 from zwgk.web.tokens import TokenError, verify
 
 _env = Environment(
@@ -95,7 +95,7 @@ def _unit_page(
         view = {
             "id": i.id,
             "title": titles.get(i.obligation, i.obligation),
-            "period": i.period,
+            "period": cn_period(i.period),
             "step_title": i.step_title,
             "role": ROLE_LABELS[Role(i.role)],
             "due": i.due,
