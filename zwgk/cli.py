@@ -230,6 +230,14 @@ def plan_import(
     table: Annotated[
         int | None, typer.Option("--table", help="Word 文件中第几个表格（默认自动查找）")
     ] = None,
+    default_deadline: Annotated[
+        str | None,
+        typer.Option(
+            "--default-deadline",
+            metavar="PHRASE",
+            help="表格没有完成时间列（或单元格为空）时各行的时间节点，如 全年、12月底前",
+        ),
+    ] = None,
 ) -> None:
     """导入年度工作要点任务分解表，逐项解析完成时间和责任单位。"""
     from zwgk.plan.importer import import_plan
@@ -252,6 +260,7 @@ def plan_import(
             lenient=lenient,
             create_unknown=create_unknown,
             table=table,
+            default_deadline=default_deadline,
         )
         if dry_run:
             session.rollback()
@@ -264,6 +273,10 @@ def plan_import(
             f"更新 {report.updated}，未变 {report.unchanged}，撤销 {report.retired}）。"
             + ("未写入任何数据。" if dry_run else "")
         )
+        if report.defaulted:
+            typer.echo(
+                f"其中 {report.defaulted} 项任务未写明完成时间，按 --default-deadline「{default_deadline}」计。"
+            )
         if not dry_run:
             typer.echo(f"下一步：zwgk run work-plan --period {year} --district {district}")
     for w in report.warnings:

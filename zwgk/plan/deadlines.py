@@ -463,3 +463,33 @@ def parse_deadline(
         warnings=tuple(warnings),
         text=text,
     )
+
+
+# --- a deadline inside the task text (issue 11, part 2) ------------------------------------
+# When a table has no 完成时间 column, or a row's cell is empty, the importer looks in the
+# task's own words: "2021年底前完成", "7月底前上线", "本方案印发后30日内".  Only phrases that
+# say *by when* are taken — a month/day needs 前 (or 底/末), relative spans need the plan
+# itself as anchor ("文件出台后10个工作日内" counts from some other document) — and bare
+# months ("8月政府开放月") or "年内" are ignored; a year-end after 上/去 ("截至上年底") is past.
+
+_TEXT_MONTH = r"(?:\d{1,2}|十[一二]?|[一二三四五六七八九])"
+_TEXT_DEADLINE_RE = re.compile(
+    r"(?:\d{4}年)?" + _TEXT_MONTH + r"月份?(?:底|末)(?:前|以前|之前)?"
+    r"|(?:\d{4}年)?" + _TEXT_MONTH + r"月份?(?:上旬|中旬|下旬|\d{1,2}[日号])?(?:前|以前|之前)"
+    r"|(?<![上去前])(?:\d{4})?年(?:底|末)(?:前|以前|之前)?"
+    r"|(?:本文件|本文|本通知|本方案|本计划|本工作要点|本要点|工作要点)"
+    r"(?:印发|发布|下发|出台)(?:后|之日起|之日后|起|之后)?\d{1,3}个?(?:工作日|日|天)(?:内|以内|之内)"
+)
+
+
+def find_deadline_phrases(text: str) -> list[str]:
+    """The deadline phrases written inside a task's text, in order, without repeats.
+
+    ``"…2021年底前完成，7月底前上线"`` → ``["2021年底前", "7月底前"]``.  The caller parses
+    them with :func:`parse_deadline` (and drops any that do not parse)."""
+    s = normalise(text)
+    found: list[str] = []
+    for m in _TEXT_DEADLINE_RE.finditer(s):
+        if m.group() not in found:
+            found.append(m.group())
+    return found

@@ -8,7 +8,9 @@ and retires tasks that disappeared, keeping their history.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -20,9 +22,9 @@ from zwgk.db import utcnow
 from zwgk.errors import UserError
 from zwgk.models.plan import Plan, PlanTask
 from zwgk.models.unit import Unit, UnitKind
-from zwgk.plan.deadlines import DeadlineError, parse_deadline
+from zwgk.plan.deadlines import DeadlineError, DueSpec, find_deadline_phrases, parse_deadline
 from zwgk.plan.tables import LABELS, TaskRow, read_table, squash
-from zwgk.plan.unitphrases import DirectoryEntry, parse_units
+from zwgk.plan.unitphrases import DirectoryEntry, UnitAssignment, parse_units
 from zwgk.workcal import WorkCalendar
 
 
@@ -61,6 +63,8 @@ class ParseOutcome:
     warnings: list[str]
     unknown_cells: dict[str, str] = field(default_factory=dict)  # name -> first cell naming it
     suggestions: dict[str, str] = field(default_factory=dict)  # name -> closest directory name
+    unknown_columns: dict[str, str] = field(default_factory=dict)  # name -> its column's header
+    defaulted: int = 0  # rows that took the --default-deadline
 
 
 def _entries(units: list[Unit]) -> list[DirectoryEntry]:
@@ -77,6 +81,84 @@ def guess_kind(name: str) -> UnitKind:
     return UnitKind.department
 
 
+def _cn_day(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+# Labels that give a separate column's units their role through the phrase parser.
+_COLUMN_LABEL = {"lead": "牵头单位：", "units": "", "cooperating": "配合单位："}
+
+
+def _assign_units(
+    row: TaskRow, directory: list[DirectoryEntry]
+) -> tuple[UnitAssignment, list[tuple[str, str, str]]]:
+    """Roles from the row's unit columns: a 牵头单位 cell leads, a 配合单位 cell cooperates
+    (unless its own words say otherwise), a 责任单位 cell is read as it says.  Returns the
+    merged assignment and ``(unknown name, column header, cell)`` for each unknown name."""
+    cells = {k: getattr(row, k) for k in _COLUMN_LABEL if squash(getattr(row, k))}
+    if set(cells) <= {"units"}:  # the usual single column (or none filled in)
+        a = parse_units(row.units, directory)
+        header = row.headers.get("units", LABELS["units"])
+        return a, [(n, header, row.units) for n in a.unknown]
+    parsed = {k: parse_units(_COLUMN_LABEL[k] + cell, directory) for k, cell in cells.items()}
+    order = {e.name: i for i, e in enumerate(directory)}
+
+    def merged(names: set[str]) -> tuple[str, ...]:
+        return tuple(sorted(names, key=lambda n: order.get(n, len(order))))
+
+    leads = {n for a in parsed.values() for n in a.lead_units}
+    doers = leads | {n for a in parsed.values() for n in a.units}
+    coop = {n for a in parsed.values() for n in a.cooperating_units} - doers
+    unknown = [
+        (n, row.headers.get(k, LABELS[k]), cells[k]) for k, a in parsed.items() for n in a.unknown
+    ]
+    warnings = list(dict.fromkeys(w for a in parsed.values() for w in a.warnings))
+    return (
+        UnitAssignment(
+            lead_units=merged(leads),
+            units=merged(doers),
+            cooperating_units=merged(coop),
+            unknown=tuple(dict.fromkeys(n for n, _, _ in unknown)),
+            nobody=not doers and all(a.nobody for a in parsed.values()),
+            warnings=tuple(warnings),
+            suggestions=tuple(dict.fromkeys(s for a in parsed.values() for s in a.suggestions)),
+        ),
+        unknown,
+    )
+
+
+def _deadline_for(
+    row: TaskRow,
+    default_deadline: str | None,
+    parse: Callable[[str], DueSpec],
+) -> tuple[str, DueSpec | None, list[str], bool]:
+    """The phrase a row's deadline comes from: its cell; when that is empty, a phrase in its
+    own text (with a warning); else the default.  ``(phrase, spec or None, warnings,
+    defaulted)``; a None spec means the caller parses ``phrase`` (and reports it)."""
+    if squash(row.deadline) or not (default_deadline or squash(row.name + row.content)):
+        return row.deadline, None, [], False
+    usable = []
+    for phrase in find_deadline_phrases(row.name + "\n" + row.content):
+        try:
+            parse(phrase)
+        except DeadlineError:
+            continue
+        usable.append(phrase)
+    if usable:
+        phrase = "、".join(usable)
+        spec = parse(phrase)
+        column = row.headers.get("deadline", "完成时间")
+        warning = (
+            f"未填写{column}，按任务内容中的「{phrase}」计（{_cn_day(spec.due)}），请管理员核对"
+            if spec.due is not None
+            else f"未填写{column}，按任务内容中的「{phrase}」计，请管理员核对"
+        )
+        return phrase, spec, [warning], False
+    if default_deadline:
+        return default_deadline, None, [], True
+    return row.deadline, None, [], False
+
+
 def parse_plan(
     rows: list[TaskRow],
     *,
@@ -85,42 +167,56 @@ def parse_plan(
     issued: date,
     cal: WorkCalendar,
     lenient: bool = False,
+    default_deadline: str | None = None,
 ) -> ParseOutcome:
-    """Parse every row; collect (not raise) deadline errors and unknown unit names."""
+    """Parse every row; collect (not raise) deadline errors and unknown unit names.
+
+    ``default_deadline`` (``--default-deadline``) is the 完成时间 of every row whose cell is
+    empty (every row of a table without the column) and whose text names no deadline."""
     directory = _entries(units)
     tasks: list[ParsedTask] = []
     errors: list[str] = []
     unknown: dict[str, list[str]] = defaultdict(list)
     unknown_cells: dict[str, str] = {}
     suggestions: dict[str, str] = {}
+    unknown_columns: dict[str, str] = {}
+    defaulted = 0
     seen_seq: dict[str, int] = defaultdict(int)
 
     def add_workdays(start: date, n: int) -> date:
         return cal.add_workdays(start, n).date
+
+    def parse(phrase: str) -> DueSpec:
+        return parse_deadline(phrase, year=year, issued=issued, add_workdays=add_workdays)
 
     for row in rows:
         label = row.seq or "?"
         warnings: list[str] = []
         sub = seen_seq[row.seq]
         seen_seq[row.seq] += 1
+        deadline_text, found, warnings, by_default = _deadline_for(row, default_deadline, parse)
+        defaulted += by_default
         try:
-            spec = parse_deadline(row.deadline, year=year, issued=issued, add_workdays=add_workdays)
+            spec = found or parse(deadline_text)
             due, window_start, recurrence = spec.due, spec.window_start, spec.recurrence
             warnings += list(spec.warnings)
         except DeadlineError as exc:
+            column = row.headers.get("deadline", "完成时间")
             if not lenient:
-                errors.append(f"{row.where}（序号 {label}），字段「完成时间」：{exc}")
+                errors.append(f"{row.where}（序号 {label}），字段「{column}」：{exc}")
                 continue
             due, window_start, recurrence = None, None, "once"
-            warnings.append(f"无法识别的时间节点「{row.deadline}」，请管理员补填完成时间")
-        assignment = parse_units(row.units, directory)
-        for name in assignment.unknown:
-            unknown[name].append(f"{row.where}（序号 {label}）")
-            unknown_cells.setdefault(name, row.units)
+            warnings.append(f"无法识别的时间节点「{deadline_text}」，请管理员补填完成时间")
+        assignment, unknown_where = _assign_units(row, directory)
+        for name, column, cell in unknown_where:
+            if f"{row.where}（序号 {label}）" not in unknown[name]:
+                unknown[name].append(f"{row.where}（序号 {label}）")
+            unknown_cells.setdefault(name, cell)
+            unknown_columns.setdefault(name, column)
         for name, suggestion in assignment.suggestions:
             suggestions.setdefault(name, suggestion)
         warnings += list(assignment.warnings)
-        name = row.name or row.content[:30]
+        name = row.name or _title_from(row.content)
         category = row.category or row.section
         tasks.append(
             ParsedTask(
@@ -129,8 +225,8 @@ def parse_plan(
                 name=name,
                 category=category,
                 content=row.content,
-                units_text=row.units,
-                deadline_text=row.deadline,
+                units_text=_units_text(row),
+                deadline_text=deadline_text,
                 due=due,
                 window_start=window_start,
                 recurrence=recurrence,
@@ -141,7 +237,28 @@ def parse_plan(
                 where=row.where,
             )
         )
-    return ParseOutcome(tasks, errors, dict(unknown), [], unknown_cells, suggestions)
+    return ParseOutcome(
+        tasks, errors, dict(unknown), [], unknown_cells, suggestions, unknown_columns, defaulted
+    )
+
+
+def _title_from(content: str) -> str:
+    """A task name for a table without one: the requirement's first sentence when short
+    ("加大惠企政策公开力度。全面梳理…" → 加大惠企政策公开力度), else its first 30 characters."""
+    first = re.split(r"[。；;]", content.strip(), maxsplit=1)[0].strip()
+    return first if 0 < len(first) <= 30 else content[:30]
+
+
+def _units_text(row: TaskRow) -> str:
+    """The row's unit cells as one text: the 责任单位 cell, or each column labelled by its
+    header when the table has a separate 牵头单位/配合单位 column."""
+    if not ({"lead", "cooperating"} & set(row.headers)):
+        return row.units
+    return "；".join(
+        f"{row.headers[k]}：{getattr(row, k).strip()}"
+        for k in _COLUMN_LABEL
+        if k in row.headers and squash(getattr(row, k))
+    )
 
 
 def unknown_unit_error(name: str, outcome: ParseOutcome) -> str:
@@ -151,7 +268,8 @@ def unknown_unit_error(name: str, outcome: ParseOutcome) -> str:
 
     rows = outcome.unknown[name]
     cell = outcome.unknown_cells.get(name, "")
-    where = f"{rows[0]}，字段「{LABELS['units']}」："
+    column = outcome.unknown_columns.get(name, LABELS["units"])
+    where = f"{rows[0]}，字段「{column}」："
     if squash(cell) != name:
         where += f"「{clip(' '.join(cell.split()))}」中的"
     line = f"{where}「{clip(name)}」不在名录中"
@@ -172,6 +290,7 @@ class ImportReport:
     retired: int = 0
     created_units: list[str] = field(default_factory=list)
     tasks: list[ParsedTask] = field(default_factory=list)
+    defaulted: int = 0  # tasks whose 完成时间 is the --default-deadline
 
     @property
     def warnings(self) -> list[str]:
@@ -209,6 +328,7 @@ def import_plan(
     lenient: bool = False,
     create_unknown: bool = False,
     table: int | None = None,
+    default_deadline: str | None = None,
 ) -> ImportReport:
     """Parse ``path`` and (unless ``dry_run``) store it as the plan of ``district``/``year``.
 
@@ -222,7 +342,21 @@ def import_plan(
             f"导入 {path.name}：年度 {year} 或印发日期 {issued} 超出范围"
             f"（应在 {FIRST_YEAR}–{LAST_YEAR} 年之间）"
         )
-    rows = read_table(path, table)
+    if default_deadline is not None:
+        default_deadline = default_deadline.strip()
+        try:
+            parse_deadline(
+                default_deadline,
+                year=year,
+                issued=issued,
+                add_workdays=lambda start, n: cal.add_workdays(start, n).date,
+            )
+        except DeadlineError as exc:
+            raise UserError(
+                f"--default-deadline「{clip(default_deadline)}」：{exc}"
+                "（可写 全年、12月底前、本文印发30日内 等）"
+            ) from None
+    rows = read_table(path, table, need_deadline=not default_deadline)
     if not rows:
         raise UserError(f"文件 {path}：表头之后没有任何任务")
     units = list_units(session=session, district=district)
@@ -230,7 +364,15 @@ def import_plan(
         raise UserError(
             f"单位名录中没有「{district}」的单位：请先 zwgk units import FILE --district {district}"
         )
-    outcome = parse_plan(rows, units=units, year=year, issued=issued, cal=cal, lenient=lenient)
+    outcome = parse_plan(
+        rows,
+        units=units,
+        year=year,
+        issued=issued,
+        cal=cal,
+        lenient=lenient,
+        default_deadline=default_deadline,
+    )
     errors = list(outcome.errors)
     created_units: list[str] = []
     suggestions = outcome.suggestions
@@ -255,7 +397,15 @@ def import_plan(
             if not dry_run:
                 session.add(unit)
             units.append(unit)
-        outcome = parse_plan(rows, units=units, year=year, issued=issued, cal=cal, lenient=lenient)
+        outcome = parse_plan(
+            rows,
+            units=units,
+            year=year,
+            issued=issued,
+            cal=cal,
+            lenient=lenient,
+            default_deadline=default_deadline,
+        )
         errors = list(outcome.errors)
         for t in outcome.tasks:
             added = [u for u in t.units + t.cooperating_units if u in created_units]
@@ -278,7 +428,12 @@ def import_plan(
         more = f"\n（另有 {len(errors) - 30} 处错误未列出）" if len(errors) > 30 else ""
         raise UserError(f"文件 {path} 有误，未导入任何数据：\n" + "\n".join(errors[:30]) + more)
 
-    report = ImportReport(plan_id=None, tasks=outcome.tasks, created_units=created_units)
+    report = ImportReport(
+        plan_id=None,
+        tasks=outcome.tasks,
+        created_units=created_units,
+        defaulted=outcome.defaulted,
+    )
     plan = session.exec(select(Plan).where(Plan.district == district, Plan.year == year)).first()
     existing: list[PlanTask] = []
     if plan is not None:
