@@ -159,8 +159,11 @@ class Supervisor:
 
     def install(self) -> None:
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            if signum != signal.SIGTERM and signal.getsignal(signum) is signal.SIG_IGN:
-                continue  # `nohup zwgk up`, or `zwgk up &` from a script: keep ignoring it
+            # `nohup zwgk up`: keep ignoring SIGHUP. SIGINT is handled even when inherited as
+            # ignored (`make run &` from a script ignores it): a deliberate `kill -INT` of the
+            # group must stop the service, and there is no terminal to protect it from.
+            if signum == signal.SIGHUP and signal.getsignal(signum) is signal.SIG_IGN:
+                continue
             self._previous[signum] = signal.signal(signum, self._on_signal)
 
     def restore(self) -> None:

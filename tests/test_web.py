@@ -253,3 +253,11 @@ def test_unit_completes_from_emailed_link_in_chromium(
     done = next(i for i in _items("jyj@test.example.gov.cn") if i.id == item.id)
     assert done.status == "done" and done.evidence == "https://www.shcn.gov.cn/xxgk/jyj/ml2026"
     assert done.note == "已在本单位信息公开专栏发布"
+
+
+def test_the_bare_address_says_where_to_go(web: str) -> None:
+    """The front door answers 200 (a newcomer's `curl -f` of it means "the service is up")
+    and tells a visitor to use the link in their mail; it shows no unit's data."""
+    status, body = _get(web + "/")
+    assert status == 200
+    assert "请通过通知邮件中的专属链接访问本单位的填报页面" in body
