@@ -40,6 +40,9 @@ class PlanTask(SQLModel, table=True):
     units_text: str = ""
     deadline_text: str = ""
     due: date | None = None
+    # The administrator's due date (zwgk plan move-due): it wins over ``due`` until a
+    # re-import changes the task's 时间节点 cell.
+    moved_due: date | None = None
     window_start: date | None = None
     recurrence: str = "once"  # once | year-round | quarterly | monthly
     lead_units: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

@@ -1,8 +1,13 @@
 """The ``work-plan`` obligation: checklist items from the imported plan's tasks.
 
 One item per task × unit that must do it (leads and responsible) or cooperates, with the
-parsed deadline. Year-round (全年) and quarterly (每季度) tasks get a progress check at the
-end of each remaining quarter of the plan year; monthly (每月) tasks one per remaining month.
+parsed deadline (or the administrator's, ``zwgk plan move-due``). Year-round (全年) and
+quarterly (每季度) tasks get a progress check at the end of each quarter of the plan year
+that ends at least ``MIN_LEAD_WORKDAYS`` (10) working days after the plan's issue date (a
+plan issued on 30 March: 30 June first; on 20 June: 30 September); monthly (每月) tasks one
+per month end from the same day on. When no quarter (month) end of the plan year is that
+late (a plan issued in late December), the one checkpoint left is due 10 working days after
+the issue date.
 Tasks with no date yet (imported with ``--lenient``) and tasks nobody is assigned to
 (相关单位) get no item until the administrator fills them in.
 """
@@ -20,24 +25,28 @@ from zwgk.models.plan import Plan, PlanTask
 from zwgk.models.unit import Unit
 from zwgk.obligation import Due
 from zwgk.periods import Cadence, Period, month_end
-from zwgk.workcal import WorkCalendar
+from zwgk.workcal import MIN_LEAD_WORKDAYS, WorkCalendar
 from zwgk.workflows.engine import PlannedItem
 
 
-def _checkpoints(task: PlanTask, plan: Plan) -> list[tuple[str, str, Due]]:
-    """(step suffix, title suffix, due) for each occurrence of the task in the plan year."""
+def _checkpoints(task: PlanTask, plan: Plan, earliest: date) -> list[tuple[str, str, Due]]:
+    """(step suffix, title suffix, due) for each occurrence of the task in the plan year;
+    ``earliest`` is the first day a checkpoint may fall on (see the module docstring)."""
     year = plan.year
     if task.recurrence in ("year-round", "quarterly"):
-        first_q = (plan.issued.month - 1) // 3 + 1 if plan.issued.year == year else 1
-        return [
-            (f"-q{q}", f"（第{q}季度进展）", Due(month_end(year, 3 * q))) for q in range(first_q, 5)
-        ]
+        quarters = [q for q in range(1, 5) if month_end(year, 3 * q) >= earliest]
+        if not quarters:
+            return [("-q4", "（第4季度进展）", Due(earliest))]
+        return [(f"-q{q}", f"（第{q}季度进展）", Due(month_end(year, 3 * q))) for q in quarters]
     if task.recurrence == "monthly":
-        first_m = plan.issued.month if plan.issued.year == year else 1
-        return [(f"-m{m:02d}", f"（{m}月）", Due(month_end(year, m))) for m in range(first_m, 13)]
-    if task.due is None:
+        months = [m for m in range(1, 13) if month_end(year, m) >= earliest]
+        if not months:
+            return [("-m12", "（12月）", Due(earliest))]
+        return [(f"-m{m:02d}", f"（{m}月）", Due(month_end(year, m))) for m in months]
+    due = task.moved_due or task.due
+    if due is None:
         return []
-    return [("", "", Due(task.due, task.window_start))]
+    return [("", "", Due(due, task.window_start if task.moved_due is None else None))]
 
 
 def plan_work_plan(
@@ -58,6 +67,7 @@ def plan_work_plan(
     tasks = session.exec(
         select(PlanTask).where(PlanTask.plan_id == plan.id, PlanTask.retired == False)  # noqa: E712
     ).all()
+    earliest = cal.add_workdays(plan.issued, MIN_LEAD_WORKDAYS).date
     planned: list[PlannedItem] = []
     for task in sorted(tasks, key=lambda t: (_seq_key(t.seq), t.sub)):
         roles: dict[str, Role] = {}
@@ -71,7 +81,7 @@ def plan_work_plan(
         assigned = [
             (unit, role) for name, role in roles.items() if (unit := by_name.get(name)) is not None
         ]
-        for suffix, title_suffix, due in _checkpoints(task, plan):
+        for suffix, title_suffix, due in _checkpoints(task, plan, earliest):
             step = f"task-{task.id}{suffix}"
             step_title = f"第{task.seq}项 {task.name}{title_suffix}"
             planned += [

@@ -283,6 +283,62 @@ def plan_import(
         warn(w)
 
 
+@plan_app.command("move-due")
+def plan_move_due(
+    task: Annotated[
+        str,
+        typer.Argument(
+            metavar="TASK",
+            help="任务：序号（如 12）、序号/行（如 24/2）或 task-编号（见 zwgk status）",
+        ),
+    ],
+    new_due: Annotated[str, typer.Argument(metavar="DATE", help="新的截止日期 YYYY-MM-DD")],
+    district: Annotated[str | None, typer.Option("--district", help="区名，如 长宁区")] = None,
+    year: Annotated[int | None, typer.Option("--year", help="工作要点年度（默认最近一年）")] = None,
+    by: Annotated[str, typer.Option("--by", help="操作人")] = "政务公开办",
+    reason: Annotated[str, typer.Option("--reason", help="调整理由")] = "",
+) -> None:
+    """确认或调整某项任务的截止日期（如印发时已逾期的任务），其待办事项随之调整。"""
+    from zwgk.config import get_settings
+    from zwgk.directory import resolve_district
+    from zwgk.plan.deadlines import cn_date
+    from zwgk.plan.moves import move_due
+    from zwgk.tabular import FIRST_YEAR, LAST_YEAR
+    from zwgk.workcal import load_calendar
+
+    day = parse_day(new_due, "截止日期")
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise UserError(f"截止日期「{new_due}」超出范围（应在 {FIRST_YEAR}–{LAST_YEAR} 年之间）")
+    with _db() as session:
+        where = resolve_district(
+            session=session, district=district, default=get_settings().default_district
+        )
+        result = move_due(
+            session=session,
+            district=where,
+            year=year,
+            ref=task,
+            new_due=day,
+            cal=load_calendar(session),
+            by=by,
+            reason=reason,
+        )
+        t, plan = result.task, result.plan
+        head = f"{where}{plan.year}年工作要点第{t.seq}项「{t.name}」（task-{t.id}）"
+        if result.confirmed:
+            typer.echo(f"已确认{head}的截止日期为{cn_date(day)}。")
+        else:
+            before = cn_date(result.old_due) if result.old_due else "（未填）"
+            typer.echo(f"已将{head}的截止日期由{before}调整为{cn_date(day)}。")
+        typer.echo(
+            f"待办事项 {result.moved} 条随之调整"
+            + (f"，已完成或免办的 {result.kept} 条不变" if result.kept else "")
+            + "；以后重新导入时，只要该项时间节点未改，仍按此日期。"
+        )
+        if day < plan.issued:
+            warn(f"{cn_date(day)}早于印发日期（{cn_date(plan.issued)}），该任务仍为印发时已逾期。")
+
+
 # --------------------------------------------------------------------------- obligations
 
 
@@ -759,6 +815,7 @@ def status_cmd(
     """查看事项清单及完成情况。"""
     from zwgk.directory import find_unit
     from zwgk.items import item_json, query_items, today_shanghai
+    from zwgk.plan.moves import overdue_at_issue
     from zwgk.workflows.registry import get_obligation
 
     as_of = parse_day(today, "--today") if today else today_shanghai()
@@ -768,10 +825,9 @@ def status_cmd(
             period = str(ob.parse_period(period))
     with _db() as session:
         u = find_unit(session=session, name=unit) if unit else None
-        rows = [
-            item_json(i, un, as_of)
-            for i, un in query_items(session=session, obligation=obligation, period=period, unit=u)
-        ]
+        pairs = query_items(session=session, obligation=obligation, period=period, unit=u)
+        late = overdue_at_issue(session=session, rows=pairs)  # 印发时已逾期
+        rows = [{**item_json(i, un, as_of), "overdue_at_issue": i.id in late} for i, un in pairs]
     if as_json:
         echo_json(rows)
         return
@@ -788,13 +844,20 @@ def status_cmd(
         typer.echo(
             f"#{r['id']:<5} {r['obligation']:<18} {cn_period(r['period']):<10} {r['unit']:<12} "
             f"{r['step']:<18} 截止{cn_date(date.fromisoformat(r['due']))}  "
-            f"{STATUS_LABELS[r['status']]}{done}"
+            f"{STATUS_LABELS[r['status']]}{'（印发时已逾期）' if r['overdue_at_issue'] else ''}{done}"
         )
     counts: dict[str, int] = {}
     for r in rows:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
     summary = "，".join(f"{STATUS_LABELS[k]} {v}" for k, v in sorted(counts.items()))
     typer.echo(f"共 {len(rows)} 条" + (f"（{summary}）" if rows else "") + "。")
+    if late:
+        marked = [f"#{r['id']}" for r in rows if r["overdue_at_issue"]]
+        ids = "、".join(marked[:20]) + ("等" if len(marked) > 20 else "")
+        typer.echo(
+            f"其中 {len(late)} 条印发时已逾期（截止日期早于工作要点印发日期）：{ids}；"
+            "可用 zwgk plan move-due 确认或调整。"
+        )
 
 
 # --------------------------------------------------------------------------- outbox

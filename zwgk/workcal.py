@@ -35,6 +35,11 @@ logger = logging.getLogger(__name__)
 HOLIDAY = "holiday"
 WORKDAY = "workday"
 
+# A plan's items are never due within this many working days of its issue date (印发日期)
+# unless the plan's own words say so ("本文印发5日内"): a plan issued on 30 March gives its
+# year-round tasks a first checkpoint at the end of June, not the next day.
+MIN_LEAD_WORKDAYS = 10
+
 
 @dataclass(frozen=True)
 class DayInfo:

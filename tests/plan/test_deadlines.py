@@ -1,16 +1,24 @@
-"""时间节点 phrases → DueSpec: one test per phrase form, plus every deadline cell of the seeds."""
+"""时间节点 phrases → DueSpec: one test per phrase form, plus every deadline cell of the seeds
+(as transcribed in tests/fixtures/plans)."""
 
 from __future__ import annotations
 
+import csv
 import re
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
-from zwgk.plan.deadlines import DeadlineError, DueSpec, normalise, parse_deadline
+from zwgk.plan.deadlines import (
+    DeadlineError,
+    DueSpec,
+    is_next_year_duty,
+    normalise,
+    parse_deadline,
+)
 
-SEEDS = Path("/work/shared/seeds")
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "plans"
 
 
 def weekdays_only(start: date, n: int) -> date:
@@ -23,8 +31,20 @@ def weekdays_only(start: date, n: int) -> date:
     return day
 
 
-def parse(text: str, *, year: int = 2022, issued: date = date(2022, 3, 30)) -> DueSpec:
-    return parse_deadline(text, year=year, issued=issued, add_workdays=weekdays_only)
+def parse(
+    text: str,
+    *,
+    year: int = 2022,
+    issued: date = date(2022, 3, 30),
+    next_year_duty: bool | None = None,
+) -> DueSpec:
+    return parse_deadline(
+        text,
+        year=year,
+        issued=issued,
+        add_workdays=weekdays_only,
+        next_year_duty=next_year_duty,
+    )
 
 
 # --- single phrases ------------------------------------------------------------------------
@@ -172,19 +192,26 @@ def test_issued_relative_uses_callers_workday_calendar() -> None:
         "本文印发5个工作日内", year=2022, issued=date(2022, 6, 14), add_workdays=fake
     )
     assert spec.due == date(2030, 1, 1)
-    assert calls == [(date(2022, 6, 14), 5)]
+    # The earliest due date (10 working days) is asked for too; the phrase keeps its 5.
+    assert calls == [(date(2022, 6, 14), 10), (date(2022, 6, 14), 5)]
+    assert spec.warnings == ()
 
 
 @pytest.mark.parametrize(
     ("issued", "due"),
     [
-        (date(2022, 3, 30), date(2022, 3, 31)),
-        (date(2022, 3, 31), date(2022, 3, 31)),
+        (date(2022, 1, 4), date(2022, 3, 31)),
+        (date(2022, 3, 30), date(2022, 6, 30)),  # not 31 March, the next day
+        (date(2022, 3, 31), date(2022, 6, 30)),
         (date(2022, 4, 1), date(2022, 6, 30)),
+        (date(2022, 6, 20), date(2022, 9, 30)),  # 10 working days reach July
         (date(2022, 11, 2), date(2022, 12, 31)),
+        (date(2022, 12, 20), date(2023, 3, 31)),
     ],
 )
-def test_every_quarter(issued: date, due: date) -> None:
+def test_every_quarter_first_due_at_least_ten_working_days_after_issue(
+    issued: date, due: date
+) -> None:
     for text in ("每季度", "每季度末"):
         spec = parse(text, issued=issued)
         assert (spec.due, spec.recurrence) == (due, "quarterly")
@@ -193,10 +220,13 @@ def test_every_quarter(issued: date, due: date) -> None:
 def test_every_month() -> None:
     spec = parse("每月", issued=date(2022, 2, 10))
     assert (spec.due, spec.recurrence) == (date(2022, 2, 28), "monthly")
+    # Issued on 21 February: 10 working days reach March.
+    assert parse("每月", issued=date(2022, 2, 21)).due == date(2022, 3, 31)
 
 
 def test_every_month_on_a_day() -> None:
     assert parse("每月25日", issued=date(2022, 3, 10)).due == date(2022, 3, 25)
+    assert parse("每月25日", issued=date(2022, 3, 14)).due == date(2022, 4, 25)
     assert parse("每月25日", issued=date(2022, 3, 30)).due == date(2022, 4, 25)
     assert parse("每月25日", issued=date(2022, 3, 30)).recurrence == "monthly"
 
@@ -208,29 +238,29 @@ def test_combination_takes_earliest_on_or_after_issue() -> None:
     spec = parse("6月底前、12月底前", issued=date(2022, 3, 30))
     assert spec.due == date(2022, 6, 30)
     assert len(spec.warnings) == 1
-    assert "2022-12-31" in spec.warnings[0] and "12月底前" in spec.warnings[0]
+    assert "2022年12月31日" in spec.warnings[0] and "12月底前" in spec.warnings[0]
 
 
 def test_combination_skips_dates_before_issue() -> None:
-    # Issued in August: 6月底前 rolls to next June, so 12月底前 is the earliest.
+    # Issued in August: 6月底前 is this June (past, not next year's), so 12月底前 is due.
     spec = parse("6月底前、12月底前", issued=date(2022, 8, 1))
-    assert spec.due == date(2022, 12, 31)
-    assert any("2023-06-30" in w for w in spec.warnings)
+    assert (spec.due, spec.overdue_at_issue) == (date(2022, 12, 31), False)
+    assert any("「6月底前」2022年6月30日" in w for w in spec.warnings)
 
 
 def test_combination_of_windows() -> None:
     spec = parse("3月、9月", issued=date(2022, 1, 5))
     assert (spec.window_start, spec.due) == (date(2022, 3, 1), date(2022, 3, 31))
-    assert "2022-09-30" in spec.warnings[-1]
+    assert "2022年9月30日" in spec.warnings[-1]
 
 
 def test_combination_with_notes() -> None:
     spec = parse("2月20日前（区政府年报）、1月底前（各单位年报）", issued=date(2022, 3, 30))
-    # Both lie before the issue date: next year's 31 January comes first.
-    assert spec.due == date(2023, 1, 31)
+    # The notes say 年报 (next year's duty): both roll, next year's 31 January comes first.
+    assert (spec.due, spec.overdue_at_issue) == (date(2023, 1, 31), False)
     summary = spec.warnings[-1]
     assert "1月底前" in summary and "各单位年报" in summary
-    assert "2023-02-20" in summary and "区政府年报" in summary
+    assert "2023年2月20日" in summary and "区政府年报" in summary
 
 
 def test_combination_with_unrecognised_part_raises() -> None:
@@ -283,37 +313,77 @@ def test_feb_29_clamped_in_common_year() -> None:
     assert spec.warnings and "28" in spec.warnings[0]
 
 
-def test_before_issue_date_rolls_to_next_year() -> None:
-    spec = parse("2月20日前", issued=date(2022, 6, 1))
-    assert spec.due == date(2023, 2, 20)
-    assert spec.warnings == ("「2月20日前」早于印发日期 2022-06-01，按次年 2023-02-20 计",)
+def test_annual_report_date_before_issue_rolls_to_next_year() -> None:
+    # "2月20日前" in a plan issued in March is next February's report on this year.
+    spec = parse("2月20日前", issued=date(2022, 3, 30), next_year_duty=True)
+    assert (spec.due, spec.overdue_at_issue) == (date(2023, 2, 20), False)
+    assert spec.warnings == ("「2月20日前」早于印发日期（2022年3月30日），按次年2023年2月20日计",)
+
+
+def test_next_year_duty_is_read_from_the_task_text() -> None:
+    assert is_next_year_duty("政府信息公开年报发布 2 月 20 日前")
+    assert is_next_year_duty("按时发布本单位政府信息公开工作年度报告")
+    assert is_next_year_duty("2月20日前（区政府年报）")
+    assert not is_next_year_duty("规范政府信息公开制度栏目内容 3月底前")
+    # Without a task text, the cell alone decides: a bare date is this year's.
+    assert parse("2月20日前", issued=date(2022, 3, 30)).overdue_at_issue
 
 
 def test_month_end_before_issue_rolls_into_leap_february() -> None:
-    spec = parse("2月底", year=2023, issued=date(2023, 6, 1))
+    spec = parse("2月底", year=2023, issued=date(2023, 6, 1), next_year_duty=True)
     assert spec.due == date(2024, 2, 29)
 
 
-def test_window_before_issue_date_rolls() -> None:
-    spec = parse("3月", issued=date(2022, 6, 14))
+def test_date_before_issue_stays_and_is_overdue_at_issue() -> None:
+    # "6月底前" in a plan issued in August is this June's: kept, marked 印发时已逾期.
+    spec = parse("6月底前", issued=date(2022, 8, 15))
+    assert (spec.due, spec.overdue_at_issue) == (date(2022, 6, 30), True)
+    assert spec.warnings == (
+        "时间节点「6月底前」为2022年6月30日，早于印发日期（2022年8月15日），"
+        "印发时已逾期：请管理员确认或调整截止日期",
+    )
+
+
+def test_window_before_issue_date_rolls_only_for_next_years_duty() -> None:
+    spec = parse("3月", issued=date(2022, 6, 14), next_year_duty=True)
     assert (spec.window_start, spec.due) == (date(2023, 3, 1), date(2023, 3, 31))
-    assert spec.warnings == ("「3月」早于印发日期 2022-06-14，按次年 2023-03-31 计",)
+    assert spec.warnings == ("「3月」早于印发日期（2022年6月14日），按次年2023年3月31日计",)
+    spec = parse("3月", issued=date(2022, 6, 14))
+    assert (spec.window_start, spec.due) == (date(2022, 3, 1), date(2022, 3, 31))
+    assert spec.overdue_at_issue
 
 
 def test_window_containing_issue_date_stays() -> None:
+    # Issued on 14 June: the June window stays this June, due at the earliest due date.
     spec = parse("6月", issued=date(2022, 6, 14))
-    assert (spec.window_start, spec.due, spec.warnings) == (date(2022, 6, 1), date(2022, 6, 30), ())
+    assert (spec.window_start, spec.due) == (date(2022, 6, 1), date(2022, 6, 30))
+    assert (spec.overdue_at_issue, spec.warnings) == (False, ())
 
 
-def test_deadline_on_issue_date_does_not_roll() -> None:
-    spec = parse("3月底前", issued=date(2022, 3, 31))
-    assert (spec.due, spec.warnings) == (date(2022, 3, 31), ())
+def test_date_within_ten_working_days_of_issue_moves_to_the_earliest_due_date() -> None:
+    # Issued Wed 30 March: "3月底前" would be due the next day; 10 working days (weekends
+    # skipped by this test's calendar) is Wed 13 April.
+    spec = parse("3月底前", issued=date(2022, 3, 30))
+    assert (spec.due, spec.overdue_at_issue) == (date(2022, 4, 13), False)
+    assert spec.warnings == (
+        "「3月底前」（2022年3月31日）距印发日期（2022年3月30日）不足10个工作日，按2022年4月13日计",
+    )
+    assert parse("3月底前", issued=date(2022, 3, 31)).due == date(2022, 4, 14)
+    # The tenth working day itself is fine.
+    assert parse("4月13日前", issued=date(2022, 3, 30)).warnings == ()
+
+
+def test_issue_relative_phrase_keeps_its_days() -> None:
+    # 本文印发5日内: the plan's own words, so due within 10 working days is right.
+    spec = parse("本文印发5日内", issued=date(2022, 3, 30))
+    assert (spec.due, spec.warnings) == (date(2022, 4, 4), ())
+    assert parse("印发后3个工作日内", issued=date(2022, 3, 30)).due == date(2022, 4, 4)
 
 
 def test_explicit_year_is_not_rolled() -> None:
-    spec = parse("2022年3月底前", issued=date(2022, 6, 1))
-    assert spec.due == date(2022, 3, 31)
-    assert spec.warnings and "早于印发日期" in spec.warnings[0]
+    spec = parse("2022年3月底前", issued=date(2022, 6, 1), next_year_duty=True)
+    assert (spec.due, spec.overdue_at_issue) == (date(2022, 3, 31), True)
+    assert "印发时已逾期" in spec.warnings[0]
     assert parse("2023年底前", issued=date(2022, 6, 1)).due == date(2023, 12, 31)
 
 
@@ -341,48 +411,50 @@ def test_empty_cell_raises() -> None:
 
 # --- every deadline cell of the seed tables ----------------------------------------------------
 
-# (seed, cell as extracted from the seed text, plan year, issue date, due, window start, recurrence)
-CHANGNING = (2022, date(2022, 3, 30))  # 000 长宁区 2022
-BAOSHAN = (2023, date(2023, 5, 22))  # 001 宝山区 2023
-QINGPU = (2022, date(2022, 6, 14))  # 002 青浦区 2022
-SEED_CELLS: list[tuple[str, str, tuple[int, date], date, date | None, str]] = [
-    ("000", "全年", CHANGNING, date(2022, 12, 31), None, "year-round"),
-    ("000", "6 月\n中旬", CHANGNING, date(2022, 6, 20), None, "once"),
-    ("000", "8 月\n份底\n前", CHANGNING, date(2022, 8, 31), None, "once"),
-    ("000", "2 月\n20 日\n前", CHANGNING, date(2023, 2, 20), None, "once"),
-    ("000", "1 月\n底", CHANGNING, date(2023, 1, 31), None, "once"),
-    ("000", "3 月\n底前", CHANGNING, date(2022, 3, 31), None, "once"),
-    ("000", "4 月\n底前", CHANGNING, date(2022, 4, 30), None, "once"),
-    ("000", "6 月\n底前", CHANGNING, date(2022, 6, 30), None, "once"),
-    ("000", "8 月\n份", CHANGNING, date(2022, 8, 31), date(2022, 8, 1), "once"),
-    ("000", "9 月\n底前", CHANGNING, date(2022, 9, 30), None, "once"),
-    ("000", "9 月\n中旬\n前", CHANGNING, date(2022, 9, 20), None, "once"),
-    ("000", "10 月\n底前", CHANGNING, date(2022, 10, 31), None, "once"),
-    ("001", "全年", BAOSHAN, date(2023, 12, 31), None, "year-round"),
-    ("001", "3月底前", BAOSHAN, date(2024, 3, 31), None, "once"),
-    ("001", "4月底前", BAOSHAN, date(2024, 4, 30), None, "once"),
-    ("001", "5月底", BAOSHAN, date(2023, 5, 31), None, "once"),
-    ("001", "5月底前", BAOSHAN, date(2023, 5, 31), None, "once"),
-    ("001", "8月", BAOSHAN, date(2023, 8, 31), date(2023, 8, 1), "once"),
-    ("001", "10月底前", BAOSHAN, date(2023, 10, 31), None, "once"),
-    ("001", "12月", BAOSHAN, date(2023, 12, 31), date(2023, 12, 1), "once"),
-    ("001", "工作要点\n发布后30\n日内", BAOSHAN, date(2023, 6, 21), None, "once"),
-    ("002", "全年", QINGPU, date(2022, 12, 31), None, "year-round"),
-    ("002", "2月20日前", QINGPU, date(2023, 2, 20), None, "once"),
-    ("002", "3月底前", QINGPU, date(2023, 3, 31), None, "once"),
-    ("002", "5月底前", QINGPU, date(2023, 5, 31), None, "once"),
-    ("002", "6月底前", QINGPU, date(2022, 6, 30), None, "once"),
-    ("002", "8月", QINGPU, date(2022, 8, 31), date(2022, 8, 1), "once"),
-    ("002", "9 月底前", QINGPU, date(2022, 9, 30), None, "once"),
-    ("002", "9月底前", QINGPU, date(2022, 9, 30), None, "once"),
-    ("002", "10月底前", QINGPU, date(2022, 10, 31), None, "once"),
-    ("002", "11月底前", QINGPU, date(2022, 11, 30), None, "once"),
-    ("002", "本文印发30日内", QINGPU, date(2022, 7, 14), None, "once"),
+# (seed, cell as extracted from the seed text, plan year, issue date, due, window start,
+# recurrence, what the issue-date rules did: "" nothing, "rolled" to next year (the annual
+# report), "overdue" at issue (kept), "moved" to the earliest due date (10 working days))
+CHANGNING = (2022, date(2022, 3, 30))  # 000 长宁区 2022 (earliest due date: 13 April)
+BAOSHAN = (2023, date(2023, 5, 22))  # 001 宝山区 2023 (earliest: 5 June)
+QINGPU = (2022, date(2022, 6, 14))  # 002 青浦区 2022 (earliest: 28 June)
+SEED_CELLS: list[tuple[str, str, tuple[int, date], date, date | None, str, str]] = [
+    ("000", "全年", CHANGNING, date(2022, 12, 31), None, "year-round", ""),
+    ("000", "6 月\n中旬", CHANGNING, date(2022, 6, 20), None, "once", ""),
+    ("000", "8 月\n份底\n前", CHANGNING, date(2022, 8, 31), None, "once", ""),
+    ("000", "2 月\n20 日\n前", CHANGNING, date(2023, 2, 20), None, "once", "rolled"),
+    ("000", "1 月\n底", CHANGNING, date(2023, 1, 31), None, "once", "rolled"),
+    ("000", "3 月\n底前", CHANGNING, date(2022, 4, 13), None, "once", "moved"),
+    ("000", "4 月\n底前", CHANGNING, date(2022, 4, 30), None, "once", ""),
+    ("000", "6 月\n底前", CHANGNING, date(2022, 6, 30), None, "once", ""),
+    ("000", "8 月\n份", CHANGNING, date(2022, 8, 31), date(2022, 8, 1), "once", ""),
+    ("000", "9 月\n底前", CHANGNING, date(2022, 9, 30), None, "once", ""),
+    ("000", "9 月\n中旬\n前", CHANGNING, date(2022, 9, 20), None, "once", ""),
+    ("000", "10 月\n底前", CHANGNING, date(2022, 10, 31), None, "once", ""),
+    ("001", "全年", BAOSHAN, date(2023, 12, 31), None, "year-round", ""),
+    ("001", "3月底前", BAOSHAN, date(2023, 3, 31), None, "once", "overdue"),
+    ("001", "4月底前", BAOSHAN, date(2023, 4, 30), None, "once", "overdue"),
+    ("001", "5月底", BAOSHAN, date(2023, 6, 5), None, "once", "moved"),
+    ("001", "5月底前", BAOSHAN, date(2023, 6, 5), None, "once", "moved"),
+    ("001", "8月", BAOSHAN, date(2023, 8, 31), date(2023, 8, 1), "once", ""),
+    ("001", "10月底前", BAOSHAN, date(2023, 10, 31), None, "once", ""),
+    ("001", "12月", BAOSHAN, date(2023, 12, 31), date(2023, 12, 1), "once", ""),
+    ("001", "工作要点\n发布后30\n日内", BAOSHAN, date(2023, 6, 21), None, "once", ""),
+    ("002", "全年", QINGPU, date(2022, 12, 31), None, "year-round", ""),
+    ("002", "2月20日前", QINGPU, date(2023, 2, 20), None, "once", "rolled"),
+    ("002", "3月底前", QINGPU, date(2022, 3, 31), None, "once", "overdue"),
+    ("002", "5月底前", QINGPU, date(2022, 5, 31), None, "once", "overdue"),
+    ("002", "6月底前", QINGPU, date(2022, 6, 30), None, "once", ""),
+    ("002", "8月", QINGPU, date(2022, 8, 31), date(2022, 8, 1), "once", ""),
+    ("002", "9 月底前", QINGPU, date(2022, 9, 30), None, "once", ""),
+    ("002", "9月底前", QINGPU, date(2022, 9, 30), None, "once", ""),
+    ("002", "10月底前", QINGPU, date(2022, 10, 31), None, "once", ""),
+    ("002", "11月底前", QINGPU, date(2022, 11, 30), None, "once", ""),
+    ("002", "本文印发30日内", QINGPU, date(2022, 7, 14), None, "once", ""),
 ]
 
 
 @pytest.mark.parametrize(
-    ("seed", "text", "plan", "due", "window_start", "recurrence"),
+    ("seed", "text", "plan", "due", "window_start", "recurrence", "rule"),
     SEED_CELLS,
     ids=[f"{c[0]}-{c[1]}" for c in SEED_CELLS],
 )
@@ -393,38 +465,57 @@ def test_seed_deadline_cells_parse(
     due: date,
     window_start: date | None,
     recurrence: str,
+    rule: str,
 ) -> None:
     year, issued = plan
-    spec = parse_deadline(text, year=year, issued=issued, add_workdays=weekdays_only)
+    spec = parse_deadline(
+        text,
+        year=year,
+        issued=issued,
+        add_workdays=weekdays_only,
+        next_year_duty=rule == "rolled",  # only the annual report's rows are next year's duty
+    )
     assert (spec.due, spec.window_start, spec.recurrence) == (due, window_start, recurrence)
-    # A cell before the issue date says so; one on/after it carries no warning.
-    rolled = due.year > year and "印发" not in text
-    assert bool(spec.warnings) == rolled
+    assert spec.overdue_at_issue == (rule == "overdue")
+    # A cell the issue-date rules changed or marked says so; any other carries no warning.
+    assert bool(spec.warnings) == bool(rule)
 
 
-def _seed_cells(name: str) -> list[str]:
-    """Deadline cells extracted from a seed's task table (best effort, see the seeds' layout)."""
-    path = next(SEEDS.glob(f"{name}_*.txt"), None)
-    if path is None:
-        pytest.skip(f"seed {name} not available")
-    text = path.read_text(encoding="utf-8")
-    if name == "002":  # tab-separated: the 5th column (row 44 is missing from the seed text)
-        return [row.split("\t")[4] for row in text.splitlines()[1:] if row.count("\t") == 4][1:]
-    table = text[text.index("任务分解表", text.index("附件")) :]
-    flat = re.sub(r"\s+", "", table)
-    # Cells that the PDF broke over lines, matched on the text with whitespace removed;
-    # 3月31日前 belongs to a task's content (重大行政决策目录), not to a 时间节点 cell.
-    cells = re.findall(r"全年|\d+月份?(?:底前|底|中旬前|中旬|\d+日前)?", flat)
-    return [c for c in cells if c != "3月31日前"]
+# (fixture stem, plan, table rows, rows overdue at issue: their 序号)
+SEED_TABLES = [
+    ("changning-2022", CHANGNING, 115, []),
+    ("baoshan-2023", BAOSHAN, 50, ["22", "24"]),
+    ("qingpu-2022", QINGPU, 100, ["13", "36"]),
+]
 
 
-@pytest.mark.parametrize(
-    ("seed", "plan", "count"), [("000", CHANGNING, 115), ("001", BAOSHAN, 49), ("002", QINGPU, 100)]
-)
-def test_every_seed_deadline_cell_parses(seed: str, plan: tuple[int, date], count: int) -> None:
-    cells = _seed_cells(seed)
+@pytest.mark.parametrize(("stem", "plan", "count", "overdue"), SEED_TABLES)
+def test_every_seed_deadline_cell_parses(
+    stem: str, plan: tuple[int, date], count: int, overdue: list[str]
+) -> None:
+    """Every row of the transcribed seed tables, its task name (merged cells filled down, as
+    the importer reads them) deciding next year's duty (the annual report's rows):
+    due no earlier than 10 working days after the issue date, unless the plan counts from
+    the issue date itself or the date had passed when the plan was issued."""
+    with (FIXTURES / f"{stem}.csv").open(encoding="utf-8", newline="") as f:
+        rows = [r for r in list(csv.reader(f))[1:] if r[4].strip()]  # not Baoshan's headings
+    assert len(rows) == count
     year, issued = plan
-    assert len(cells) >= count
-    for cell in cells:
-        spec = parse_deadline(cell, year=year, issued=issued, add_workdays=weekdays_only)
-        assert spec.due is not None and spec.due >= issued
+    earliest = weekdays_only(issued, 10)
+    late, name = [], ""
+    for seq, own_name, _content, _units, cell in rows:
+        name = own_name or name
+        spec = parse_deadline(
+            cell,
+            year=year,
+            issued=issued,
+            add_workdays=weekdays_only,
+            next_year_duty=is_next_year_duty(name + cell),
+        )
+        assert spec.due is not None
+        if spec.overdue_at_issue:
+            late.append(seq)
+            assert spec.due < issued and any("印发时已逾期" in w for w in spec.warnings)
+        elif "印发" not in cell and "发布" not in cell:
+            assert spec.due >= earliest, (seq, cell)
+    assert late == overdue

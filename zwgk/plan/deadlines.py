@@ -1,6 +1,6 @@
 """Turn a plan's 完成时间/时间节点 (deadline) cell into a due rule (:class:`DueSpec`).
 
-``parse_deadline(text, year=..., issued=..., add_workdays=...)`` understands the phrases
+``parse_deadline(text, year=..., issued=..., add_workdays=..., next_year_duty=...)`` understands the phrases
 district work plans (工作要点任务分解表) use, with or without the spaces and line breaks
 that PDF extraction leaves inside cells:
 
@@ -22,9 +22,11 @@ phrase (时间节点)                            due rule
 ``发布后30天内``
 ``印发后10个工作日内``                          ``add_workdays(issued, 10)`` (工作日)
 ``每季度`` · ``每季度末``                       quarterly; due = first quarter end on/after
-                                             ``issued``
-``每月`` · ``每月底``                           monthly; due = last day of ``issued``'s month
-``每月25日``                                  monthly; due = the 25th on/after ``issued``
+                                             the earliest due date (below)
+``每月`` · ``每月底``                           monthly; due = first month end on/after the
+                                             earliest due date
+``每月25日``                                  monthly; due = the first 25th on/after the
+                                             earliest due date
 ``6月底前、12月底前`` · ``3月、9月`` ·           several dates: the earliest one on/after the
 ``2月20日前（区政府年报）、1月底前（各单位年报）``  issue date is ``due``; a warning lists the rest
 ==========================================  =================================================
@@ -41,12 +43,22 @@ Edge cases:
   (``2024``); ``4月下旬`` is 30 April.
 * ``2月29日`` in a year without 29 February is clamped to 28 February with a warning.
   Impossible dates (``2月30日``, ``13月``) raise :class:`DeadlineError`.
+* **The earliest due date** is ``add_workdays(issued, MIN_LEAD_WORKDAYS)`` (10 working
+  days after the issue date): no deadline falls between the issue date and it unless the plan
+  says so in its own words (``本文印发5日内`` keeps its 5 days).  A date in that gap (``3月底前``
+  in a plan issued on 30 March) becomes the earliest due date, with a warning; a recurring
+  task's first occurrence is the first one on/after it (``每季度`` issued on 30 March → 30 June;
+  issued on 20 June → 30 September).
 * A month/day deadline (or quarter, half year, window) that falls BEFORE the issue date
-  means that date in the following year: a plan issued on 2022-06-01 saying ``2月20日前``
-  is about next February, so ``due`` is 2023-02-20 and a warning says so
-  (``「2月20日前」早于印发日期 2022-06-01，按次年 2023-02-20 计``).  A window ``N月`` shifts
-  only when its whole month lies before the issue date (``6月`` in a plan issued on 14 June
-  stays this June).  An explicit year (``2022年3月底前``) is never shifted; it only warns.
+  is next year's only when the task is about next year's duty (``next_year_duty``: the
+  annual report's ``2月20日前``/``1月底前`` in a plan issued in March is about next February's
+  report on this year): ``due`` is then that date in the following year, with a warning
+  (``「2月20日前」早于印发日期（2022年6月1日），按次年2023年2月20日计``).  Otherwise the date is
+  kept and the spec is ``overdue_at_issue`` (印发时已逾期), with a warning: the administrator
+  confirms or moves it.  ``next_year_duty=None`` decides from the cell alone
+  (:func:`is_next_year_duty`; the importer passes the task's text too).  A window ``N月``
+  counts as before the issue date only when its whole month does (``6月`` in a plan issued
+  on 14 June stays this June).  An explicit year (``2022年3月底前``) is never shifted.
 * ``印发后30日内`` counts calendar days from ``issued`` (``issued + 30``); ``印发后30个工作日内``
   counts Chinese working days through the caller's ``add_workdays`` (调休 and holidays are its
   job).  A bare ``30日内`` (no 印发/发布 anchor) is refused: it could count from anything.
@@ -72,8 +84,17 @@ from datetime import date, timedelta
 from typing import Literal
 
 from zwgk.tabular import FIRST_YEAR, LAST_YEAR
+from zwgk.workcal import MIN_LEAD_WORKDAYS
 
-__all__ = ["DeadlineError", "DueSpec", "Recurrence", "normalise", "parse_deadline"]
+__all__ = [
+    "DeadlineError",
+    "DueSpec",
+    "Recurrence",
+    "cn_date",
+    "is_next_year_duty",
+    "normalise",
+    "parse_deadline",
+]
 
 Recurrence = Literal["once", "year-round", "quarterly", "monthly"]
 
@@ -87,6 +108,7 @@ class DueSpec:
     recurrence: Recurrence
     warnings: tuple[str, ...]  # Chinese, user-facing
     text: str  # the original cell text
+    overdue_at_issue: bool = False  # 印发时已逾期: ``due`` lies before the issue date
 
 
 class DeadlineError(ValueError):
@@ -176,6 +198,23 @@ def _first_quarter_end_on_or_after(day: date) -> date:
     return _quarter_end(day.year, (day.month - 1) // 3 + 1)
 
 
+def cn_date(day: date) -> str:
+    """2022-03-30 → 2022年3月30日 (warnings are read by administrators)."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+# The task is about next year's duty: the annual report on this year (年报, published by
+# 31 January / 20 February of next year), or text that says 次年/明年/下一年度.
+_NEXT_YEAR_DUTY_RE = re.compile(r"年报|信息公开工作年度报告|信息公开年度报告|次年|明年|下一年度")
+
+
+def is_next_year_duty(text: str) -> bool:
+    """Whether a task's name and deadline cell say it is next year's duty (the importer
+    passes the name, not the content: 宝山区 row 38 is about the year's plan, though its
+    content says its results go into the 年度报告)."""
+    return bool(_NEXT_YEAR_DUTY_RE.search(_WS_RE.sub("", text or "")))
+
+
 # --- one phrase ----------------------------------------------------------------------------
 
 _BEFORE = r"(?:前|以前|之前|止|为止)?"
@@ -237,6 +276,7 @@ class _Part:
     recurrence: Recurrence = "once"
     rolls: bool = True  # a month/day in the plan year: shift a year when before issue
     explicit_year: bool = False
+    relative: bool = False  # counted from the issue date in the plan's own words
     warnings: tuple[str, ...] = ()
 
 
@@ -258,7 +298,7 @@ def _make_date(phrase: str, year: int, month: int, day: int | None) -> tuple[dat
     if day > last:
         clamped = date(year, month, last)
         return clamped, [
-            f"「{phrase}」：{year} 年 {month} 月只有 {last} 天，按 {clamped.isoformat()} 计"
+            f"「{phrase}」：{year} 年 {month} 月只有 {last} 天，按{cn_date(clamped)}计"
         ]
     return date(year, month, day), []
 
@@ -268,20 +308,23 @@ def _parse_one(
 ) -> _Part:
     """Parse one phrase (no separators); raises _Unrecognised or DeadlineError."""
     s = _PREFIX_RE.sub("", phrase)
-    # Recurring / year-round forms first: they take no year prefix.
+    # Recurring / year-round forms first: they take no year prefix. Their first occurrence
+    # is the first one on/after the earliest due date (MIN_LEAD_WORKDAYS after issue).
     if s in _YEAR_ROUND:
         return _Part(date(year, 12, 31), recurrence="year-round", rolls=False)
     if _EVERY_QUARTER_RE.match(s):
-        return _Part(_first_quarter_end_on_or_after(issued), recurrence="quarterly", rolls=False)
+        earliest = add_workdays(issued, MIN_LEAD_WORKDAYS)
+        return _Part(_first_quarter_end_on_or_after(earliest), recurrence="quarterly", rolls=False)
     m = _EVERY_MONTH_RE.match(s)
     if m:
+        earliest = add_workdays(issued, MIN_LEAD_WORKDAYS)
         if m.group("d"):
-            due, warnings = _make_date(phrase, issued.year, issued.month, _num(m.group("d")))
-            if due < issued:
-                nxt = _month_end(issued.year, issued.month) + timedelta(days=1)
+            due, warnings = _make_date(phrase, earliest.year, earliest.month, _num(m.group("d")))
+            if due < earliest:
+                nxt = _month_end(earliest.year, earliest.month) + timedelta(days=1)
                 due, warnings = _make_date(phrase, nxt.year, nxt.month, _num(m.group("d")))
             return _Part(due, recurrence="monthly", rolls=False, warnings=tuple(warnings))
-        return _Part(_month_end(issued.year, issued.month), recurrence="monthly", rolls=False)
+        return _Part(_month_end(earliest.year, earliest.month), recurrence="monthly", rolls=False)
     m = _RELATIVE_RE.match(s)
     if m:
         n = _num(m.group("n"))
@@ -289,8 +332,8 @@ def _parse_one(
         if n > (MAX_RELATIVE_WORKDAYS if workdays else MAX_RELATIVE_DAYS):
             raise DeadlineError(f"无法识别的时间节点「{phrase}」：{n} {m.group('unit')}超过一年")
         if workdays:
-            return _Part(add_workdays(issued, n), rolls=False)
-        return _Part(issued + timedelta(days=n), rolls=False)
+            return _Part(add_workdays(issued, n), rolls=False, relative=True)
+        return _Part(issued + timedelta(days=n), rolls=False, relative=True)
 
     # Optional explicit year: 2023年… / 次年… / 当年…
     explicit = False
@@ -353,23 +396,33 @@ def _apply_issue_rule(
     *,
     year: int,
     issued: date,
+    earliest: date,
     add_workdays: Callable[[date, int], date],
+    next_year_duty: bool,
 ) -> _Part:
-    """Move a month/day before the issue date into the next year (warning either way).
+    """The issue-date rules for one phrase (see the module docstring).
 
-    The phrase is parsed again with ``year + 1`` rather than shifting the date, so month ends
-    stay month ends (``2月底`` of a plan issued in 2023 is 2024-02-29, a leap day).
+    Before the issue date: next year's date for next year's duty (parsed again with
+    ``year + 1`` rather than shifted, so month ends stay month ends: ``2月底`` of a plan
+    issued in 2023 is 2024-02-29), else kept (the caller marks it 印发时已逾期). From the
+    issue date to the earliest due date: the earliest due date. Issue-relative phrases
+    (``本文印发5日内``) are the plan's own words and stay as they are.
     """
-    if part.due >= issued:
+    if part.relative:
         return part
-    if part.explicit_year:
-        warning = f"「{phrase}」早于印发日期 {issued.isoformat()}，请管理员核对"
-        return replace(part, warnings=(*part.warnings, warning))
-    if not part.rolls:
-        return part
-    later = _parse_one(phrase, year=year + 1, issued=issued, add_workdays=add_workdays)
-    warning = f"「{phrase}」早于印发日期 {issued.isoformat()}，按次年 {later.due.isoformat()} 计"
-    return replace(later, warnings=(*later.warnings, warning))
+    if part.due < issued:
+        if not (part.rolls and not part.explicit_year and next_year_duty):
+            return part
+        later = _parse_one(phrase, year=year + 1, issued=issued, add_workdays=add_workdays)
+        warning = f"「{phrase}」早于印发日期（{cn_date(issued)}），按次年{cn_date(later.due)}计"
+        return replace(later, warnings=(*later.warnings, warning))
+    if part.due < earliest:
+        warning = (
+            f"「{phrase}」（{cn_date(part.due)}）距印发日期（{cn_date(issued)}）不足"
+            f"{MIN_LEAD_WORKDAYS}个工作日，按{cn_date(earliest)}计"
+        )
+        return replace(part, due=earliest, warnings=(*part.warnings, warning))
+    return part
 
 
 # --- several phrases in one cell ---------------------------------------------------------
@@ -402,15 +455,25 @@ def _split_parts(s: str) -> list[tuple[str, str]]:
 
 
 def parse_deadline(
-    text: str, *, year: int, issued: date, add_workdays: Callable[[date, int], date]
+    text: str,
+    *,
+    year: int,
+    issued: date,
+    add_workdays: Callable[[date, int], date],
+    next_year_duty: bool | None = None,
 ) -> DueSpec:
     """Parse a 完成时间/时间节点 cell into a :class:`DueSpec` (see the module docstring).
 
     ``year`` is the plan year (工作要点年度); ``issued`` the plan's issue date (印发日期), from
-    which relative phrases count and before which month/day phrases roll into the next year;
+    which relative phrases count, the earliest due date is reckoned and before which a
+    month/day is overdue at issue (or next year's, for ``next_year_duty``);
     ``add_workdays(start, n)`` returns the date ``n`` Chinese working days after ``start``.
+    ``next_year_duty=None``: :func:`is_next_year_duty` of the cell text.
     Raises :class:`DeadlineError` (Chinese message naming the phrase) when unrecognised.
     """
+    if next_year_duty is None:
+        next_year_duty = is_next_year_duty(text)
+    earliest = add_workdays(issued, MIN_LEAD_WORKDAYS)
     shown = _WS_RE.sub("", text or "")
     if len(shown) > 60:
         shown = shown[:60] + f"…（共 {len(shown)} 字）"
@@ -425,7 +488,13 @@ def parse_deadline(
         try:
             part = _parse_one(phrase, year=year, issued=issued, add_workdays=add_workdays)
             part = _apply_issue_rule(
-                phrase, part, year=year, issued=issued, add_workdays=add_workdays
+                phrase,
+                part,
+                year=year,
+                issued=issued,
+                earliest=earliest,
+                add_workdays=add_workdays,
+                next_year_duty=next_year_duty,
             )
         except _Unrecognised:
             if len(pieces) == 1:
@@ -449,12 +518,18 @@ def parse_deadline(
         chosen = pick[2]
 
         def describe(phrase: str, note: str, part: _Part) -> str:
-            return f"「{phrase}」" + (f"（{note}）" if note else "") + f" {part.due.isoformat()}"
+            return f"「{phrase}」" + (f"（{note}）" if note else "") + cn_date(part.due)
 
         others = "、".join(describe(*x) for x in parsed if x is not pick)
         warnings.append(
-            f"时间节点「{shown}」包含多个日期，按最早的{describe(*pick)} 计；"
+            f"时间节点「{shown}」包含多个日期，按最早的{describe(*pick)}计；"
             f"其他日期：{others}，请管理员核对"
+        )
+    overdue = chosen.due < issued
+    if overdue:
+        warnings.append(
+            f"时间节点「{shown}」为{cn_date(chosen.due)}，早于印发日期（{cn_date(issued)}），"
+            "印发时已逾期：请管理员确认或调整截止日期"
         )
     return DueSpec(
         due=chosen.due,
@@ -462,6 +537,7 @@ def parse_deadline(
         recurrence=chosen.recurrence,
         warnings=tuple(warnings),
         text=text,
+        overdue_at_issue=overdue,
     )
 
 

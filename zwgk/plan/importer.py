@@ -22,7 +22,13 @@ from zwgk.db import utcnow
 from zwgk.errors import UserError
 from zwgk.models.plan import Plan, PlanTask
 from zwgk.models.unit import Unit, UnitKind
-from zwgk.plan.deadlines import DeadlineError, DueSpec, find_deadline_phrases, parse_deadline
+from zwgk.plan.deadlines import (
+    DeadlineError,
+    DueSpec,
+    find_deadline_phrases,
+    is_next_year_duty,
+    parse_deadline,
+)
 from zwgk.plan.tables import LABELS, TaskRow, read_table, squash
 from zwgk.plan.unitphrases import DirectoryEntry, UnitAssignment, parse_units
 from zwgk.workcal import WorkCalendar
@@ -45,6 +51,7 @@ class ParsedTask:
     cooperating_units: list[str]
     warnings: list[str] = field(default_factory=list)
     where: str = ""
+    overdue_at_issue: bool = False  # 印发时已逾期: due before the plan's issue date
 
     def as_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -186,10 +193,19 @@ def parse_plan(
     def add_workdays(start: date, n: int) -> date:
         return cal.add_workdays(start, n).date
 
+    context = ""  # the task's name: is it next year's duty (the annual report)?
+
     def parse(phrase: str) -> DueSpec:
-        return parse_deadline(phrase, year=year, issued=issued, add_workdays=add_workdays)
+        return parse_deadline(
+            phrase,
+            year=year,
+            issued=issued,
+            add_workdays=add_workdays,
+            next_year_duty=is_next_year_duty(context + "\n" + phrase),
+        )
 
     for row in rows:
+        context = row.name
         label = row.seq or "?"
         warnings: list[str] = []
         sub = seen_seq[row.seq]
@@ -424,6 +440,7 @@ def import_plan(
             f"以上单位不在{district}的单位名录中：请改正表格中的名称，或先补充名录，"
             "或使用 --create-unknown 自动新增"
         )
+    _mark_overdue_at_issue(outcome.tasks, district=district, year=year, issued=issued)
     if errors:
         more = f"\n（另有 {len(errors) - 30} 处错误未列出）" if len(errors) > 30 else ""
         raise UserError(f"文件 {path} 有误，未导入任何数据：\n" + "\n".join(errors[:30]) + more)
@@ -453,6 +470,23 @@ def import_plan(
     report.plan_id = plan.id
     _match(existing, outcome.tasks, report, apply=True, session=session, plan_id=plan.id)  # type: ignore[arg-type]
     return report
+
+
+def _mark_overdue_at_issue(
+    tasks: list[ParsedTask], *, district: str, year: int, issued: date
+) -> None:
+    """Mark the tasks due before the issue date (印发时已逾期) and tell the administrator how
+    to confirm or move each: its 序号 (序号/行 where one number has several rows)."""
+    rows_per_seq: dict[str, int] = defaultdict(int)
+    for t in tasks:
+        rows_per_seq[t.seq] += 1
+    for t in tasks:
+        if t.due is None or t.due >= issued:
+            continue
+        t.overdue_at_issue = True
+        ref = t.seq if rows_per_seq[t.seq] == 1 else f"{t.seq}/{t.sub + 1}"
+        hint = f"（zwgk plan move-due {ref} YYYY-MM-DD --district {district} --year {year}）"
+        t.warnings = [w + hint if "印发时已逾期" in w else w for w in t.warnings]
 
 
 def _match(
@@ -499,6 +533,8 @@ def _match(
             continue
         report.updated += 1
         if apply:
+            if old.deadline_text != task.deadline_text:
+                old.moved_due = None  # the table's new 时间节点 replaces the administrator's date
             old.seq, old.sub, old.retired, old.retired_at, old.updated_at = (
                 task.seq,
                 task.sub,
