@@ -17,7 +17,8 @@ install: $(STAMP)
 ## Set everything up and run the service on embedded defaults.
 run: $(STAMP)
 	$(BIN)/zwgk init --sample --if-empty
-	$(BIN)/zwgk up
+	@# Ctrl-C ends `zwgk up` with 130: a normal stop, not a make error.
+	$(BIN)/zwgk up || [ $$? -eq 130 ]
 
 ## Set everything up and run the whole suite (what CI runs): on SQLite, then again with the
 ## app database on a real PostgreSQL server the tests start (Debian's postgresql package).
