@@ -55,3 +55,7 @@ class ChecklistItem(SQLModel, table=True):
     evidence: str | None = None
     note: str | None = None
     completed_by: str | None = None
+    # Event items whose clock can restart or pause (依申请公开, 条例第三十条、第三十二条):
+    clock_from: date | None = None  # 补正后收到日期: the working days count from here
+    excluded_workdays: int = 0  # 征求第三方意见: working days not counted
+    due_basis: str | None = None  # how the due date was computed, in Chinese, for display

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlmodel import Session, select
 
@@ -19,9 +19,9 @@ from zwgk.models.checklist import ChecklistItem, Role
 from zwgk.models.outbox import OutboxMessage
 from zwgk.models.unit import Unit
 from zwgk.notifications.outbox import enqueue
-from zwgk.notifications.render import render
+from zwgk.notifications.render import cn_day, render
 from zwgk.obligation import DEFAULT_LADDER, Ladder
-from zwgk.workcal import load_calendar
+from zwgk.workcal import CalendarResult, WorkCalendar, load_calendar
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,9 @@ class EventKind:
     basis: str  # a citation that reads after 根据 (no colon or semicolon inside)
     workdays: int
     ladder: Ladder = DEFAULT_LADDER
+    # The clock restarts when a corrected request arrives (补正) and pauses while a third
+    # party is consulted: 《政府信息公开条例》第三十条、第三十二条. Only information requests.
+    adjustable_clock: bool = False
 
     @property
     def obligation(self) -> str:
@@ -65,11 +68,26 @@ EVENT_KINDS: dict[str, EventKind] = {
             workdays=5,
         ),
         EventKind(
+            slug="message-reply-simple",
+            title="答复简单网上留言（政民互动）",
+            event_label="收到简单咨询类网上留言",
+            basis="本区政务公开工作要点关于网上咨询留言简单问题1个工作日内完成答复的要求",
+            workdays=1,
+        ),
+        EventKind(
+            slug="site-error-report",
+            title="答复“我为政府网站找错”网民留言",
+            event_label="收到“我为政府网站找错”网民留言",
+            basis="本区政务公开工作要点关于“我为政府网站找错”留言3个工作日内答复的要求",
+            workdays=3,
+        ),
+        EventKind(
             slug="application-reply",
             title="答复政府信息公开申请",
             event_label="收到政府信息公开申请",
             basis="《中华人民共和国政府信息公开条例》第三十三条",
             workdays=20,
+            adjustable_clock=True,
         ),
     )
 }
@@ -82,6 +100,66 @@ def get_event_kind(slug: str) -> EventKind:
         raise UserError(f"未知的事件类型「{slug}」。可用的类型：{'、'.join(EVENT_KINDS)}") from None
 
 
+def reply_clock(
+    *,
+    cal: WorkCalendar,
+    kind: EventKind,
+    received: date,
+    corrected_on: date | None = None,
+    excluded_workdays: int = 0,
+    extended: bool = False,
+) -> tuple[CalendarResult, str | None]:
+    """The due date of an event item and, when anything but the plain count applies, how
+    it was computed (Chinese, shown in status, on the unit's page and in mail).
+
+    A corrected request (补正) restarts the count on the day it arrives (条例第三十条); working
+    days spent consulting a third party are not counted (第三十二条); an extension adds the
+    kind's working days once more (第三十三条).
+    """
+    if (corrected_on is not None or excluded_workdays or extended) and not kind.adjustable_clock:
+        raise UserError(
+            f"「{kind.title}」的时限不能补正起算、扣除征求意见时间或延期："
+            f"--corrected-on、--consultation、--consultation-days 仅用于 application-reply"
+        )
+    if corrected_on is not None and corrected_on < received:
+        raise UserError(
+            f"--corrected-on（补正后收到日期）{cn_day(corrected_on)}早于收到申请的日期"
+            f"{cn_day(received)}，请核对"
+        )
+    if excluded_workdays < 0:
+        raise UserError(
+            f"--consultation-days（征求第三方意见的工作日数）不能为负数：{excluded_workdays}"
+        )
+    start = corrected_on or received
+    days = kind.workdays * (2 if extended else 1)
+    due = cal.add_workdays(start, days + excluded_workdays)
+    if corrected_on is None and not excluded_workdays and not extended:
+        return due, None
+    what = "补正材料" if corrected_on is not None else "申请"
+    basis = f"自{cn_day(start)}收到{what}起算{days}个工作日"
+    if extended:
+        basis += f"（含延期{kind.workdays}个工作日）"
+    if excluded_workdays:
+        basis += f"；征求第三方意见{excluded_workdays}个工作日不计入"
+    return due, basis
+
+
+def consultation_workdays(
+    *, cal: WorkCalendar, start: date, end: date, received: date | None = None
+) -> int:
+    """Working days from ``start`` to ``end``, both included (征求第三方意见期间)."""
+    if end < start:
+        raise UserError(
+            f"--consultation 的结束日期{cn_day(end)}早于开始日期{cn_day(start)}，"
+            "应为「--consultation 开始日期 结束日期」"
+        )
+    if received is not None and start < received:
+        raise UserError(
+            f"--consultation 的开始日期{cn_day(start)}早于收到申请的日期{cn_day(received)}，请核对"
+        )
+    return cal.workdays_between(start - timedelta(days=1), end)
+
+
 def record_event(
     *,
     session: Session,
@@ -92,13 +170,21 @@ def record_event(
     settings: Settings,
     today: date | None = None,
     notify: bool = True,
+    corrected_on: date | None = None,
+    excluded_workdays: int = 0,
 ) -> tuple[ChecklistItem, bool]:
     """Create the item for one event (idempotent per kind, unit, date and reference)."""
     ref = ref.strip()
     if not ref:
         raise UserError("--ref 不能为空：请写明文件文号、留言编号等")
     cal = load_calendar(session)
-    due = cal.add_workdays(on, kind.workdays)
+    due, due_basis = reply_clock(
+        cal=cal,
+        kind=kind,
+        received=on,
+        corrected_on=corrected_on,
+        excluded_workdays=excluded_workdays,
+    )
     step = "ref-" + hashlib.sha1(ref.encode()).hexdigest()[:16]
     existing = session.exec(
         select(ChecklistItem).where(
@@ -120,6 +206,9 @@ def record_event(
         due=due.date,
         provisional=due.provisional,
         assigned_on=today or on,
+        clock_from=corrected_on,
+        excluded_workdays=excluded_workdays,
+        due_basis=due_basis,
     )
     session.add(item)
     session.flush()
@@ -153,3 +242,52 @@ def record_event(
             ),
         )
     return item, True
+
+
+def adjust_clock(
+    *,
+    session: Session,
+    item_id: int,
+    corrected_on: date | None = None,
+    excluded_workdays: int | None = None,
+    by: str = "",
+) -> ChecklistItem:
+    """Apply a correction date or consultation days to an item already recorded; what is
+    not given keeps its earlier value. The change is kept in the item's history."""
+    from zwgk.models.annual import Application
+    from zwgk.models.reminder import ItemEvent
+
+    item = session.get(ChecklistItem, item_id)
+    if item is None:
+        raise UserError(f"事项 {item_id} 不存在")
+    kind = EVENT_KINDS.get(item.obligation)
+    if kind is None or not kind.adjustable_clock:
+        raise UserError(
+            f"事项 {item_id} 不是政府信息公开申请的答复事项，不能补正起算或扣除征求意见时间"
+        )
+    app = session.exec(select(Application).where(Application.item_id == item.id)).first()
+    received = app.received if app is not None else date.fromisoformat(item.period)
+    clock_from = corrected_on if corrected_on is not None else item.clock_from
+    excluded = excluded_workdays if excluded_workdays is not None else item.excluded_workdays
+    due, basis = reply_clock(
+        cal=load_calendar(session),
+        kind=kind,
+        received=received,
+        corrected_on=clock_from,
+        excluded_workdays=excluded,
+        extended=bool(app is not None and app.extended),
+    )
+    before = item.due
+    item.due, item.provisional = due.date, due.provisional
+    item.clock_from, item.excluded_workdays, item.due_basis = clock_from, excluded, basis
+    session.add(item)
+    session.add(
+        ItemEvent(
+            item_id=item_id,
+            action="reclock",
+            by=by,
+            reason=f"截止日期由{cn_day(before)}调整为{cn_day(item.due)}：{basis or '自收到申请之日起算'}",
+        )
+    )
+    session.flush()
+    return item

@@ -316,7 +316,7 @@ def track_reply_deadline(
     from zwgk.items import today_shanghai
     from zwgk.models.checklist import ItemStatus
     from zwgk.workcal import load_calendar
-    from zwgk.workflows.events import EVENT_KINDS, record_event
+    from zwgk.workflows.events import EVENT_KINDS, record_event, reply_clock
 
     kind = EVENT_KINDS["application-reply"]
     ref = app.ref or f"{app.received} {app.applicant_type}申请 #{app.fingerprint[:6]}"
@@ -330,8 +330,14 @@ def track_reply_deadline(
         settings=settings,
         today=today or today_shanghai(),
     )
-    due = load_calendar(session).add_workdays(
-        app.received, kind.workdays * (2 if app.extended else 1)
+    # A correction date or consultation days given with `zwgk event update` stay applied.
+    due, item.due_basis = reply_clock(
+        cal=load_calendar(session),
+        kind=kind,
+        received=app.received,
+        corrected_on=item.clock_from,
+        excluded_workdays=item.excluded_workdays,
+        extended=app.extended,
     )
     item.due, item.provisional = due.date, due.provisional
     if app.replied is not None and item.status != ItemStatus.done:

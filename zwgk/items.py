@@ -152,4 +152,5 @@ def item_json(item: ChecklistItem, unit: Unit, today: date) -> dict[str, Any]:
         "status": derived_status(item, today),
         "completed_at": completed.isoformat() if completed else None,
         "evidence": item.evidence,
+        "due_basis": item.due_basis,  # how an information request's due date was computed
     }

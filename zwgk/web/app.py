@@ -103,6 +103,7 @@ def _unit_page(
             "status_label": STATUS_LABELS[derived_status(i, today)],
             "evidence": i.evidence or "",
             "provisional": i.provisional,
+            "due_basis": i.due_basis or "",
         }
         (open_items if i.status == ItemStatus.pending else closed).append(view)
     return _page(
