@@ -6,12 +6,13 @@ from zwgk.models.checklist import ChecklistItem, ItemStatus, Role
 from zwgk.models.outbox import OutboxAttachment, OutboxMessage, OutboxStatus
 from zwgk.models.plan import Plan, PlanTask
 from zwgk.models.reminder import ItemEvent, ReminderLog
-from zwgk.models.unit import Unit, UnitKind
+from zwgk.models.unit import DistrictKind, Unit, UnitKind
 
 __all__ = [
     "AnnualFigure",
     "Application",
     "ChecklistItem",
+    "DistrictKind",
     "HolidayOverride",
     "ItemStatus",
     "OutboxAttachment",

@@ -12,7 +12,11 @@ from zwgk.db import utcnow
 
 
 class UnitKind(StrEnum):
-    """Kind of unit: 区政府办公室 / 委办局 / 街道 / 镇 / 园区."""
+    """The default (Shanghai) kinds of unit: 区政府办公室 / 委办局 / 街道 / 镇 / 园区.
+
+    A district may declare kinds of its own (事业单位, 国有企业, 片区管理局, 乡…) as
+    :class:`DistrictKind` rows; a unit's ``kind`` is then that kind's name.
+    """
 
     office = "office"
     department = "department"
@@ -34,7 +38,7 @@ class UnitBase(SQLModel):
     district: str = Field(index=True)
     name: str
     aliases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    kind: UnitKind
+    kind: str  # a UnitKind value, or the name of one of the district's DistrictKind rows
     email: str
     contact: str = ""
     groups: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
@@ -49,3 +53,16 @@ class Unit(UnitBase, table=True):
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class DistrictKind(SQLModel, table=True):
+    """A kind of unit a district declares beyond the default set (e.g. 国有企业), with the
+    group phrases that name all units of the kind (各区属国有企业)."""
+
+    __table_args__ = (UniqueConstraint("district", "kind", name="uq_districtkind_district_kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    district: str = Field(index=True)
+    kind: str  # as units CSVs write it in their kind column, e.g. "国有企业"
+    label: str = ""  # shown in lists; the kind itself when empty
+    groups: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

@@ -72,7 +72,7 @@ def test_init_sample_and_units_list_json(cli_env: dict[str, str]) -> None:
     assert run_subprocess("init", "--sample", env=cli_env).code == 0
     r = run_subprocess("units", "list", "--json", env=cli_env)
     units = json.loads(r.out)
-    assert len(units) == 43
+    assert len(units) == 50
     office = units[0]
     assert set(office) >= {"name", "aliases", "kind", "email", "contact", "groups"}
     assert office["kind"] == "office" and isinstance(office["aliases"], list)
@@ -182,7 +182,7 @@ def test_complete_bad_inputs(cli_env: dict[str, str]) -> None:
 def test_dry_run_in_a_subprocess_writes_nothing(cli_env: dict[str, str]) -> None:
     assert run_subprocess("init", "--sample", env=cli_env).code == 0
     r = run_subprocess("run", "monthly-filing", "--period", "2026-11", "--dry-run", env=cli_env)
-    assert r.code == 0 and "将新建事项 43 条" in r.out
+    assert r.code == 0 and "将新建事项 50 条" in r.out
     tables = _tables(cli_env)
     assert tables["checklistitem"] == 0 and tables["outboxmessage"] == 0
 

@@ -128,6 +128,26 @@ def test_bad_input_names_file_row_field_and_writes_nothing(
     assert _count() == 0
 
 
+@pytest.mark.parametrize(
+    ("kind", "guess"), [("departmnet", "department"), ("街道办", "街道办事处"), ("事业单位", None)]
+)
+def test_unknown_kind_names_the_closest_known_kind(
+    env: Path, tmp_path: Path, kind: str, guess: str | None
+) -> None:
+    rows = [SMALL_DIRECTORY[0], ["华阳路街道", "", kind, "hyl@test.example.gov.cn", "", ""]]
+    path = write_units_csv(tmp_path / "u.csv", rows)
+    with pytest.raises(UserError) as exc:
+        _import(path)
+    msg = exc.value.message
+    assert f"文件 {path} 第 3 行，字段「kind」：未知类别「{kind}」" in msg
+    if guess:
+        assert f"是否为「{guess}」" in msg
+    else:
+        assert "是否为" not in msg
+    assert "street（街道）" in msg
+    assert _count() == 0
+
+
 def test_kind_accepts_chinese_words(env: Path, tmp_path: Path) -> None:
     rows = [["华阳路街道", "", "街道", "hyl@test.example.gov.cn", "", ""]]
     _import(write_units_csv(tmp_path / "u.csv", rows))

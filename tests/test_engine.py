@@ -46,9 +46,9 @@ def _outbox() -> list[OutboxMessage]:
 def test_monthly_filing_one_item_per_unit_due_25th(sample_directory: str) -> None:
     result = _build("monthly-filing", "2026-11")
     items = _items()
-    assert result.created == len(items) == 43
+    assert result.created == len(items) == 50
     assert {i.due for i in items} == {date(2026, 11, 25)}
-    assert len(_outbox()) == 43
+    assert len(_outbox()) == 50
 
 
 def test_rerun_creates_and_queues_nothing(directory: str) -> None:

@@ -106,8 +106,8 @@ def test_a_cold_first_run_without_a_server_works_and_prints_no_traceback(
     for wrong in ("Traceback", "stopped service", "Error logging to API", "Timed out"):
         assert wrong not in everything, wrong
     assert "正在启动临时服务器" in r.err
-    assert "新建事项 43 条" in r.out and "发送通知 43 封" in r.out
-    assert len(smtp.messages) == 43
+    assert "新建事项 50 条" in r.out and "发送通知 50 封" in r.out
+    assert len(smtp.messages) == 50
     assert (home / "temporary-server.log").exists()
     # The temporary server is gone with the command.
     assert "prefect server start" not in _processes_mentioning(str(home))
@@ -191,7 +191,7 @@ def test_a_second_terminal_uses_the_server_zwgk_up_runs(
     r = zwgk("run", "monthly-filing", "--period", "2026-11", "--today", "2026-11-02", env=env)
     assert r.code == 0, r.err[-2000:]
     assert "临时服务器" not in r.err and "Traceback" not in r.out + r.err
-    assert len(smtp.messages) == 43
+    assert len(smtp.messages) == 50
     import httpx
 
     runs = httpx.post(f"{url}/flow_runs/filter", json={"limit": 200}).json()

@@ -21,19 +21,19 @@ def test_run_monthly_filing_mails_each_unit_once(
 ) -> None:
     r = run_inprocess(capsys, "run", "monthly-filing", "--period", "2026-11")
     assert r.code == 0, r.err
-    assert "新建事项 43 条" in r.out and "发送通知 43 封" in r.out
+    assert "新建事项 50 条" in r.out and "发送通知 50 封" in r.out
     with session_scope() as s:
         items = list(s.exec(select(ChecklistItem)))
-    assert len(items) == 43 and {i.due.isoformat() for i in items} == {"2026-11-25"}
-    assert len(smtp.messages) == 43
-    assert len({tuple(m.rcpt_tos) for m in smtp.messages}) == 43
+    assert len(items) == 50 and {i.due.isoformat() for i in items} == {"2026-11-25"}
+    assert len(smtp.messages) == 50
+    assert len({tuple(m.rcpt_tos) for m in smtp.messages}) == 50
     subject = smtp.messages[0].subject
     assert subject.startswith("【政务公开】新增非密公文全量备案（2026年11月）任务通知")
     assert "2026年11月25日（星期三）" in smtp.messages[0].text()
 
     again = run_inprocess(capsys, "run", "monthly-filing", "--period", "2026-11")
     assert again.code == 0 and "新建事项 0 条" in again.out and "发送通知 0 封" in again.out
-    assert len(smtp.messages) == 43
+    assert len(smtp.messages) == 50
 
 
 def test_flow_run_is_named_with_the_period(directory: str, smtp: SMTPServer) -> None:

@@ -252,7 +252,7 @@ def test_a_run_killed_after_its_first_mail_then_rerun_at_once_delivers_all_43(
     sample_directory: str, smtp: SMTPServer
 ) -> None:
     """``zwgk run monthly-filing`` killed (SIGKILL) right after the server received its
-    first mail; the rerun straight after delivers all 43, the one in flight at most twice
+    first mail; the rerun straight after delivers all 50, the one in flight at most twice
     (with one Message-ID), and says what it took over."""
     from prefect.settings import PREFECT_API_URL
 
@@ -267,17 +267,17 @@ def test_a_run_killed_after_its_first_mail_then_rerun_at_once_delivers_all_43(
     smtp.recorder.behaviour.release.set()
     assert len(smtp.messages) == 1
     statuses = Counter(r.status for r in _rows())
-    assert statuses == {"sending": 10, "pending": 33}, statuses  # one small batch claimed
+    assert statuses == {"sending": 10, "pending": 40}, statuses  # one small batch claimed
     started = time.monotonic()
     rerun = run_subprocess(*args, env=api)
     took = time.monotonic() - started
     assert rerun.code == 0, rerun.err
-    assert "新建事项 0 条，已有 43 条；发送通知 43 封；" in rerun.out, rerun.out
+    assert "新建事项 0 条，已有 50 条；发送通知 50 封；" in rerun.out, rerun.out
     assert f"接管已中断的发送进程（主机 {HOST}，进程 {killed.pid}）遗留的 10 封" in rerun.out
     rows = _rows()
-    assert len(rows) == 43 and {r.status for r in rows} == {"sent"}
+    assert len(rows) == 50 and {r.status for r in rows} == {"sent"}
     by_id = Counter(m.message["Message-ID"] for m in smtp.messages)
-    assert len(by_id) == 43 and sum(by_id.values()) <= 44
+    assert len(by_id) == 50 and sum(by_id.values()) <= 51
     assert [n for n in by_id.values() if n > 1] in ([], [2])
-    assert len({tuple(m.rcpt_tos) for m in smtp.messages}) == 43
-    print(f"\nrerun after the kill: {len(smtp.messages)} received for 43 rows in {took:.1f} s")
+    assert len({tuple(m.rcpt_tos) for m in smtp.messages}) == 50
+    print(f"\nrerun after the kill: {len(smtp.messages)} received for 50 rows in {took:.1f} s")

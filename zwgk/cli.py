@@ -123,17 +123,68 @@ def units_import(
     )
 
 
+units_kinds_app = typer.Typer(help="本区自定的单位类别（默认类别之外）", no_args_is_help=True)
+units_app.add_typer(units_kinds_app, name="kinds")
+
+
+@units_kinds_app.command("import")
+def units_kinds_import(
+    file: Annotated[Path, typer.Argument(help="CSV：kind,label,groups（groups 以 | 分隔）")],
+    district: Annotated[str | None, typer.Option("--district", help="区名，如 长宁区")] = None,
+) -> None:
+    """导入（或更新）本区自定的单位类别及其组名；单位名录的 kind 列即可使用这些类别。"""
+    from zwgk.config import get_settings
+    from zwgk.directory import districts, import_kinds
+
+    with _db() as session:
+        d = district or get_settings().default_district
+        if not d:
+            known = districts(session=session)
+            if len(known) != 1:
+                raise UserError("请用 --district 指定区名（如 --district 长宁区）")
+            d = known[0]
+        result = import_kinds(session=session, path=file, district=d)
+    typer.echo(
+        f"{d}：新增 {result.created} 个类别，更新 {result.updated} 个，未变 {result.unchanged} 个。"
+    )
+
+
+@units_kinds_app.command("list")
+def units_kinds_list(
+    district: Annotated[str | None, typer.Option("--district")] = None,
+) -> None:
+    """列出单位类别：默认类别及各区自定的类别，以及各类别对应的组名。"""
+    from sqlmodel import select
+
+    from zwgk.directory import KIND_GROUPS, kind_label
+    from zwgk.models.unit import KIND_LABELS, DistrictKind
+
+    for kind, label in KIND_LABELS.items():
+        typer.echo(f"（默认）  {kind}  [{label}]  组名：{'、'.join(KIND_GROUPS[kind])}")
+    with _db() as session:
+        stmt = select(DistrictKind)
+        if district:
+            stmt = stmt.where(DistrictKind.district == district)
+        for k in session.exec(stmt.order_by(DistrictKind.district, DistrictKind.id)):  # type: ignore[arg-type]
+            groups = "、".join(k.groups) or "（无）"
+            label = kind_label(k.kind, {k.kind: k})
+            extra = "（默认类别，本区另加组名）" if k.kind in KIND_LABELS else ""
+            typer.echo(f"{k.district}  {k.kind}  [{label}]{extra}  组名：{groups}")
+
+
 @units_app.command("list")
 def units_list(
     district: Annotated[str | None, typer.Option("--district")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
 ) -> None:
     """列出单位名录。"""
-    from zwgk.directory import list_units
-    from zwgk.models.unit import KIND_LABELS
+    from zwgk.directory import declared_kinds, kind_label, list_units
 
     with _db() as session:
         units = list_units(session=session, district=district)
+        declared = {
+            d: declared_kinds(session=session, district=d) for d in {u.district for u in units}
+        }
     if as_json:
         echo_json(
             [
@@ -153,7 +204,7 @@ def units_list(
     for u in units:
         aliases = f"（又称 {'、'.join(u.aliases)}）" if u.aliases else ""
         typer.echo(
-            f"{u.district}  {u.name}{aliases}  [{KIND_LABELS[u.kind]}]  {u.contact} <{u.email}>"
+            f"{u.district}  {u.name}{aliases}  [{kind_label(u.kind, declared[u.district])}]  {u.contact} <{u.email}>"
         )
     typer.echo(f"共 {len(units)} 个单位。")
 

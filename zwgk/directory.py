@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from difflib import get_close_matches
 from pathlib import Path
 
 from sqlmodel import Session, select
 
 from zwgk.db import utcnow
 from zwgk.errors import UserError
-from zwgk.models.unit import Unit, UnitKind
+from zwgk.models.unit import KIND_LABELS, DistrictKind, Unit, UnitKind
 from zwgk.tabular import clip, read_csv_rows, split_list
 
 UNIT_COLUMNS = ("name", "aliases", "kind", "email", "contact", "groups")
+KIND_COLUMNS = ("kind", "label", "groups")
 
 # Chinese words administrators type in the kind column, mapped to kinds.
 KIND_WORDS: dict[str, UnitKind] = {
@@ -24,7 +26,10 @@ KIND_WORDS: dict[str, UnitKind] = {
     "部门": UnitKind.department,
     "区政府部门": UnitKind.department,
     "街道": UnitKind.street,
+    "街道办事处": UnitKind.street,
     "镇": UnitKind.town,
+    "镇政府": UnitKind.town,
+    "镇人民政府": UnitKind.town,
     "园区": UnitKind.park,
 }
 
@@ -45,11 +50,37 @@ MAX_NAME, MAX_CONTACT = 100, 200
 EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}$")
 
 
-def unit_groups(unit: Unit) -> list[str]:
-    """Every group the unit belongs to: from its kind, 各单位, and its explicit groups."""
-    groups = [*KIND_GROUPS[UnitKind(unit.kind)], ALL_GROUP]
+def kind_groups(kind: str, declared: Mapping[str, DistrictKind] | None = None) -> tuple[str, ...]:
+    """The group phrases a kind implies: the default set's for a default kind, and those the
+    district declared for it (a district may add group names to a default kind)."""
+    groups = KIND_GROUPS.get(UnitKind(kind), ()) if kind in KIND_GROUPS else ()
+    d = (declared or {}).get(kind)
+    if d is not None:
+        groups += tuple(g for g in d.groups if g not in groups)
+    return groups
+
+
+def kind_label(kind: str, declared: Mapping[str, DistrictKind] | None = None) -> str:
+    d = (declared or {}).get(kind)
+    if d is not None and d.label:
+        return d.label
+    return KIND_LABELS[UnitKind(kind)] if kind in KIND_LABELS else kind
+
+
+def unit_groups(unit: Unit, declared: Mapping[str, DistrictKind] | None = None) -> list[str]:
+    """Every group the unit belongs to: from its kind, 各单位, and its explicit groups.
+
+    ``declared``: the district's own kinds (:func:`declared_kinds`), for units of those kinds.
+    """
+    groups = [*kind_groups(unit.kind, declared), ALL_GROUP]
     groups += [g for g in unit.groups if g not in groups]
     return groups
+
+
+def declared_kinds(*, session: Session, district: str) -> dict[str, DistrictKind]:
+    """The kinds ``district`` declared beyond the default set, by kind name."""
+    rows = session.exec(select(DistrictKind).where(DistrictKind.district == district))
+    return {k.kind: k for k in rows}
 
 
 @dataclass
@@ -59,16 +90,51 @@ class ImportResult:
     unchanged: int = 0
 
 
-def parse_kind(value: str) -> UnitKind | None:
+def parse_kind(value: str, declared: Mapping[str, DistrictKind] | None = None) -> str | None:
+    """The kind ``value`` names: a default kind (English or Chinese word) or a declared one
+    (by its name or label); None when it names none."""
     v = value.strip()
     try:
-        return UnitKind(v.lower())
+        return UnitKind(v.lower()).value
     except ValueError:
-        return KIND_WORDS.get(v)
+        pass
+    if v in KIND_WORDS:
+        return KIND_WORDS[v].value
+    for d in (declared or {}).values():
+        if v in (d.kind, d.label):
+            return d.kind
+    return None
 
 
-def parse_units_csv(path: Path) -> list[dict]:
-    """Validate a units CSV completely; return clean rows or raise one UserError."""
+def closest_kind(value: str, declared: Mapping[str, DistrictKind] | None = None) -> str | None:
+    """The kind word an unknown ``value`` most likely means (``departmnet`` → ``department``,
+    ``街道办`` → ``街道办事处``, ``国有企企`` → a declared ``国有企业``), or None."""
+    v = value.strip()
+    words = [k.value for k in UnitKind] + list(KIND_WORDS) + list(declared or {})
+    # A Chinese kind word inside the value or the value inside one: 街道办 → 街道.
+    chinese = [*KIND_WORDS, *(declared or {})]
+    inside = [w for w in chinese if len(w) > 1 and (w in v or (len(v) > 1 and v in w))]
+    if inside:
+        return max(inside, key=len)
+    close = get_close_matches(v.lower(), words, n=1, cutoff=0.5)
+    return close[0] if close else None
+
+
+def _kind_problem(value: str, declared: Mapping[str, DistrictKind] | None = None) -> str:
+    if not value.strip():
+        return "字段「kind」为空"
+    own = [k for k in declared or {} if k not in KIND_LABELS]
+    known = "、".join([f"{k.value}（{KIND_LABELS[k]}）" for k in UnitKind] + own)
+    guess = closest_kind(value, declared)
+    hint = f"，是否为「{guess}」？" if guess else "。"
+    return f"字段「kind」：未知类别「{clip(value)}」{hint}可用类别：{known}"
+
+
+def parse_units_csv(path: Path, declared: Mapping[str, DistrictKind] | None = None) -> list[dict]:
+    """Validate a units CSV completely; return clean rows or raise one UserError.
+
+    ``declared``: the district's own kinds, accepted in the kind column beside the defaults.
+    """
     rows = read_csv_rows(path, UNIT_COLUMNS)
     errors: list[str] = []
     seen: dict[str, int] = {}
@@ -82,11 +148,9 @@ def parse_units_csv(path: Path) -> list[dict]:
             problems.append(f"字段「name」：「{clip(name)}」过长（最多 {MAX_NAME} 字）")
         elif name in seen:
             problems.append(f"字段「name」：单位「{name}」与第 {seen[name]} 行重复")
-        kind = parse_kind(row["kind"])
+        kind = parse_kind(row["kind"], declared)
         if kind is None:
-            problems.append(
-                f"字段「kind」：未知类别「{clip(row['kind'])}」，应为 office、department、street、town 或 park"
-            )
+            problems.append(_kind_problem(row["kind"], declared))
         email = row["email"]
         if not EMAIL_RE.fullmatch(email):
             problems.append(f"字段「email」：「{clip(email)}」不是有效的邮箱地址")
@@ -137,7 +201,7 @@ def parse_units_csv(path: Path) -> list[dict]:
 
 def import_units(*, session: Session, path: Path, district: str) -> ImportResult:
     """Upsert the units of ``path`` into ``district``. Idempotent; the caller commits."""
-    rows = parse_units_csv(path)
+    rows = parse_units_csv(path, declared_kinds(session=session, district=district))
     existing = {u.name: u for u in session.exec(select(Unit).where(Unit.district == district))}
     result = ImportResult()
     for r in rows:
@@ -162,6 +226,66 @@ def import_units(*, session: Session, path: Path, district: str) -> ImportResult
         if changed:
             unit.updated_at = utcnow()
             session.add(unit)
+            result.updated += 1
+        else:
+            result.unchanged += 1
+    return result
+
+
+def parse_kinds_csv(path: Path) -> list[dict]:
+    """Validate a kinds CSV (kind,label,groups) completely; clean rows or one UserError.
+
+    A row declares a kind of the district's own (事业单位, 国有企业…) with its label and the
+    group phrases that name all its units (各区属国有企业); a row naming a default kind
+    (town, 镇…) adds group phrases to it (各乡镇).  One group phrase may name several kinds.
+    """
+    rows = read_csv_rows(path, KIND_COLUMNS)
+    errors: list[str] = []
+    seen: dict[str, int] = {}
+    clean: list[dict] = []
+    for rowno, row in rows:
+        label, groups = row["label"], split_list(row["groups"])
+        kind = parse_kind(row["kind"]) or row["kind"]
+        problems = []
+        if not kind:
+            problems.append("字段「kind」为空")
+        elif len(kind) > MAX_NAME:
+            problems.append(f"字段「kind」：「{clip(kind)}」过长（最多 {MAX_NAME} 字）")
+        elif kind in seen:
+            problems.append(f"字段「kind」：类别「{row['kind']}」与第 {seen[kind]} 行重复")
+        if len(label) > MAX_NAME:
+            problems.append(f"字段「label」：「{clip(label)}」过长（最多 {MAX_NAME} 字）")
+        too_long = [g for g in groups if len(g) > MAX_NAME]
+        if too_long:
+            problems.append(f"字段「groups」：「{clip(too_long[0])}」过长（最多 {MAX_NAME} 字）")
+        for p in problems:
+            errors.append(f"文件 {path} 第 {rowno} 行，{p}")
+        if kind and len(kind) <= MAX_NAME:
+            seen.setdefault(kind, rowno)
+        if not problems:
+            clean.append(dict(kind=kind, label=label, groups=groups))
+    if not rows:
+        errors.append(f"文件 {path}：表头之后没有任何类别")
+    if errors:
+        more = f"\n（另有 {len(errors) - 20} 处错误未列出）" if len(errors) > 20 else ""
+        raise UserError("单位类别有误，未导入任何数据：\n" + "\n".join(errors[:20]) + more)
+    return clean
+
+
+def import_kinds(*, session: Session, path: Path, district: str) -> ImportResult:
+    """Upsert the kinds ``district`` declares (``path``: kind,label,groups). Kinds not in the
+    file are kept: units may still be of them. The caller commits."""
+    rows = parse_kinds_csv(path)
+    existing = declared_kinds(session=session, district=district)
+    result = ImportResult()
+    for r in rows:
+        current = existing.get(r["kind"])
+        if current is None:
+            session.add(DistrictKind(district=district, **r))
+            result.created += 1
+        elif (current.label, current.groups) != (r["label"], r["groups"]):
+            current.label, current.groups = r["label"], r["groups"]
+            session.add(current)
             result.updated += 1
         else:
             result.unchanged += 1

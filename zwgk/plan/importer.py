@@ -74,8 +74,21 @@ class ParseOutcome:
     defaulted: int = 0  # rows that took the --default-deadline
 
 
-def _entries(units: list[Unit]) -> list[DirectoryEntry]:
-    return [DirectoryEntry(u.name, tuple(u.aliases), str(u.kind), tuple(u.groups)) for u in units]
+def _entries(
+    units: list[Unit], kind_groups: dict[str, tuple[str, ...]] | None = None
+) -> list[DirectoryEntry]:
+    """``kind_groups``: the group phrases of the district's declared kinds (各区属国有企业…),
+    which the phrase parser treats as the groups of every unit of the kind."""
+    kg = kind_groups or {}
+    return [
+        DirectoryEntry(
+            u.name,
+            tuple(u.aliases),
+            str(u.kind),
+            (*u.groups, *(g for g in kg.get(str(u.kind), ()) if g not in u.groups)),
+        )
+        for u in units
+    ]
 
 
 def guess_kind(name: str) -> UnitKind:
@@ -175,12 +188,13 @@ def parse_plan(
     cal: WorkCalendar,
     lenient: bool = False,
     default_deadline: str | None = None,
+    kind_groups: dict[str, tuple[str, ...]] | None = None,
 ) -> ParseOutcome:
     """Parse every row; collect (not raise) deadline errors and unknown unit names.
 
     ``default_deadline`` (``--default-deadline``) is the 完成时间 of every row whose cell is
     empty (every row of a table without the column) and whose text names no deadline."""
-    directory = _entries(units)
+    directory = _entries(units, kind_groups)
     tasks: list[ParsedTask] = []
     errors: list[str] = []
     unknown: dict[str, list[str]] = defaultdict(list)
@@ -350,7 +364,7 @@ def import_plan(
 
     Raises one UserError listing every problem; the caller's transaction then writes nothing.
     """
-    from zwgk.directory import list_units
+    from zwgk.directory import declared_kinds, list_units
     from zwgk.tabular import FIRST_YEAR, LAST_YEAR, clip
 
     if not FIRST_YEAR <= year <= LAST_YEAR or not FIRST_YEAR <= issued.year <= LAST_YEAR:
@@ -380,6 +394,9 @@ def import_plan(
         raise UserError(
             f"单位名录中没有「{district}」的单位：请先 zwgk units import FILE --district {district}"
         )
+    kind_groups = {
+        k: tuple(d.groups) for k, d in declared_kinds(session=session, district=district).items()
+    }
     outcome = parse_plan(
         rows,
         units=units,
@@ -388,6 +405,7 @@ def import_plan(
         cal=cal,
         lenient=lenient,
         default_deadline=default_deadline,
+        kind_groups=kind_groups,
     )
     errors = list(outcome.errors)
     created_units: list[str] = []
@@ -421,6 +439,7 @@ def import_plan(
             cal=cal,
             lenient=lenient,
             default_deadline=default_deadline,
+            kind_groups=kind_groups,
         )
         errors = list(outcome.errors)
         for t in outcome.tasks:
