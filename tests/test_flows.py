@@ -123,6 +123,10 @@ def test_complete_and_status(
         "status",
         "completed_at",
         "evidence",
+        "due_basis",
+        "overdue_at_issue",
+        "obligation_title",
+        "step_title",
     }
     lead = next(r for r in rows if r["step"] == "district-catalogue")
     assert lead["status"] == "overdue" and lead["role"] == "lead" and lead["due"] == "2026-03-31"

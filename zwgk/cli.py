@@ -201,11 +201,22 @@ def units_list(
             ]
         )
         return
-    for u in units:
-        aliases = f"（又称 {'、'.join(u.aliases)}）" if u.aliases else ""
-        typer.echo(
-            f"{u.district}  {u.name}{aliases}  [{kind_label(u.kind, declared[u.district])}]  {u.contact} <{u.email}>"
-        )
+    from zwgk.cli_table import print_table
+
+    print_table(
+        ["区", "单位", "又称", "类别", "联络员", "邮箱"],
+        [
+            (
+                u.district,
+                u.name,
+                "、".join(u.aliases),
+                kind_label(u.kind, declared[u.district]),
+                u.contact,
+                u.email,
+            )
+            for u in units
+        ],
+    )
     typer.echo(f"共 {len(units)} 个单位。")
 
 
@@ -466,13 +477,15 @@ def run(
         )
         session.rollback()
     if dry_run:
+        from zwgk.notifications.render import cn_date
+
         typer.echo(
             f"[演练] {ob.title}（{p.label}，{result.district}）：将新建事项 {result.created} 条（已有 {result.existing} 条），"
             f"将发送通知 {len(result.queued)} 封。未写入任何数据。"
         )
         for row in result.preview:
             typer.echo(
-                f"  + {row['unit']}  {row['step_title']}  [{ROLE_LABELS[Role(row['role'])]}]  截止 {row['due']}"
+                f"  + {row['unit']}  {row['step_title']}  [{ROLE_LABELS[Role(row['role'])]}]  截止 {cn_date(date.fromisoformat(row['due']))}"
                 + ("（暂定）" if row["provisional"] else "")
             )
         for name in result.queued:
@@ -969,30 +982,52 @@ def status_cmd(
         ob = get_obligation(obligation)
         if period:
             period = str(ob.parse_period(period))
+    from zwgk.workflows.registry import item_titles
+
+    titles = item_titles()
     with _db() as session:
         u = find_unit(session=session, name=unit) if unit else None
         pairs = query_items(session=session, obligation=obligation, period=period, unit=u)
         late = overdue_at_issue(session=session, rows=pairs)  # 印发时已逾期
-        rows = [{**item_json(i, un, as_of), "overdue_at_issue": i.id in late} for i, un in pairs]
+        rows = [
+            {
+                **item_json(i, un, as_of),
+                "obligation_title": titles.get(i.obligation, i.obligation),
+                "step_title": i.step_title,
+                "overdue_at_issue": i.id in late,
+            }
+            for i, un in pairs
+        ]
     if as_json:
         echo_json(rows)
         return
     from datetime import datetime
 
+    from zwgk.cli_table import print_table
     from zwgk.items import TZ
     from zwgk.notifications.render import cn_date, cn_day, cn_period
 
+    table = []
     for r in rows:
-        done = ""
+        notes = []
         if r["completed_at"]:
             finished = cn_day(datetime.fromisoformat(r["completed_at"]).astimezone(TZ).date())
-            done = f"  完成于{finished}  {r['evidence']}"
-        typer.echo(
-            f"#{r['id']:<5} {r['obligation']:<18} {cn_period(r['period']):<10} {r['unit']:<12} "
-            f"{r['step']:<18} 截止{cn_date(date.fromisoformat(r['due']))}  "
-            f"{STATUS_LABELS[r['status']]}{'（印发时已逾期）' if r['overdue_at_issue'] else ''}{done}"
-            + (f"\n       {r['due_basis']}" if r["due_basis"] else "")
+            notes.append(f"完成于{finished} {r['evidence'] or ''}".strip())
+        if r["due_basis"]:
+            notes.append(r["due_basis"])
+        table.append(
+            (
+                r["id"],
+                r["obligation_title"],
+                cn_period(r["period"]),
+                r["unit"],
+                r["step_title"],
+                cn_date(date.fromisoformat(r["due"])),
+                STATUS_LABELS[r["status"]] + ("（印发时已逾期）" if r["overdue_at_issue"] else ""),
+                "；".join(notes),
+            )
         )
+    print_table(["编号", "事项", "期间", "单位", "步骤", "截止日期", "状态", "备注"], table)
     counts: dict[str, int] = {}
     for r in rows:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
@@ -1051,21 +1086,26 @@ def outbox_list(
     if as_json:
         echo_json(data)
         return
+    from zwgk.cli_table import print_table
     from zwgk.notifications.outbox import holder_name, shanghai_time
 
+    table = []
     for d, m in zip(data, rows, strict=True):
-        extra = ""
+        notes = []
         if d["status"] == "sending" and m.claimed_by:
-            extra += f"  {holder_name(m.claimed_by)}，最近续期 {shanghai_time(m.claimed_at, seconds=True)}"
+            notes.append(
+                f"{holder_name(m.claimed_by)}，最近续期 {shanghai_time(m.claimed_at, seconds=True)}"
+            )
         if d["status"] in ("pending", "failed") and d["attempts"]:
-            extra += f"  已尝试 {d['attempts']} 次"
+            notes.append(f"已尝试 {d['attempts']} 次")
         if d["status"] == "pending" and m.next_attempt_at:
-            extra += f"，{shanghai_time(m.next_attempt_at)} 后重试"
+            notes.append(f"{shanghai_time(m.next_attempt_at)} 后重试")
         if d["last_error"]:
-            extra += f"  原因：{d['last_error']}"
-        typer.echo(
-            f"#{d['id']:<5} {OUTBOX_LABELS[d['status']]:<4} {d['recipient']:<32} {d['subject']}{extra}"
+            notes.append(f"原因：{d['last_error']}")
+        table.append(
+            (d["id"], OUTBOX_LABELS[d["status"]], d["recipient"], d["subject"], "，".join(notes))
         )
+    print_table(["编号", "状态", "收件人", "主题", "备注"], table)
     summary = "，".join(f"{OUTBOX_LABELS[k]} {v}" for k, v in sorted(totals.items()))
     typer.echo(f"共 {len(data)} 封" + (f"（发件箱合计：{summary}）" if totals else "") + "。")
 
