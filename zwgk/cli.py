@@ -101,22 +101,30 @@ SAMPLE_DISTRICT = "长宁区"
 # --------------------------------------------------------------------------- units
 
 
+def _target_district(session: Any, district: str | None) -> str:
+    """--district, else ZWGK_DEFAULT_DISTRICT, else the directory's only district."""
+    from zwgk.config import get_settings
+    from zwgk.directory import districts
+
+    d = district or get_settings().default_district
+    if d:
+        return d
+    known = districts(session=session)
+    if len(known) != 1:
+        raise UserError("请用 --district 指定区名（如 --district 长宁区）")
+    return str(known[0])
+
+
 @units_app.command("import")
 def units_import(
     file: Annotated[Path, typer.Argument(help="CSV：name,aliases,kind,email,contact,groups")],
     district: Annotated[str | None, typer.Option("--district", help="区名，如 长宁区")] = None,
 ) -> None:
     """导入（或更新）单位名录；重复导入同一文件不产生变化。"""
-    from zwgk.config import get_settings
-    from zwgk.directory import districts, import_units
+    from zwgk.directory import import_units
 
     with _db() as session:
-        d = district or get_settings().default_district
-        if not d:
-            known = districts(session=session)
-            if len(known) != 1:
-                raise UserError("请用 --district 指定区名（如 --district 长宁区）")
-            d = known[0]
+        d = _target_district(session, district)
         result = import_units(session=session, path=file, district=d)
     typer.echo(
         f"{d}：新增 {result.created} 个单位，更新 {result.updated} 个，未变 {result.unchanged} 个。"
@@ -133,16 +141,10 @@ def units_kinds_import(
     district: Annotated[str | None, typer.Option("--district", help="区名，如 长宁区")] = None,
 ) -> None:
     """导入（或更新）本区自定的单位类别及其组名；单位名录的 kind 列即可使用这些类别。"""
-    from zwgk.config import get_settings
-    from zwgk.directory import districts, import_kinds
+    from zwgk.directory import import_kinds
 
     with _db() as session:
-        d = district or get_settings().default_district
-        if not d:
-            known = districts(session=session)
-            if len(known) != 1:
-                raise UserError("请用 --district 指定区名（如 --district 长宁区）")
-            d = known[0]
+        d = _target_district(session, district)
         result = import_kinds(session=session, path=file, district=d)
     typer.echo(
         f"{d}：新增 {result.created} 个类别，更新 {result.updated} 个，未变 {result.unchanged} 个。"
