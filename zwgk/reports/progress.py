@@ -358,12 +358,18 @@ def completion_chart_svg(
     if days:
         step = max(1, -(-span // 7))  # at most 8 evenly spaced date labels
         ticks = [first + timedelta(days=n) for n in range(0, span + 1, step)]
-        fmt = "%m-%d" if days[0].year == days[-1].year else "%Y-%m-%d"
+        one_year = days[0].year == days[-1].year
+
+        def day_label(day: date) -> str:
+            return (
+                f"{day.month}月{day.day}日" if one_year else f"{day.year}年{day.month}月{day.day}日"
+            )
+
         for day in ticks:
             parts.append(
                 f'<line x1="{x(day):.1f}" y1="{top}" x2="{x(day):.1f}" y2="{bottom}" stroke="#eeeeee"/>'
             )
-            parts.append(text(x(day), bottom + 18, day.strftime(fmt), text_anchor="middle"))
+            parts.append(text(x(day), bottom + 18, day_label(day), text_anchor="middle"))
     else:
         parts.append(
             text(
