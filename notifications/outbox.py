@@ -367,7 +367,8 @@ _FREE: dict[str, Any] = {
 
 def release_stale(*, settings: Settings) -> dict[str, int]:
     """Put back to ``pending`` the rows held by dispatchers that are gone: at once when the
-    holder ran on this machine and its process is gone, else once its lease has run out.
+    holder ran on this machine and its process is gone (never while it runs), else (another
+    machine, or no ``/proc``) once its lease has run out.
     Returns how many per holder ("host:pid"; "" for claims made before holders were kept)."""
     now = utcnow()
     cutoff = now - timedelta(seconds=settings.outbox_lease_seconds)
@@ -389,8 +390,11 @@ def release_stale(*, settings: Settings) -> dict[str, int]:
                 .where(_same(OutboxMessage.claimed_by, by))
                 .where(_same(OutboxMessage.claim_process, process))
             )
-            if holder_alive(by, process) is False:
+            alive = holder_alive(by, process)
+            if alive is False:
                 why = "its process is gone"
+            elif alive is True:
+                continue  # on this machine and running: /proc says more than a late renewal
             elif oldest is not None and as_utc(oldest) < cutoff:  # type: ignore[operator]
                 why = "its lease ran out"
                 stmt = stmt.where(col(OutboxMessage.claimed_at) < cutoff)
@@ -545,6 +549,14 @@ def _settle(
     with session_scope() as s:
         if outcome is not None:
             msg = s.get(OutboxMessage, outcome.id)
+            if msg is not None and msg.claim_token != token:
+                # Taken over meanwhile (our lease ran out while the database or the server
+                # stalled): the row is someone else's now; recording our outcome would undo
+                # theirs (a "sent" turned back into "pending" goes out once more).
+                logger.warning(
+                    "outbox #%s: claim taken over before its outcome was recorded", outcome.id
+                )
+                msg = None
             if msg is not None:
                 msg.attempts += 1
                 msg.claimed_at = None

@@ -281,3 +281,29 @@ def test_a_run_killed_after_its_first_mail_then_rerun_at_once_delivers_all_43(
     assert [n for n in by_id.values() if n > 1] in ([], [2])
     assert len({tuple(m.rcpt_tos) for m in smtp.messages}) == 50
     print(f"\nrerun after the kill: {len(smtp.messages)} received for 50 rows in {took:.1f} s")
+
+
+def test_an_outcome_is_not_recorded_over_a_claim_taken_over_meanwhile(env: Path) -> None:
+    """A dispatcher whose lease ran out while it sent (a stalled database) must not write its
+    result over the row another dispatcher took over and sent: that would turn "sent" back
+    into "pending" and send it once more."""
+    from zwgk.notifications.outbox import _Outcome, _settle
+
+    queue_messages(1)
+    _claim_elsewhere(1)  # the slow one
+    [row] = _rows()
+    with session_scope() as s:  # taken over and sent by another dispatcher meanwhile
+        s.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id) == row.id)
+            .values(status="sent", claim_token=None, claimed_by=None, sent_at=utcnow())
+        )
+    status, _ = _settle(
+        _Outcome(row.id, sent=False, error="超时"),  # type: ignore[arg-type]
+        next_id=None,
+        token="elsewhere",
+        settings=get_settings(),
+    )
+    assert status is None
+    [after] = _rows()
+    assert (after.status, after.attempts, after.last_error) == ("sent", 0, None)
