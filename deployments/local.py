@@ -41,7 +41,7 @@ from zwgk.config import get_settings
 from zwgk.errors import UserError
 
 STARTUP_TIMEOUT = 180.0  # a cold Prefect home migrates Prefect's database first (30 s+)
-STOP_GRACE = 8.0  # seconds each stage of stopping may take before its processes are killed
+STOP_GRACE = 12.0  # seconds each stage of stopping may take before its processes are killed
 POLL = 0.2
 
 

@@ -29,7 +29,7 @@ class ItemEvent(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     item_id: int = Field(foreign_key="checklistitem.id", index=True)
-    action: str  # complete | waive | reopen | withdraw | move-due (zwgk plan move-due)
+    action: str  # complete | waive | reopen | withdraw | move-due (zwgk plan move-due) | reclock (zwgk event update)
     by: str = ""
     reason: str = ""
     at: datetime = Field(default_factory=utcnow)

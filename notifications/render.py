@@ -11,6 +11,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
 from zwgk.config import Office, get_settings
+from zwgk.periods import QUARTER_NUMERALS
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 WEEKDAYS = "一二三四五六日"
@@ -35,7 +36,6 @@ def cn_day(d: Any) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
-QUARTERS = "一二三四"
 _PERIOD_RE = re.compile(r"^(\d{4})(?:-(?:(\d{2})(?:-(\d{2}))?|[Qq]([1-4])))?$")
 
 
@@ -49,7 +49,7 @@ def cn_period(period: str) -> str:
         return period
     year, month, day, quarter = m.groups()
     if quarter:
-        return f"{year}年第{QUARTERS[int(quarter) - 1]}季度"
+        return f"{year}年第{QUARTER_NUMERALS[int(quarter) - 1]}季度"
     if day:
         return f"{year}年{int(month)}月{int(day)}日"
     if month:

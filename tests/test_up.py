@@ -22,7 +22,7 @@ from tests.smtpd import free_port
 
 ZWGK = str(Path(sys.executable).parent / "zwgk")
 STARTUP = 240.0  # a cold Prefect home on two busy cores
-STOP = 15.0  # the supervisor gives each stage 8 s at most; it usually needs 2–6 s
+STOP = 28.0  # the supervisor gives each stage 12 s at most; it usually needs 2–6 s
 
 
 @dataclass

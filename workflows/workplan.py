@@ -24,7 +24,7 @@ from zwgk.models.checklist import Role
 from zwgk.models.plan import Plan, PlanTask
 from zwgk.models.unit import Unit
 from zwgk.obligation import Due
-from zwgk.periods import Cadence, Period, month_end
+from zwgk.periods import QUARTER_NUMERALS, Cadence, Period, month_end
 from zwgk.workcal import MIN_LEAD_WORKDAYS, WorkCalendar
 from zwgk.workflows.engine import PlannedItem
 
@@ -36,8 +36,11 @@ def _checkpoints(task: PlanTask, plan: Plan, earliest: date) -> list[tuple[str, 
     if task.recurrence in ("year-round", "quarterly"):
         quarters = [q for q in range(1, 5) if month_end(year, 3 * q) >= earliest]
         if not quarters:
-            return [("-q4", "（第4季度进展）", Due(earliest))]
-        return [(f"-q{q}", f"（第{q}季度进展）", Due(month_end(year, 3 * q))) for q in quarters]
+            return [("-q4", "（第四季度进展）", Due(earliest))]
+        return [
+            (f"-q{q}", f"（第{QUARTER_NUMERALS[q - 1]}季度进展）", Due(month_end(year, 3 * q)))
+            for q in quarters
+        ]
     if task.recurrence == "monthly":
         months = [m for m in range(1, 13) if month_end(year, m) >= earliest]
         if not months:

@@ -232,6 +232,7 @@ def calendar_add_workdays(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """计算 DATE 之后第 N 个工作日。"""
+    from zwgk.notifications.render import cn_date
     from zwgk.workcal import load_calendar
 
     day = parse_day(start)
@@ -240,7 +241,7 @@ def calendar_add_workdays(
     if as_json:
         echo_json({"date": result.date.isoformat(), "provisional": result.provisional})
     else:
-        typer.echo(result.date.isoformat() + ("（暂定）" if result.provisional else ""))
+        typer.echo(cn_date(result.date) + ("（暂定）" if result.provisional else ""))
     if result.provisional:
         warn(
             f"{result.date.year} 年的法定节假日安排尚未收录，结果按法定假日估算，为暂定日期；"
@@ -520,6 +521,7 @@ def _flow_result(state: Any) -> dict[str, Any]:
 def _run_reminders(today: str | None, district: str | None, dry_run: bool) -> None:
     from zwgk.config import get_settings
     from zwgk.items import today_shanghai
+    from zwgk.notifications.render import cn_day
 
     as_of = parse_day(today, "--today") if today else today_shanghai()
     if dry_run:
@@ -529,10 +531,10 @@ def _run_reminders(today: str | None, district: str | None, dry_run: bool) -> No
             result = sweep(session=session, settings=get_settings(), today=as_of, district=district)
             session.rollback()
         if not result.workday:
-            typer.echo(f"[演练] {as_of} 不是工作日，不发送提醒。")
+            typer.echo(f"[演练] {cn_day(as_of)} 不是工作日，不发送提醒。")
             return
         typer.echo(
-            f"[演练] {as_of}：将向 {len(result.reminded)} 个单位发送提醒（未写入任何数据）。"
+            f"[演练] {cn_day(as_of)}：将向 {len(result.reminded)} 个单位发送提醒（未写入任何数据）。"
         )
         for unit, pairs in result.reminded.items():
             typer.echo(f"  ✉ {unit}：" + "、".join(f"#{i}({r})" for i, r in pairs))
@@ -548,10 +550,10 @@ def _run_reminders(today: str | None, district: str | None, dry_run: bool) -> No
     with _prefect_api():
         out = _flow_result(reminders(today=as_of, district=district, return_state=True))
     if not out["workday"]:
-        typer.echo(f"{as_of} 不是工作日，未发送提醒。")
+        typer.echo(f"{cn_day(as_of)} 不是工作日，未发送提醒。")
         return
     typer.echo(
-        f"催办（{as_of}）：向 {len(out['reminded'])} 个单位发送提醒（逾期催办 {out['escalated']} 项），"
+        f"催办（{cn_day(as_of)}）：向 {len(out['reminded'])} 个单位发送提醒（逾期催办 {out['escalated']} 项），"
         f"向政务公开办发送逾期汇总 {out['office_summaries']} 封、向牵头单位发送 {out['lead_summaries']} 封，"
         f"共发出邮件 {out['sent']} 封；跳过过期梯度 {out['skipped']} 个。"
     )
@@ -766,12 +768,15 @@ def report_progress(
     as_of = parse_day(today, "--today") if today else today_shanghai()
     with _db() as session:
         rows = item_rows(session=session, today=as_of, obligation=obligation, period=period)
+    from zwgk.notifications.render import cn_day, cn_period
+
     if not rows:
         raise UserError(
-            f"期间 {period}" + (f"、事项 {obligation}" if obligation else "") + " 没有任何事项",
+            f"期间 {cn_period(period) if period else '（全部）'}"
+            + (f"、事项 {obligation}" if obligation else "")
+            + " 没有任何事项",
             exit_code=1,
         )
-    from zwgk.notifications.render import cn_day, cn_period
 
     title = f"{cn_period(period)}政务公开事项完成情况（截至{cn_day(as_of)}）"
     if fmt == "md":

@@ -116,7 +116,8 @@ class Rung:
     """One rung of the reminder ladder (催办梯度), in working days relative to the due date.
 
     ``offset`` < 0: before the deadline; 0: on the due day; > 0: overdue. ``escalate``
-    copies the lead unit(s) and the office (政务公开办).
+    marks the unit's digest as an escalation (逾期催办); the office and the lead units hear of
+    it through their daily overdue summaries (逾期汇总), never as copies.
     """
 
     slug: str
@@ -146,7 +147,7 @@ DEFAULT_LADDER = Ladder(
         Rung("before-1", -1, "截止前1个工作日提醒"),
         Rung("due", 0, "截止当日提醒"),
         Rung("overdue-1", 1, "逾期1个工作日催办"),
-        Rung("overdue-3", 3, "逾期3个工作日催办（抄送牵头单位和政务公开办）", escalate=True),
+        Rung("overdue-3", 3, "逾期3个工作日催办（列入逾期汇总）", escalate=True),
     ),
 )
 
