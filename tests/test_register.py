@@ -269,3 +269,45 @@ def test_unit_page_and_real_mail_show_chinese_periods(
     assert status == 200
     assert "（2026年第四季度）" in page and "（2026年12月）" in page
     assert not RAW.search(_readable(re.sub(r"<[^>]+>", " ", page))), RAW.search(page)
+
+
+def test_assignment_and_event_mail_are_signed_with_the_directory_contact(
+    sample_directory: str,
+) -> None:
+    """With no ZWGK_OFFICE_CONTACT, the office unit's contact (王静 in the sample) signs the
+    assignment and event notices too, as it signs the reminder digests."""
+    from datetime import date
+
+    from sqlmodel import select
+
+    from zwgk.config import get_settings
+    from zwgk.db import session_scope
+    from zwgk.models import OutboxMessage
+    from zwgk.models.unit import Unit
+    from zwgk.workflows.engine import build_checklist
+    from zwgk.workflows.events import EVENT_KINDS, record_event
+    from zwgk.workflows.registry import get_obligation
+
+    ob = get_obligation("monthly-filing")
+    with session_scope() as s:
+        build_checklist(
+            session=s,
+            ob=ob,
+            period=ob.parse_period("2026-11"),
+            settings=get_settings(),
+            today=date(2026, 11, 2),
+        )
+        unit = s.exec(select(Unit).where(Unit.name == "区教育局")).one()
+        record_event(
+            session=s,
+            kind=EVENT_KINDS["message-reply"],
+            unit=unit,
+            on=date(2026, 11, 2),
+            ref="留言 2026-7",
+            settings=get_settings(),
+        )
+    with session_scope() as s:
+        mails = list(s.exec(select(OutboxMessage)))
+    assert {m.kind for m in mails} >= {"assignment"} and len(mails) == 51
+    for m in mails:
+        assert "区政府办公室（政务公开办）\n联系人：王静" in m.body_text, m.key

@@ -22,7 +22,7 @@ from zwgk.directory import list_units, resolve_district, unit_groups
 from zwgk.items import today_shanghai
 from zwgk.models.checklist import ROLE_LABELS, ChecklistItem, ItemStatus, Role
 from zwgk.models.outbox import OutboxAttachment, OutboxMessage
-from zwgk.models.unit import Unit
+from zwgk.models.unit import Unit, UnitKind
 from zwgk.notifications.outbox import enqueue_many
 from zwgk.notifications.render import render
 from zwgk.obligation import Due, Obligation
@@ -313,6 +313,8 @@ def build_checklist(
         _insert_items(session, ob, period, new_rows, new_items)  # ids for the mail
 
     by_id = {u.id: u for u in units}
+    # The 落款's contact of last resort (no ZWGK_OFFICE_CONTACT): the district office's own.
+    office = next((u for u in units if u.kind == UnitKind.office), None)
     mails: list[tuple[OutboxMessage, Unit]] = []
     for unit_id, entries in per_unit.items():
         unit = by_id[unit_id]
@@ -330,6 +332,7 @@ def build_checklist(
             obligation=ob,
             period=period,
             unit=unit,
+            office=office,
             link=unit_link(unit_id, settings),
             today=today or today_shanghai(),
             items=[

@@ -17,7 +17,7 @@ from zwgk.config import Settings
 from zwgk.errors import UserError
 from zwgk.models.checklist import ChecklistItem, Role
 from zwgk.models.outbox import OutboxMessage
-from zwgk.models.unit import Unit
+from zwgk.models.unit import Unit, UnitKind
 from zwgk.notifications.outbox import enqueue
 from zwgk.notifications.render import cn_day, render
 from zwgk.obligation import DEFAULT_LADDER, Ladder
@@ -215,11 +215,15 @@ def record_event(
     if notify and unit.email:
         from zwgk.web.tokens import unit_link
 
+        office = session.exec(
+            select(Unit).where(Unit.district == unit.district, Unit.kind == UnitKind.office)
+        ).first()
         rendered = render(
             "event",
             kind.slug,
             event=kind,
             unit=unit,
+            office=office,
             item=item,
             on=on,
             ref=ref,
