@@ -32,12 +32,12 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
 from zwgk.config import get_settings
+from zwgk.deployments.prefect_api import answers, healthy
 from zwgk.errors import UserError
 
 STARTUP_TIMEOUT = 180.0  # a cold Prefect home migrates Prefect's database first (30 s+)
@@ -278,14 +278,6 @@ def _port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as resp:
-            return bool(resp.status == 200)
-    except (OSError, ValueError):
-        return False
-
-
 def run_local(port: int = 4200, web_port: int = 8000) -> None:
     """Run every service until Ctrl-C / SIGTERM or until one of them exits; then stop all.
 
@@ -355,14 +347,12 @@ def _run(supervisor: Supervisor, port: int, web_port: int) -> int:
                 var / "log" / "mail-capture.log",
                 env,
             )
-        supervisor.wait_for(
-            lambda: _answers(api_url + "/health"), server, settings.prefect_startup_timeout
-        )
+        supervisor.wait_for(lambda: healthy(api_url), server, settings.prefect_startup_timeout)
         marker.write_text(api_url)
         supervisor.marker = marker
         supervisor.start("定时部署", [*zwgk, "serve"], prefect_home / "serve.log", env)
         supervisor.wait_for(
-            lambda: _answers(f"http://127.0.0.1:{web_port}/health"), web, STARTUP_TIMEOUT
+            lambda: answers(f"http://127.0.0.1:{web_port}/health"), web, STARTUP_TIMEOUT
         )
         if capture is not None:
             port_ = settings.mail_capture_port

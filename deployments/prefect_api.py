@@ -71,12 +71,18 @@ def prepare_home(settings: Settings) -> Path:
     return home
 
 
-def healthy(api_url: str, timeout: float = 2) -> bool:
+def answers(url: str, timeout: float = 2) -> bool:
+    """True when ``url`` answers 200 (a health endpoint)."""
     try:
-        with urllib.request.urlopen(api_url.rstrip("/") + "/health", timeout=timeout) as resp:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
             return bool(resp.status == 200)
     except (OSError, ValueError):
         return False
+
+
+def healthy(api_url: str, timeout: float = 2) -> bool:
+    """True when the Prefect API at ``api_url`` answers its health check."""
+    return bool(api_url) and answers(api_url.rstrip("/") + "/health", timeout)
 
 
 def local_server(settings: Settings) -> str | None:

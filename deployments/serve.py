@@ -16,12 +16,12 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import urllib.request
 from types import FrameType
 from typing import TYPE_CHECKING
 
 from prefect.schedules import Cron
 
+from zwgk.deployments.prefect_api import healthy
 from zwgk.deployments.spec import specs
 from zwgk.workflows.flows import FLOWS, outbox, reminders
 
@@ -83,7 +83,7 @@ async def _run_until_signalled(runner: Runner, api_url: str) -> None:
     async def stop() -> None:
         # Pausing schedules calls the API once per deployment; against a server that is
         # gone, each call retries with back-off for a minute. Skip it then.
-        if not await asyncio.to_thread(_answers, api_url):
+        if not await asyncio.to_thread(healthy, api_url):
             runner.pause_on_shutdown = False
         while not runner.started and not started.done():  # a signal while starting up
             await asyncio.sleep(0.1)
@@ -110,13 +110,3 @@ async def _run_until_signalled(runner: Runner, api_url: str) -> None:
     await started
     for task in stopping:
         await task
-
-
-def _answers(api_url: str) -> bool:
-    if not api_url:
-        return False
-    try:
-        with urllib.request.urlopen(api_url.rstrip("/") + "/health", timeout=2) as resp:
-            return bool(resp.status == 200)
-    except (OSError, ValueError):
-        return False
