@@ -192,3 +192,12 @@ def test_run_without_directory_says_what_to_do(cli_env: dict[str, str]) -> None:
         run_subprocess("run", "monthly-filing", "--period", "2026-11", "--dry-run", env=cli_env),
         "zwgk init --sample",
     )
+
+
+def test_a_default_district_without_units_is_named_not_ignored(cli_env: dict[str, str]) -> None:
+    """ZWGK_DEFAULT_DISTRICT set to a district the directory lacks: `units import` would
+    write there, so a run must not quietly work on another district instead."""
+    assert run_subprocess("init", "--sample", env=cli_env).code == 0
+    env = {**cli_env, "ZWGK_DEFAULT_DISTRICT": "宝山区"}
+    r = run_subprocess("run", "monthly-filing", "--period", "2026-11", "--dry-run", env=env)
+    _assert_clean_error(r, "ZWGK_DEFAULT_DISTRICT 为「宝山区」", "名录中有：长宁区")

@@ -312,8 +312,14 @@ def resolve_district(*, session: Session, district: str | None, default: str | N
             )
         return district
     known = districts(session=session)
-    if default and default in known:
-        return default
+    if default:
+        if default in known:
+            return default
+        raise UserError(
+            f"ZWGK_DEFAULT_DISTRICT 为「{default}」，但单位名录中没有该区的单位"
+            + (f"（名录中有：{'、'.join(known)}）" if known else "")
+            + f"：请先 zwgk units import FILE --district {default}，或改用 --district 指定"
+        )
     if len(known) == 1:
         return known[0]
     if not known:
