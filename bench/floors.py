@@ -276,14 +276,14 @@ def _assignment_bodies(ob, label, name, contact, items, link, subject):  # type:
     text = [
         _greeting(name, contact),
         "",
-        f"根据{ob.basis}，请贵单位按时完成「{ob.title}（{label}）」的以下事项：",
+        f"根据{ob.basis}，请你单位按时完成「{ob.title}（{label}）」的以下事项：",
         "",
     ]
     html = [
         f'<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{escape(subject)}</title>\n</head>\n<body>\n"
         f"<p>{escape(_greeting(name, contact))}</p>\n"
-        f"<p>根据{escape(ob.basis)}，请贵单位按时完成<strong>{escape(ob.title)}（{label}）</strong>"
+        f"<p>根据{escape(ob.basis)}，请你单位按时完成<strong>{escape(ob.title)}（{label}）</strong>"
         '的以下事项：</p>\n<table border="1" cellspacing="0" cellpadding="6">\n'
         "<tr><th>事项编号</th><th>工作内容</th><th>角色</th><th>完成时限</th></tr>\n"
     ]
