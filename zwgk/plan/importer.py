@@ -397,16 +397,20 @@ def import_plan(
     kind_groups = {
         k: tuple(d.groups) for k, d in declared_kinds(session=session, district=district).items()
     }
-    outcome = parse_plan(
-        rows,
-        units=units,
-        year=year,
-        issued=issued,
-        cal=cal,
-        lenient=lenient,
-        default_deadline=default_deadline,
-        kind_groups=kind_groups,
-    )
+
+    def parse() -> ParseOutcome:  # again after --create-unknown adds units
+        return parse_plan(
+            rows,
+            units=units,
+            year=year,
+            issued=issued,
+            cal=cal,
+            lenient=lenient,
+            default_deadline=default_deadline,
+            kind_groups=kind_groups,
+        )
+
+    outcome = parse()
     errors = list(outcome.errors)
     created_units: list[str] = []
     suggestions = outcome.suggestions
@@ -431,16 +435,7 @@ def import_plan(
             if not dry_run:
                 session.add(unit)
             units.append(unit)
-        outcome = parse_plan(
-            rows,
-            units=units,
-            year=year,
-            issued=issued,
-            cal=cal,
-            lenient=lenient,
-            default_deadline=default_deadline,
-            kind_groups=kind_groups,
-        )
+        outcome = parse()
         errors = list(outcome.errors)
         for t in outcome.tasks:
             added = [u for u in t.units + t.cooperating_units if u in created_units]
