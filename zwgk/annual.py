@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from zwgk.errors import UserError
+from zwgk.errors import UserError, refused
 from zwgk.models.annual import AnnualFigure, Application
 from zwgk.models.unit import Unit
 
@@ -248,8 +248,7 @@ def parse_register(*, session: Session, path: Path, district: str | None) -> lis
     if not rows:
         errors.append(f"文件 {path}：表头之后没有任何申请")
     if errors:
-        more = f"\n（另有 {len(errors) - 20} 处错误未列出）" if len(errors) > 20 else ""
-        raise UserError("依申请公开登记有误，未导入任何数据：\n" + "\n".join(errors[:20]) + more)
+        raise refused("依申请公开登记", errors)
     return clean
 
 
@@ -625,8 +624,7 @@ def import_figures(*, session: Session, path: Path, district: str | None) -> int
     if not rows:
         errors.append(f"文件 {path}：表头之后没有任何数据")
     if errors:
-        more = f"\n（另有 {len(errors) - 20} 处错误未列出）" if len(errors) > 20 else ""
-        raise UserError("年报数据有误，未导入任何数据：\n" + "\n".join(errors[:20]) + more)
+        raise refused("年报数据", errors)
     for unit, year, table, row, col_, value in clean:
         set_figure(
             session=session, unit=unit, year=year, table=table, row=row, col_=col_, value=value

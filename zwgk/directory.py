@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from zwgk.db import utcnow
-from zwgk.errors import UserError
+from zwgk.errors import UserError, refused
 from zwgk.models.unit import KIND_LABELS, DistrictKind, Unit, UnitKind
 from zwgk.tabular import clip, read_csv_rows, split_list
 
@@ -194,8 +194,7 @@ def parse_units_csv(path: Path, declared: Mapping[str, DistrictKind] | None = No
     if not rows:
         errors.append(f"文件 {path}：表头之后没有任何单位")
     if errors:
-        more = f"\n（另有 {len(errors) - 20} 处错误未列出）" if len(errors) > 20 else ""
-        raise UserError("单位名录有误，未导入任何数据：\n" + "\n".join(errors[:20]) + more)
+        raise refused("单位名录", errors)
     return clean
 
 
@@ -267,8 +266,7 @@ def parse_kinds_csv(path: Path) -> list[dict]:
     if not rows:
         errors.append(f"文件 {path}：表头之后没有任何类别")
     if errors:
-        more = f"\n（另有 {len(errors) - 20} 处错误未列出）" if len(errors) > 20 else ""
-        raise UserError("单位类别有误，未导入任何数据：\n" + "\n".join(errors[:20]) + more)
+        raise refused("单位类别", errors)
     return clean
 
 

@@ -28,3 +28,10 @@ def where(file: str | None = None, row: int | None = None, field: str | None = N
     if field:
         parts.append(f"字段「{field}」")
     return "，".join(parts)
+
+
+def refused(what: str, errors: list[str], *, shown: int = 20) -> UserError:
+    """One error for a file refused whole: ``what`` (e.g. "单位名录") and its first
+    ``shown`` problems, one a line, with how many more there are."""
+    more = f"\n（另有 {len(errors) - shown} 处错误未列出）" if len(errors) > shown else ""
+    return UserError(f"{what}有误，未导入任何数据：\n" + "\n".join(errors[:shown]) + more)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from zwgk.errors import UserError
+from zwgk.errors import refused
 from zwgk.models.calendar import HolidayOverride
 from zwgk.tabular import clip, read_csv_rows
 from zwgk.tabular import parse_date as _parse_date
@@ -64,8 +64,7 @@ def import_overrides(*, session: Session, path: Path) -> int:
     if not rows:
         errors.append(f"文件 {path}：表头之后没有任何日期")
     if errors:
-        more = f"\n（另有 {len(errors) - 20} 处错误未列出）" if len(errors) > 20 else ""
-        raise UserError("节假日文件有误，未导入任何数据：\n" + "\n".join(errors[:20]) + more)
+        raise refused("节假日文件", errors)
     for o in clean:
         session.merge(o)
     return len(clean)

@@ -19,7 +19,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from zwgk.db import utcnow
-from zwgk.errors import UserError
+from zwgk.errors import UserError, refused
 from zwgk.models.plan import Plan, PlanTask
 from zwgk.models.unit import Unit, UnitKind
 from zwgk.plan.deadlines import (
@@ -456,8 +456,7 @@ def import_plan(
         )
     _mark_overdue_at_issue(outcome.tasks, district=district, year=year, issued=issued)
     if errors:
-        more = f"\n（另有 {len(errors) - 30} 处错误未列出）" if len(errors) > 30 else ""
-        raise UserError(f"文件 {path} 有误，未导入任何数据：\n" + "\n".join(errors[:30]) + more)
+        raise refused(f"文件 {path} ", errors, shown=30)
 
     report = ImportReport(
         plan_id=None,
