@@ -35,7 +35,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy zwgk models workflows notifications deployments migrations
+	$(BIN)/mypy zwgk models workflows notifications deployments
 
 ## City-scale benchmark against plain floors (a command, not a test; see README "Benchmark").
 bench: $(STAMP)

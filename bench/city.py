@@ -232,11 +232,11 @@ def worker(stage: str, impl: str, opts: dict[str, Any]) -> dict[str, Any]:
 
     # Import and connect before the clock starts.
     from bench import floors
-    from zwgk.notifications.outbox import dispatch
+    from notifications.outbox import dispatch
+    from workflows.engine import build_checklist
+    from workflows.registry import get_obligation
+    from workflows.reminders import sweep
     from zwgk.periods import Cadence, Period
-    from zwgk.workflows.engine import build_checklist
-    from zwgk.workflows.registry import get_obligation
-    from zwgk.workflows.reminders import sweep
 
     with session_scope() as s:
         names = list_districts(session=s)

@@ -1,4 +1,4 @@
-"""``python -m deployments`` (from the repository root) or ``python -m zwgk.deployments``:
+"""``python -m deployments`` (from the repository root) or ``python -m deployments``:
 serve all obligation deployments (needs a running Prefect server, as ``zwgk serve``)."""
 
 from zwgk.cli import main

@@ -36,8 +36,8 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
+from deployments.prefect_api import answers, healthy
 from zwgk.config import get_settings
-from zwgk.deployments.prefect_api import answers, healthy
 from zwgk.errors import UserError
 
 STARTUP_TIMEOUT = 180.0  # a cold Prefect home migrates Prefect's database first (30 s+)

@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING
 
 from prefect.schedules import Cron
 
-from zwgk.deployments.prefect_api import healthy
-from zwgk.deployments.spec import specs
-from zwgk.workflows.flows import FLOWS, outbox, reminders
+from deployments.prefect_api import healthy
+from deployments.spec import specs
+from workflows.flows import FLOWS, outbox, reminders
 
 if TYPE_CHECKING:
     from prefect.runner import Runner

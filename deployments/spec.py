@@ -2,15 +2,15 @@
 
 ``prefect.yaml`` at the repository root holds the same deployments for ``prefect deploy``
 (work-pool set-ups); ``tests/test_registry.py`` checks the two never drift apart, and
-``python -m zwgk.deployments.spec`` prints the YAML the registry implies.
+``python -m deployments.spec`` prints the YAML the registry implies.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from workflows.registry import REGISTRY
 from zwgk.config import SHANGHAI
-from zwgk.workflows.registry import REGISTRY
 
 ENTRYPOINT_FILE = "workflows/flows.py"
 

@@ -1,12 +1,12 @@
 """SQLModel tables of the app database."""
 
-from zwgk.models.annual import AnnualFigure, Application
-from zwgk.models.calendar import HolidayOverride
-from zwgk.models.checklist import ChecklistItem, ItemStatus, Role
-from zwgk.models.outbox import OutboxAttachment, OutboxMessage, OutboxStatus
-from zwgk.models.plan import Plan, PlanTask
-from zwgk.models.reminder import ItemEvent, ReminderLog
-from zwgk.models.unit import DistrictKind, Unit, UnitKind
+from models.annual import AnnualFigure, Application
+from models.calendar import HolidayOverride
+from models.checklist import ChecklistItem, ItemStatus, Role
+from models.outbox import OutboxAttachment, OutboxMessage, OutboxStatus
+from models.plan import Plan, PlanTask
+from models.reminder import ItemEvent, ReminderLog
+from models.unit import DistrictKind, Unit, UnitKind
 
 __all__ = [
     "AnnualFigure",

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger(f"zwgk.{__name__}")  # one hierarchy for the CLI to quiet
 
 
 class SaveToDirectory:

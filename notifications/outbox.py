@@ -62,13 +62,13 @@ from sqlalchemy import func, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from models.outbox import OutboxAttachment, OutboxMessage, OutboxStatus
+from notifications.smtp import ConnectError, Connection, Envelope, SendError, connect
 from zwgk.bulk import insert_rows
 from zwgk.config import Settings
 from zwgk.db import as_utc, session_scope, utcnow
-from zwgk.models.outbox import OutboxAttachment, OutboxMessage, OutboxStatus
-from zwgk.notifications.smtp import ConnectError, Connection, Envelope, SendError, connect
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger(f"zwgk.{__name__}")  # one hierarchy for the CLI to quiet
 
 MAX_RECONNECTS = 3
 MAX_BACKOFF = timedelta(hours=6)

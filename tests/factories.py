@@ -42,9 +42,9 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
 
 def queue_messages(n: int = 3, recipient: str = "unit{}@test.example.gov.cn") -> list[int]:
     """Put ``n`` assignment mails in the outbox (subject "… 第i号"); returns their ids."""
+    from models import OutboxMessage
+    from notifications.outbox import enqueue
     from zwgk.db import session_scope
-    from zwgk.models import OutboxMessage
-    from zwgk.notifications.outbox import enqueue
 
     ids = []
     with session_scope() as s:

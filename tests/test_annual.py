@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from models import Application, ChecklistItem
 from tests.cli import run_inprocess
 from tests.factories import write_csv
 from tests.smtpd import SMTPServer
 from zwgk.annual import COLUMNS, OUTCOMES, TABLE3_ROWS
 from zwgk.db import session_scope
-from zwgk.models import Application, ChecklistItem
 
 COLS = COLUMNS[:-1]
 # Seed 003 (长宁区 2024 年报) table 三, columns 自然人…其他 (总计 is computed).
@@ -327,10 +327,10 @@ def test_january_run_mails_each_unit_its_draft(
 ) -> None:
     from docx import Document
 
+    from notifications.outbox import dispatch
+    from workflows.engine import build_checklist
+    from workflows.registry import REGISTRY
     from zwgk.config import get_settings
-    from zwgk.notifications.outbox import dispatch
-    from zwgk.workflows.engine import build_checklist
-    from zwgk.workflows.registry import REGISTRY
 
     run_inprocess(
         capsys, "applications", "import", str(seed_register(tmp_path / "r.csv", unit="区教育局"))

@@ -21,11 +21,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from models import ChecklistItem, OutboxMessage
 from tests.factories import queue_messages
 from tests.smtpd import SMTPServer
 from zwgk.config import get_settings
 from zwgk.db import session_scope
-from zwgk.models import ChecklistItem, OutboxMessage
 
 pytestmark = pytest.mark.smtp
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from models import Unit
 from tests.factories import HEADER, SMALL_DIRECTORY, write_units_csv
 from zwgk.db import session_scope
 from zwgk.directory import find_unit, import_units, list_units, members, unit_groups
 from zwgk.errors import UserError
-from zwgk.models import Unit
 
 
 def _import(path: Path, district: str = "测试区"):  # type: ignore[no-untyped-def]

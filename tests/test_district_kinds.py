@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from models import Unit
 from tests.cli import run_inprocess
 from tests.factories import PLAN_HEADER, write_csv
 from zwgk.db import session_scope
 from zwgk.directory import declared_kinds, find_unit, unit_groups
-from zwgk.models import Unit
 
 DISTRICT = "示例区"
 KINDS = [

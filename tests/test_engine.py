@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from models import ChecklistItem, OutboxMessage
+from workflows.engine import build_checklist
+from workflows.registry import REGISTRY
 from zwgk.config import get_settings
 from zwgk.db import session_scope
-from zwgk.models import ChecklistItem, OutboxMessage
-from zwgk.workflows.engine import build_checklist
-from zwgk.workflows.registry import REGISTRY
 
 
 def _build(slug: str, period: str, *, dry_run: bool = False):  # type: ignore[no-untyped-def]

@@ -8,11 +8,11 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
+from models import ChecklistItem, ItemEvent
 from tests.cli import run_inprocess
 from tests.smtpd import SMTPServer
 from tests.test_web import _get, _link_for, web  # noqa: F401  (web: the served page)
 from zwgk.db import session_scope
-from zwgk.models import ChecklistItem, ItemEvent
 
 
 def test_record_event_creates_item_with_workday_deadline(
@@ -54,11 +54,11 @@ def test_record_event_creates_item_with_workday_deadline(
 
 
 def test_event_item_goes_through_reminders(directory: str, smtp: SMTPServer) -> None:
+    from notifications.outbox import dispatch
+    from workflows.events import EVENT_KINDS, record_event
+    from workflows.reminders import sweep
     from zwgk.config import get_settings
     from zwgk.directory import find_unit
-    from zwgk.notifications.outbox import dispatch
-    from zwgk.workflows.events import EVENT_KINDS, record_event
-    from zwgk.workflows.reminders import sweep
 
     with session_scope() as s:
         unit = find_unit(session=s, name="区教育局")
@@ -158,9 +158,9 @@ def test_event_bad_input(
 def test_waive_and_reopen_are_recorded(
     directory: str, smtp: SMTPServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from workflows.engine import build_checklist
+    from workflows.registry import REGISTRY
     from zwgk.config import get_settings
-    from zwgk.workflows.engine import build_checklist
-    from zwgk.workflows.registry import REGISTRY
 
     ob = REGISTRY["monthly-filing"]
     with session_scope() as s:
@@ -201,7 +201,7 @@ CAL_HOLIDAY, CAL_WORKING_SATURDAY = date(2026, 11, 12), date(2026, 11, 14)
 def workcal(directory: str) -> None:
     from datetime import timedelta
 
-    from zwgk.models import HolidayOverride
+    from models import HolidayOverride
 
     with session_scope() as s:
         d = date(2026, 10, 26)

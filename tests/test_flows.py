@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from models import ChecklistItem, OutboxMessage
 from tests.cli import run_inprocess
 from tests.smtpd import SMTPServer, free_port
 from zwgk.db import session_scope
-from zwgk.models import ChecklistItem, OutboxMessage
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
 
@@ -39,7 +39,7 @@ def test_run_monthly_filing_mails_each_unit_once(
 def test_flow_run_is_named_with_the_period(directory: str, smtp: SMTPServer) -> None:
     from prefect.client.orchestration import get_client
 
-    from zwgk.workflows.flows import FLOWS
+    from workflows.flows import FLOWS
 
     result = FLOWS["annual-report"](period="2026")
     assert result["created"] == 6 and result["sent"] == 5
@@ -54,7 +54,7 @@ def test_flow_run_is_named_with_the_period(directory: str, smtp: SMTPServer) -> 
 def test_scheduled_run_without_period_uses_the_default(directory: str, smtp: SMTPServer) -> None:
     from datetime import date
 
-    from zwgk.workflows.flows import FLOWS
+    from workflows.flows import FLOWS
 
     # annual-report scheduled on 2027-01-02 works on the report about 2026.
     result = FLOWS["annual-report"](today=date(2027, 1, 2))
@@ -161,9 +161,9 @@ def test_var_mail_capture_stores_eml(
     """With ZWGK_SMTP_HOST unset, mail goes to the local capture server as .eml files."""
     from email import message_from_bytes, policy
 
+    from notifications.capture import start_capture
+    from workflows.flows import FLOWS
     from zwgk.config import get_settings, reset_settings
-    from zwgk.notifications.capture import start_capture
-    from zwgk.workflows.flows import FLOWS
 
     port = free_port()
     monkeypatch.delenv("ZWGK_SMTP_HOST")
@@ -189,8 +189,8 @@ def test_smtp_password_from_a_prefect_secret_block(
     from aiosmtpd.smtp import AuthResult
     from prefect.blocks.system import Secret
 
+    from notifications.outbox import dispatch
     from zwgk.config import get_settings, reset_settings
-    from zwgk.notifications.outbox import dispatch
 
     Secret(value="s3cret-pw").save("zwgk-test-smtp-password", overwrite=True)
 
@@ -206,8 +206,8 @@ def test_smtp_password_from_a_prefect_secret_block(
         monkeypatch.setenv("ZWGK_SMTP_USER", "gkb")
         monkeypatch.setenv("ZWGK_SMTP_PASSWORD_BLOCK", "zwgk-test-smtp-password")
         reset_settings()
-        from zwgk.workflows.engine import build_checklist
-        from zwgk.workflows.registry import REGISTRY
+        from workflows.engine import build_checklist
+        from workflows.registry import REGISTRY
 
         ob = REGISTRY["monthly-filing"]
         with session_scope() as s:

@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from models import HolidayOverride
 from tests.factories import write_csv
 from zwgk.db import session_scope
 from zwgk.errors import UserError
 from zwgk.holidays import import_overrides
-from zwgk.models import HolidayOverride
 from zwgk.workcal import load_calendar
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-import zwgk.models  # noqa: F401
+import models  # noqa: F401
 from tests.cli import run_subprocess
 from zwgk.db import make_engine
 from zwgk.migrations import BASELINE, current, downgrade, head, upgrade

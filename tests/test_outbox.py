@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from models import OutboxMessage
+from notifications.outbox import dispatch
 from tests.factories import queue_messages
 from tests.smtpd import SMTPServer
 from zwgk.config import get_settings, reset_settings
 from zwgk.db import session_scope
-from zwgk.models import OutboxMessage
-from zwgk.notifications.outbox import dispatch
 
 
 def _queue(n: int = 3, recipient: str = "unit{}@test.example.gov.cn") -> None:

@@ -23,13 +23,8 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from tests.cli import run_subprocess
-from tests.factories import queue_messages
-from tests.smtpd import SMTPServer
-from zwgk.config import get_settings, reset_settings
-from zwgk.db import as_utc, session_scope, utcnow
-from zwgk.models import OutboxMessage
-from zwgk.notifications.outbox import (
+from models import OutboxMessage
+from notifications.outbox import (
     DispatchReport,
     Held,
     claim,
@@ -37,6 +32,11 @@ from zwgk.notifications.outbox import (
     holder,
     holder_alive,
 )
+from tests.cli import run_subprocess
+from tests.factories import queue_messages
+from tests.smtpd import SMTPServer
+from zwgk.config import get_settings, reset_settings
+from zwgk.db import as_utc, session_scope, utcnow
 
 pytestmark = pytest.mark.smtp
 
@@ -287,7 +287,7 @@ def test_an_outcome_is_not_recorded_over_a_claim_taken_over_meanwhile(env: Path)
     """A dispatcher whose lease ran out while it sent (a stalled database) must not write its
     result over the row another dispatcher took over and sent: that would turn "sent" back
     into "pending" and send it once more."""
-    from zwgk.notifications.outbox import _Outcome, _settle
+    from notifications.outbox import _Outcome, _settle
 
     queue_messages(1)
     _claim_elsewhere(1)  # the slow one

@@ -20,13 +20,13 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from models import OutboxMessage
+from notifications.outbox import dispatch
 from tests.cli import run_subprocess
 from tests.factories import queue_messages
 from tests.smtpd import SMTPServer, free_port
 from zwgk.config import get_settings, reset_settings
 from zwgk.db import as_utc, session_scope, utcnow
-from zwgk.models import OutboxMessage
-from zwgk.notifications.outbox import dispatch
 
 pytestmark = pytest.mark.smtp
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from models import PlanTask
 from tests.cli import run_inprocess
 from zwgk.db import session_scope
-from zwgk.models import PlanTask
 
 FIXTURES = Path(__file__).parent / "fixtures" / "plans"
 PLANS = {

@@ -13,17 +13,17 @@ from typing import Any
 
 import pytest
 
+from models.checklist import ChecklistItem, Role
+from models.unit import Unit, UnitKind
+from notifications.render import Rendered, render
 from tests.test_web import _get, _link_for, web  # noqa: F401  (the `web` fixture)
+from workflows.events import EVENT_KINDS
+from workflows.registry import REGISTRY
+from workflows.reminders import ItemView, UnitBehind
 from zwgk.config import Settings, get_settings, reset_settings
 from zwgk.errors import UserError
-from zwgk.models.checklist import ChecklistItem, Role
-from zwgk.models.unit import Unit, UnitKind
-from zwgk.notifications.render import Rendered, render
 from zwgk.periods import Cadence, Period
 from zwgk.workcal import WorkCalendar
-from zwgk.workflows.events import EVENT_KINDS
-from zwgk.workflows.registry import REGISTRY
-from zwgk.workflows.reminders import ItemView, UnitBehind
 
 # 2026-11, 2026-Q4, 2026-11-16 (a phone number such as 021-22050000 is not a date).
 RAW = re.compile(r"(?<!\d)\d{4}-(?:0[1-9]|1[0-2])(?!\d)|\d{4}-\d{2}-\d{2}|\d{4}-?[Qq][1-4]")
@@ -241,9 +241,9 @@ def test_unit_page_and_real_mail_show_chinese_periods(
 ) -> None:
     """Through the engine, the outbox, the loopback SMTP server and `zwgk web`: the mails and
     the unit page write periods and dates in Chinese and are signed by the configured office."""
+    from notifications.outbox import dispatch
+    from workflows.engine import build_checklist
     from zwgk.db import session_scope
-    from zwgk.notifications.outbox import dispatch
-    from zwgk.workflows.engine import build_checklist
 
     monkeypatch.setenv(
         "ZWGK_OFFICES", json.dumps({directory: {"contact": "赵敏", "phone": "021-1"}})
@@ -280,13 +280,13 @@ def test_assignment_and_event_mail_are_signed_with_the_directory_contact(
 
     from sqlmodel import select
 
+    from models import OutboxMessage
+    from models.unit import Unit
+    from workflows.engine import build_checklist
+    from workflows.events import EVENT_KINDS, record_event
+    from workflows.registry import get_obligation
     from zwgk.config import get_settings
     from zwgk.db import session_scope
-    from zwgk.models import OutboxMessage
-    from zwgk.models.unit import Unit
-    from zwgk.workflows.engine import build_checklist
-    from zwgk.workflows.events import EVENT_KINDS, record_event
-    from zwgk.workflows.registry import get_obligation
 
     ob = get_obligation("monthly-filing")
     with session_scope() as s:

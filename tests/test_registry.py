@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 import yaml
 
+from deployments.spec import render_yaml, specs
+from models.unit import Unit, UnitKind
+from notifications.render import render, template_names
+from workflows.flows import FLOWS
+from workflows.registry import REGISTRY
 from zwgk.config import SHANGHAI, Settings
-from zwgk.deployments.spec import render_yaml, specs
-from zwgk.models.unit import Unit, UnitKind
-from zwgk.notifications.render import render, template_names
 from zwgk.obligation import Obligation
 from zwgk.workcal import WorkCalendar
-from zwgk.workflows.flows import FLOWS
-from zwgk.workflows.registry import REGISTRY
 
 ROOT = Path(__file__).parents[1]
 PREFECT_YAML = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
@@ -40,7 +40,7 @@ def test_the_five_statutory_obligations_are_registered() -> None:
 def test_has_a_flow(ob: Obligation) -> None:
     flow = FLOWS[ob.slug]
     assert flow.name == ob.slug
-    import zwgk.workflows.flows as module
+    import workflows.flows as module
 
     assert getattr(module, ob.func_name) is flow
     # Parameters render as a form in the Prefect UI.
@@ -58,7 +58,7 @@ def test_has_a_deployment_in_prefect_yaml(ob: Obligation) -> None:
 
 def test_prefect_yaml_matches_the_registry_exactly() -> None:
     text = (ROOT / "prefect.yaml").read_text(encoding="utf-8")
-    assert text.endswith(render_yaml()), "regenerate with: python -m zwgk.deployments.spec"
+    assert text.endswith(render_yaml()), "regenerate with: python -m deployments.spec"
     assert set(DEPLOYMENTS) == {s.name for s in specs()}
 
 
@@ -128,8 +128,8 @@ def test_due_rules_evaluate_and_templates_render(ob: Obligation) -> None:
 
 def test_served_deployments_cover_every_spec_with_a_shanghai_schedule() -> None:
     """What `zwgk serve` / `make run` serves: every obligation, the reminders, the outbox."""
-    from zwgk.deployments.serve import build_deployments
-    from zwgk.deployments.spec import specs
+    from deployments.serve import build_deployments
+    from deployments.spec import specs
 
     deployments = build_deployments()
     assert [d.name for d in deployments] == [s.name for s in specs()]

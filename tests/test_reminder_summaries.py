@@ -22,12 +22,12 @@ STREETS = 40
 def city(env: Path, tmp_path: Path) -> str:
     """The office, one department that leads, and 40 streets, with one plan task for 6-30:
     区发展改革委牵头，各街镇负责 (assigned 3-2)."""
+    from notifications.outbox import dispatch
+    from workflows.engine import build_checklist
+    from workflows.registry import REGISTRY
     from zwgk.config import get_settings
     from zwgk.db import session_scope
     from zwgk.directory import import_units
-    from zwgk.notifications.outbox import dispatch
-    from zwgk.workflows.engine import build_checklist
-    from zwgk.workflows.registry import REGISTRY
 
     rows = [
         ["区政府办公室", "区政务公开办", "office", OFFICE, "王静", ""],
@@ -66,7 +66,7 @@ def _to(smtp: SMTPServer, address: str) -> list[str]:
 @pytest.mark.prefect
 @pytest.mark.usefixtures("prefect_harness")
 def test_forty_overdue_units_send_the_office_one_mail(city: str, smtp: SMTPServer) -> None:
-    from zwgk.workflows.flows import reminders
+    from workflows.flows import reminders
 
     smtp.recorder.clear()
     # 6-29, the day before the deadline: 41 reminders, nothing overdue, no summary.
@@ -123,13 +123,13 @@ def test_summary_and_digest_read_as_the_office_writes(directory: str, smtp: SMTP
     Chinese; "你单位", never "贵单位"; the summary lists the unit with its contact."""
     from sqlmodel import select
 
+    from models import ChecklistItem, Unit
+    from notifications.outbox import dispatch
+    from workflows.engine import build_checklist
+    from workflows.registry import REGISTRY
+    from workflows.reminders import sweep
     from zwgk.config import get_settings
     from zwgk.db import session_scope
-    from zwgk.models import ChecklistItem, Unit
-    from zwgk.notifications.outbox import dispatch
-    from zwgk.workflows.engine import build_checklist
-    from zwgk.workflows.registry import REGISTRY
-    from zwgk.workflows.reminders import sweep
 
     for slug, period, assigned in (
         ("quarterly-progress", "2026-Q4", date(2026, 12, 1)),
@@ -193,13 +193,13 @@ def test_unit_without_mailbox_is_named_in_the_summary(directory: str, smtp: SMTP
     """A unit the sweep cannot mail is still listed for the office, marked as not reached."""
     from sqlmodel import select
 
+    from models import Unit
+    from notifications.outbox import dispatch
+    from workflows.engine import build_checklist
+    from workflows.registry import REGISTRY
+    from workflows.reminders import sweep
     from zwgk.config import get_settings
     from zwgk.db import session_scope
-    from zwgk.models import Unit
-    from zwgk.notifications.outbox import dispatch
-    from zwgk.workflows.engine import build_checklist
-    from zwgk.workflows.registry import REGISTRY
-    from zwgk.workflows.reminders import sweep
 
     ob = REGISTRY["monthly-filing"]
     with session_scope() as s:

@@ -466,14 +466,14 @@ def check_app_database(recipe: Recipe) -> None:
     from sqlalchemy import func
     from sqlmodel import Session, select
 
+    from models.checklist import ChecklistItem
+    from models.outbox import OutboxMessage
+    from workflows.engine import plan
+    from workflows.registry import get_obligation
     from zwgk.config import Settings
     from zwgk.db import make_engine
     from zwgk.directory import list_units
-    from zwgk.models.checklist import ChecklistItem
-    from zwgk.models.outbox import OutboxMessage
     from zwgk.workcal import load_calendar
-    from zwgk.workflows.engine import plan
-    from zwgk.workflows.registry import get_obligation
 
     engine = make_engine(recipe.app_url)
     try:

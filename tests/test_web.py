@@ -15,14 +15,14 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from models import ChecklistItem, ItemEvent
+from notifications.outbox import dispatch
 from tests.smtpd import SMTPServer, free_port
+from workflows.engine import build_checklist
+from workflows.registry import REGISTRY
 from zwgk.config import get_settings, reset_settings
 from zwgk.db import session_scope
-from zwgk.models import ChecklistItem, ItemEvent
-from zwgk.notifications.outbox import dispatch
 from zwgk.web.tokens import TokenError, sign, verify
-from zwgk.workflows.engine import build_checklist
-from zwgk.workflows.registry import REGISTRY
 
 
 @pytest.fixture
@@ -90,7 +90,7 @@ def _post(url: str, **fields: str) -> tuple[int, str, str]:
 
 
 def _items(unit_email: str) -> list[ChecklistItem]:
-    from zwgk.models import Unit
+    from models import Unit
 
     with session_scope() as s:
         unit = s.exec(select(Unit).where(Unit.email == unit_email)).one()

@@ -15,16 +15,16 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from models.checklist import ROLE_LABELS, ChecklistItem, ItemStatus, Role
+from models.outbox import OutboxAttachment, OutboxMessage
+from models.unit import Unit, UnitKind
+from notifications.outbox import enqueue_many
+from notifications.render import render
 from zwgk.bulk import insert_rows
 from zwgk.config import Settings
 from zwgk.db import utcnow
 from zwgk.directory import list_units, resolve_district, unit_groups
 from zwgk.items import today_shanghai
-from zwgk.models.checklist import ROLE_LABELS, ChecklistItem, ItemStatus, Role
-from zwgk.models.outbox import OutboxAttachment, OutboxMessage
-from zwgk.models.unit import Unit, UnitKind
-from zwgk.notifications.outbox import enqueue_many
-from zwgk.notifications.render import render
 from zwgk.obligation import Due, Obligation
 from zwgk.periods import Period
 from zwgk.web.tokens import unit_link

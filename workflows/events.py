@@ -13,13 +13,13 @@ from datetime import date, timedelta
 
 from sqlmodel import Session, select
 
+from models.checklist import ChecklistItem, Role
+from models.outbox import OutboxMessage
+from models.unit import Unit, UnitKind
+from notifications.outbox import enqueue
+from notifications.render import cn_day, render
 from zwgk.config import Settings
 from zwgk.errors import UserError
-from zwgk.models.checklist import ChecklistItem, Role
-from zwgk.models.outbox import OutboxMessage
-from zwgk.models.unit import Unit, UnitKind
-from zwgk.notifications.outbox import enqueue
-from zwgk.notifications.render import cn_day, render
 from zwgk.obligation import DEFAULT_LADDER, Ladder
 from zwgk.workcal import CalendarResult, WorkCalendar, load_calendar
 
@@ -258,8 +258,8 @@ def adjust_clock(
 ) -> ChecklistItem:
     """Apply a correction date or consultation days to an item already recorded; what is
     not given keeps its earlier value. The change is kept in the item's history."""
-    from zwgk.models.annual import Application
-    from zwgk.models.reminder import ItemEvent
+    from models.annual import Application
+    from models.reminder import ItemEvent
 
     item = session.get(ChecklistItem, item_id)
     if item is None:

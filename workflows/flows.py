@@ -16,12 +16,12 @@ from prefect import flow, get_run_logger, task
 from prefect.runtime import flow_run
 from prefect.states import Failed, State
 
+from notifications.outbox import DispatchReport, dispatch
+from workflows.engine import build_checklist
+from workflows.registry import REGISTRY, get_obligation
 from zwgk.config import get_settings
 from zwgk.db import init_db, session_scope, transact
-from zwgk.notifications.outbox import DispatchReport, dispatch
 from zwgk.obligation import Obligation
-from zwgk.workflows.engine import build_checklist
-from zwgk.workflows.registry import REGISTRY, get_obligation
 
 
 @task(retries=2, retry_delay_seconds=5)
@@ -74,8 +74,8 @@ def dispatch_task() -> dict[str, Any]:
 @task
 def publish_progress_task(slug: str, period: str, today: date | None) -> str | None:
     """Publish where the obligation period stands as Prefect artifacts (table, progress, chart)."""
+    from workflows.progress import publish_artifacts
     from zwgk.items import today_shanghai
-    from zwgk.workflows.progress import publish_artifacts
 
     with session_scope() as session:
         return publish_artifacts(
@@ -149,8 +149,8 @@ def make_flow(ob: Obligation):  # type: ignore[no-untyped-def]
 def sweep_task(today: date | None, district: str | None) -> dict[str, Any]:
     """Record the reminder rungs reached today; queue one digest per unit and the overdue
     summaries (one to the office, one to each lead unit with coordinated units behind)."""
+    from workflows.reminders import sweep
     from zwgk.items import today_shanghai
-    from zwgk.workflows.reminders import sweep
 
     as_of = today or today_shanghai()
     init_db()

@@ -7,16 +7,16 @@ from pathlib import Path
 
 from sqlmodel import Session
 
+from notifications.render import cn_day, cn_period
+from workflows.registry import item_titles
 from zwgk.db import as_utc
 from zwgk.items import derived_status, query_items
-from zwgk.notifications.render import cn_day, cn_period
 from zwgk.reports.progress import (
     ItemRow,
     completion_chart_svg,
     completion_series,
     to_markdown,
 )
-from zwgk.workflows.registry import item_titles
 
 
 def item_rows(

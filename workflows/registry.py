@@ -8,8 +8,8 @@ templates under ``notifications/templates/<slug>/``.
 
 from __future__ import annotations
 
+from models.checklist import Role
 from zwgk.errors import UserError
-from zwgk.models.checklist import Role
 from zwgk.obligation import (
     ALL_UNITS,
     OFFICE,
@@ -188,7 +188,7 @@ QUARTERLY_PROGRESS = Obligation(
 
 
 def _plan_items(**kwargs):  # type: ignore[no-untyped-def]
-    from zwgk.workflows.workplan import plan_work_plan
+    from workflows.workplan import plan_work_plan
 
     return plan_work_plan(**kwargs)
 
@@ -227,7 +227,7 @@ def get_obligation(slug: str) -> Obligation:
 
 def item_titles() -> dict[str, str]:
     """Chinese title for every ``obligation`` an item can carry: obligations and event kinds."""
-    from zwgk.workflows.events import EVENT_KINDS
+    from workflows.events import EVENT_KINDS
 
     return {slug: ob.title for slug, ob in REGISTRY.items()} | {
         k.obligation: k.title for k in EVENT_KINDS.values()
@@ -236,7 +236,7 @@ def item_titles() -> dict[str, str]:
 
 def item_ladders() -> dict[str, Ladder]:
     """The reminder ladder for every ``obligation`` an item can carry."""
-    from zwgk.workflows.events import EVENT_KINDS
+    from workflows.events import EVENT_KINDS
 
     return {slug: ob.ladder for slug, ob in REGISTRY.items()} | {
         k.obligation: k.ladder for k in EVENT_KINDS.values()

@@ -34,19 +34,19 @@ from typing import Any
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from models.checklist import ROLE_LABELS, ChecklistItem, ItemStatus, Role
+from models.outbox import OutboxMessage
+from models.reminder import ReminderLog
+from models.unit import Unit, UnitKind
+from notifications.outbox import enqueue_many
+from notifications.render import cn_date, cn_period, render
 from zwgk.bulk import insert_rows
 from zwgk.config import Settings
 from zwgk.db import utcnow
-from zwgk.models.checklist import ROLE_LABELS, ChecklistItem, ItemStatus, Role
-from zwgk.models.outbox import OutboxMessage
-from zwgk.models.reminder import ReminderLog
-from zwgk.models.unit import Unit, UnitKind
-from zwgk.notifications.outbox import enqueue_many
-from zwgk.notifications.render import cn_date, cn_period, render
 from zwgk.obligation import DEFAULT_LADDER, Ladder
 from zwgk.workcal import WorkCalendar, load_calendar
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger(f"zwgk.{__name__}")  # one hierarchy for the CLI to quiet
 
 
 @dataclass(frozen=True)
@@ -149,7 +149,7 @@ def sweep(
     if not cal.is_workday(today):
         result.workday = False
         return result
-    from zwgk.workflows.registry import item_ladders, item_titles
+    from workflows.registry import item_ladders, item_titles
 
     ladders = item_ladders()
     titles = item_titles()

@@ -18,15 +18,15 @@ from datetime import date
 
 from sqlmodel import Session, select
 
+from models.checklist import Role
+from models.plan import Plan, PlanTask
+from models.unit import Unit
+from workflows.engine import PlannedItem
 from zwgk.config import Settings
 from zwgk.errors import UserError
-from zwgk.models.checklist import Role
-from zwgk.models.plan import Plan, PlanTask
-from zwgk.models.unit import Unit
 from zwgk.obligation import Due
 from zwgk.periods import QUARTER_NUMERALS, Cadence, Period, month_end
 from zwgk.workcal import MIN_LEAD_WORKDAYS, WorkCalendar
-from zwgk.workflows.engine import PlannedItem
 
 
 def _checkpoints(task: PlanTask, plan: Plan, earliest: date) -> list[tuple[str, str, Due]]:

@@ -25,9 +25,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from models.annual import AnnualFigure, Application
+from models.unit import Unit
 from zwgk.errors import UserError, refused
-from zwgk.models.annual import AnnualFigure, Application
-from zwgk.models.unit import Unit
 
 APPLICANT_TYPES = ("自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他")
 COLUMNS = (*APPLICANT_TYPES, "总计")
@@ -312,10 +312,10 @@ def track_reply_deadline(
     *, session: Session, app: Application, unit: Unit, settings: Any, today: date | None = None
 ) -> None:
     """The statutory reply deadline as an event item: 20 working days, +20 when extended."""
+    from models.checklist import ItemStatus
+    from workflows.events import EVENT_KINDS, record_event, reply_clock
     from zwgk.items import today_shanghai
-    from zwgk.models.checklist import ItemStatus
     from zwgk.workcal import load_calendar
-    from zwgk.workflows.events import EVENT_KINDS, record_event, reply_clock
 
     kind = EVENT_KINDS["application-reply"]
     ref = app.ref or f"{app.received} {app.applicant_type}申请 #{app.fingerprint[:6]}"

@@ -158,8 +158,8 @@ def units_kinds_list(
     """列出单位类别：默认类别及各区自定的类别，以及各类别对应的组名。"""
     from sqlmodel import select
 
+    from models.unit import KIND_LABELS, DistrictKind
     from zwgk.directory import KIND_GROUPS, kind_label
-    from zwgk.models.unit import KIND_LABELS, DistrictKind
 
     for kind, label in KIND_LABELS.items():
         typer.echo(f"（默认）  {kind}  [{label}]  组名：{'、'.join(KIND_GROUPS[kind])}")
@@ -232,7 +232,7 @@ def calendar_add_workdays(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """计算 DATE 之后第 N 个工作日。"""
-    from zwgk.notifications.render import cn_date
+    from notifications.render import cn_date
     from zwgk.workcal import load_calendar
 
     day = parse_day(start)
@@ -266,7 +266,7 @@ def holidays_list() -> None:
     """列出管理员导入的节假日安排。"""
     from sqlmodel import select
 
-    from zwgk.models.calendar import HolidayOverride
+    from models.calendar import HolidayOverride
 
     with _db() as session:
         rows = list(session.exec(select(HolidayOverride).order_by(HolidayOverride.day)))
@@ -410,7 +410,7 @@ def plan_move_due(
 @app.command("obligations")
 def obligations_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """列出已登记的事项。"""
-    from zwgk.workflows.registry import REGISTRY
+    from workflows.registry import REGISTRY
 
     if as_json:
         echo_json(
@@ -434,9 +434,9 @@ def obligations_list(as_json: Annotated[bool, typer.Option("--json")] = False) -
 
 
 def _prefect_api():  # type: ignore[no-untyped-def]
-    """The Prefect server this command's flow runs use (see ``zwgk.deployments.prefect_api``)."""
+    """The Prefect server this command's flow runs use (see ``deployments.prefect_api``)."""
+    from deployments.prefect_api import prefect_api
     from zwgk.config import get_settings
-    from zwgk.deployments.prefect_api import prefect_api
 
     return prefect_api(get_settings())
 
@@ -457,11 +457,11 @@ def run(
     if slug == "reminders":
         _run_reminders(today, district, dry_run)
         return
+    from models.checklist import ROLE_LABELS, Role
+    from workflows.engine import build_checklist
+    from workflows.registry import get_obligation
     from zwgk.config import get_settings
     from zwgk.items import today_shanghai
-    from zwgk.models.checklist import ROLE_LABELS, Role
-    from zwgk.workflows.engine import build_checklist
-    from zwgk.workflows.registry import get_obligation
 
     ob = get_obligation(slug)
     as_of = parse_day(today, "--today") if today else today_shanghai()
@@ -480,7 +480,7 @@ def run(
         )
         session.rollback()
     if dry_run:
-        from zwgk.notifications.render import cn_date
+        from notifications.render import cn_date
 
         typer.echo(
             f"[演练] {ob.title}（{p.label}，{result.district}）：将新建事项 {result.created} 条（已有 {result.existing} 条），"
@@ -494,7 +494,7 @@ def run(
         for name in result.queued:
             typer.echo(f"  ✉ {name}")
         return
-    from zwgk.workflows.flows import FLOWS
+    from workflows.flows import FLOWS
 
     with _prefect_api():
         flow_result = _flow_result(
@@ -519,13 +519,13 @@ def _flow_result(state: Any) -> dict[str, Any]:
 
 
 def _run_reminders(today: str | None, district: str | None, dry_run: bool) -> None:
+    from notifications.render import cn_day
     from zwgk.config import get_settings
     from zwgk.items import today_shanghai
-    from zwgk.notifications.render import cn_day
 
     as_of = parse_day(today, "--today") if today else today_shanghai()
     if dry_run:
-        from zwgk.workflows.reminders import sweep
+        from workflows.reminders import sweep
 
         with _db() as session:
             result = sweep(session=session, settings=get_settings(), today=as_of, district=district)
@@ -543,7 +543,7 @@ def _run_reminders(today: str | None, district: str | None, dry_run: bool) -> No
         for who, n in result.lead_summaries.items():
             typer.echo(f"  ✉ 牵头事项逾期汇总 → {who}：{n} 个单位")
         return
-    from zwgk.workflows.flows import reminders
+    from workflows.flows import reminders
 
     with _db():
         pass
@@ -608,10 +608,10 @@ def event_record(
     ] = None,
 ) -> None:
     """登记一个事件（如决策文件印发），按工作日生成办理时限。"""
+    from notifications.outbox import dispatch
+    from workflows.events import get_event_kind, record_event
     from zwgk.config import get_settings
     from zwgk.directory import find_unit
-    from zwgk.notifications.outbox import dispatch
-    from zwgk.workflows.events import get_event_kind, record_event
 
     k = get_event_kind(kind)
     day = parse_day(on, "--date")
@@ -636,7 +636,7 @@ def event_record(
         if corrected_on or consultation or consultation_days is not None:
             typer.echo(f"补正起算或扣除征求意见时间请用：zwgk event update {item_id} …")
         return
-    from zwgk.notifications.render import cn_date
+    from notifications.render import cn_date
 
     typer.echo(
         f"已登记事项 {item_id}：{u.name} {k.title}，须于{cn_date(due)}前完成"
@@ -657,8 +657,8 @@ def _clock_options(  # type: ignore[no-untyped-def]
     consultation_days: int | None,
 ) -> tuple[date | None, int | None]:
     """--corrected-on, --consultation FROM TO, --consultation-days as (date, working days)."""
+    from workflows.events import consultation_workdays
     from zwgk.workcal import load_calendar
-    from zwgk.workflows.events import consultation_workdays
 
     fixed = parse_day(corrected_on, "--corrected-on") if corrected_on else None
     if consultation is not None and consultation_days is not None:
@@ -692,9 +692,9 @@ def event_update(
     by: Annotated[str, typer.Option("--by", help="操作人")] = "",
 ) -> None:
     """调整已登记的依申请公开答复期限：补正后重新起算、扣除征求第三方意见时间。"""
-    from zwgk.models import ChecklistItem
-    from zwgk.notifications.render import cn_date
-    from zwgk.workflows.events import adjust_clock
+    from models import ChecklistItem
+    from notifications.render import cn_date
+    from workflows.events import adjust_clock
 
     if corrected_on is None and consultation is None and consultation_days is None:
         raise UserError("请至少给出 --corrected-on、--consultation 或 --consultation-days 之一")
@@ -724,7 +724,7 @@ def event_update(
 @event_app.command("kinds")
 def event_kinds() -> None:
     """列出可登记的事件类型。"""
-    from zwgk.workflows.events import EVENT_KINDS
+    from workflows.events import EVENT_KINDS
 
     for k in EVENT_KINDS.values():
         typer.echo(f"{k.slug:<20} {k.event_label} → {k.workdays} 个工作日内{k.title}")
@@ -756,10 +756,10 @@ def report_progress(
     today: Annotated[str | None, typer.Option("--today", help="按此日期判断逾期")] = None,
 ) -> None:
     """各单位完成情况汇总：按时完成、逾期完成、未到期、已逾期、免办，并列出逾期事项。"""
+    from workflows.progress import item_rows
+    from workflows.registry import get_obligation
     from zwgk.items import today_shanghai
     from zwgk.reports.progress import to_csv, to_markdown, to_xlsx
-    from zwgk.workflows.progress import item_rows
-    from zwgk.workflows.registry import get_obligation
 
     if fmt not in ("xlsx", "csv", "md"):
         raise UserError(f"--format「{fmt}」无效，应为 xlsx、csv 或 md")
@@ -768,7 +768,7 @@ def report_progress(
     as_of = parse_day(today, "--today") if today else today_shanghai()
     with _db() as session:
         rows = item_rows(session=session, today=as_of, obligation=obligation, period=period)
-    from zwgk.notifications.render import cn_day, cn_period
+    from notifications.render import cn_day, cn_period
 
     if not rows:
         raise UserError(
@@ -979,17 +979,17 @@ def status_cmd(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """查看事项清单及完成情况。"""
+    from workflows.registry import get_obligation
     from zwgk.directory import find_unit
     from zwgk.items import item_json, query_items, today_shanghai
     from zwgk.plan.moves import overdue_at_issue
-    from zwgk.workflows.registry import get_obligation
 
     as_of = parse_day(today, "--today") if today else today_shanghai()
     if obligation:
         ob = get_obligation(obligation)
         if period:
             period = str(ob.parse_period(period))
-    from zwgk.workflows.registry import item_titles
+    from workflows.registry import item_titles
 
     titles = item_titles()
     with _db() as session:
@@ -1010,9 +1010,9 @@ def status_cmd(
         return
     from datetime import datetime
 
+    from notifications.render import cn_date, cn_day, cn_period
     from zwgk.cli_table import print_table
     from zwgk.items import TZ
-    from zwgk.notifications.render import cn_date, cn_day, cn_period
 
     table = []
     for r in rows:
@@ -1063,8 +1063,8 @@ def outbox_list(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """列出发件箱中的邮件（含失败原因和下次重试时间）。"""
+    from notifications.outbox import counts, list_outbox
     from zwgk.db import as_utc
-    from zwgk.notifications.outbox import counts, list_outbox
 
     if status and status not in OUTBOX_LABELS:
         raise UserError(f"--status「{status}」无效，应为 pending、sending、sent 或 failed")
@@ -1093,8 +1093,8 @@ def outbox_list(
     if as_json:
         echo_json(data)
         return
+    from notifications.outbox import holder_name, shanghai_time
     from zwgk.cli_table import print_table
-    from zwgk.notifications.outbox import holder_name, shanghai_time
 
     table = []
     for d, m in zip(data, rows, strict=True):
@@ -1120,7 +1120,7 @@ def outbox_list(
 def _dispatch_notes(flow_result: dict[str, Any]) -> str:
     """Clauses, each led by "；", on what a flow run's dispatch took over or left (queued,
     held by another dispatcher, waiting for a retry) and when it goes; "" when nothing."""
-    from zwgk.notifications.outbox import DispatchReport
+    from notifications.outbox import DispatchReport
 
     notes = DispatchReport.from_dict(flow_result.get("dispatch") or {}).notes()
     return "".join(f"；{n}" for n in notes)
@@ -1142,8 +1142,8 @@ def outbox_retry(
     all_: Annotated[bool, typer.Option("--all", help="重试全部失败和待重试的邮件")] = False,
 ) -> None:
     """把失败（或等待重试）的邮件重新放回队列并立即发送。"""
+    from notifications.outbox import dispatch, retry
     from zwgk.config import get_settings
-    from zwgk.notifications.outbox import dispatch, retry
 
     if message_id is None and not all_:
         raise UserError("请指定邮件编号 ID，或使用 --all")
@@ -1154,7 +1154,7 @@ def outbox_retry(
         n = retry(session=session, ids=ids)  # type: ignore[arg-type]
     if message_id is not None and n == 0:
         with _db() as session:
-            from zwgk.models.outbox import OutboxMessage
+            from models.outbox import OutboxMessage
 
             msg = session.get(OutboxMessage, message_id)
         if msg is None:
@@ -1169,8 +1169,8 @@ def outbox_retry(
 @outbox_app.command("send")
 def outbox_send() -> None:
     """发送队列中到期的邮件（失败后按退避时间等待的邮件到期才发；定时任务每 30 分钟也会执行）。"""
+    from notifications.outbox import dispatch
     from zwgk.config import get_settings
-    from zwgk.notifications.outbox import dispatch
 
     with _db():
         pass
@@ -1241,8 +1241,8 @@ def mail_capture(
     """启动本地邮件捕获服务，邮件存为 var/mail/*.eml。"""
     import time
 
+    from notifications.capture import start_capture
     from zwgk.config import get_settings
-    from zwgk.notifications.capture import start_capture
 
     settings = get_settings()
     controller = start_capture(settings.mail_dir, port=port or settings.mail_capture_port)
@@ -1259,11 +1259,11 @@ def mail_capture(
 @app.command("serve")
 def serve() -> None:
     """在 Prefect 中提供所有事项的定时部署（需要 Prefect 服务器）。"""
+    from deployments.prefect_api import prefect_api
     from zwgk.config import get_settings
-    from zwgk.deployments.prefect_api import prefect_api
 
     with prefect_api(get_settings(), temporary=False):
-        from zwgk.deployments.serve import serve_all
+        from deployments.serve import serve_all
 
         serve_all()
 
@@ -1274,7 +1274,7 @@ def up(
     web_port: Annotated[int, typer.Option("--web-port", help="填报网页端口")] = 8000,
 ) -> None:
     """本地一键启动：Prefect 服务器、填报网页、本地邮件捕获（未配置 SMTP 时）、全部定时部署。"""
-    from zwgk.deployments.local import run_local
+    from deployments.local import run_local
 
     run_local(port=port, web_port=web_port)
 
@@ -1323,8 +1323,8 @@ def main(argv: list[str] | None = None) -> None:
 
 def _prefect_home() -> None:
     """Prefect's home before anything imports Prefect (it reads the home on import)."""
+    from deployments.prefect_api import default_home
     from zwgk.config import get_settings
-    from zwgk.deployments.prefect_api import default_home
 
     default_home(get_settings())
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
+from models.unit import KIND_LABELS, DistrictKind, Unit, UnitKind
 from zwgk.db import utcnow
 from zwgk.errors import UserError, refused
-from zwgk.models.unit import KIND_LABELS, DistrictKind, Unit, UnitKind
 from zwgk.tabular import clip, read_csv_rows, split_list
 
 UNIT_COLUMNS = ("name", "aliases", "kind", "email", "contact", "groups")

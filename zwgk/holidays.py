@@ -7,8 +7,8 @@ from pathlib import Path
 
 from sqlmodel import Session
 
+from models.calendar import HolidayOverride
 from zwgk.errors import refused
-from zwgk.models.calendar import HolidayOverride
 from zwgk.tabular import clip, read_csv_rows
 from zwgk.tabular import parse_date as _parse_date
 from zwgk.workcal import HOLIDAY, WORKDAY

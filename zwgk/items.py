@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from models.checklist import ChecklistItem, ItemStatus
+from models.reminder import ItemEvent
+from models.unit import Unit
 from zwgk.config import SHANGHAI
 from zwgk.db import as_utc, utcnow
 from zwgk.errors import UserError
-from zwgk.models.checklist import ChecklistItem, ItemStatus
-from zwgk.models.reminder import ItemEvent
-from zwgk.models.unit import Unit
 
 TZ = ZoneInfo(SHANGHAI)
 

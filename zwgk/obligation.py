@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Protocol
 
+from models.checklist import Role
+from models.unit import UnitKind
 from zwgk.config import Settings
-from zwgk.models.checklist import Role
-from zwgk.models.unit import UnitKind
 from zwgk.periods import Cadence, Period, month_end
 from zwgk.workcal import WorkCalendar
 

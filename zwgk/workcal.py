@@ -175,8 +175,8 @@ def load_calendar(session=None) -> WorkCalendar:  # type: ignore[no-untyped-def]
     """A calendar with the overrides stored in the app database."""
     from sqlmodel import select
 
+    from models import HolidayOverride
     from zwgk.db import session_scope
-    from zwgk.models import HolidayOverride
 
     def _load(s) -> WorkCalendar:  # type: ignore[no-untyped-def]
         rows = s.exec(select(HolidayOverride)).all()

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from models import PlanTask
 from tests.cli import run_inprocess, run_subprocess
 from tests.factories import write_csv, write_units_csv
 from zwgk.db import session_scope
-from zwgk.models import PlanTask
 from zwgk.plan.deadlines import find_deadline_phrases
 from zwgk.plan.tables import NoDeadlineColumn, read_table
 

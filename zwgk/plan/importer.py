@@ -18,10 +18,10 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from models.plan import Plan, PlanTask
+from models.unit import Unit, UnitKind
 from zwgk.db import utcnow
 from zwgk.errors import UserError, refused
-from zwgk.models.plan import Plan, PlanTask
-from zwgk.models.unit import Unit, UnitKind
 from zwgk.plan.deadlines import (
     DeadlineError,
     DueSpec,

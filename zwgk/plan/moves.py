@@ -25,12 +25,12 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
+from models.checklist import ChecklistItem, ItemStatus
+from models.plan import Plan, PlanTask
+from models.reminder import ItemEvent
+from models.unit import Unit
 from zwgk.db import utcnow
 from zwgk.errors import UserError
-from zwgk.models.checklist import ChecklistItem, ItemStatus
-from zwgk.models.plan import Plan, PlanTask
-from zwgk.models.reminder import ItemEvent
-from zwgk.models.unit import Unit
 from zwgk.plan.deadlines import cn_date
 from zwgk.workcal import WorkCalendar
 

@@ -20,7 +20,7 @@ from openpyxl.cell import Cell
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from zwgk.notifications.render import cn_date, cn_period
+from notifications.render import cn_date, cn_period
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

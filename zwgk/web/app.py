@@ -19,13 +19,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from models.checklist import ROLE_LABELS, ChecklistItem, ItemStatus, Role
+from models.unit import Unit
+from notifications.render import cn_date, cn_period
 from zwgk.config import get_settings
 from zwgk.db import session_scope
 from zwgk.errors import UserError
 from zwgk.items import complete, derived_status, today_shanghai
-from zwgk.models.checklist import ROLE_LABELS, ChecklistItem, ItemStatus, Role
-from zwgk.models.unit import Unit
-from zwgk.notifications.render import cn_date, cn_period
 from zwgk.web.tokens import TokenError, verify
 
 _env = Environment(
@@ -69,7 +69,7 @@ def _unit_page(
     form: dict[str, str] | None = None,
     done: int | None = None,
 ) -> HTMLResponse:
-    from zwgk.workflows.registry import item_titles
+    from workflows.registry import item_titles
 
     titles = item_titles()
     today = today_shanghai()

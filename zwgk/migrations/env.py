@@ -1,4 +1,4 @@
-"""Alembic environment: the app database's schema is ``SQLModel.metadata`` (``zwgk.models``).
+"""Alembic environment: the app database's schema is ``SQLModel.metadata`` (``models``).
 
 Run through ``zwgk db upgrade`` / ``zwgk db revision`` (``zwgk.migrations``), which hand in
 an open connection; plain ``alembic`` is not needed.
@@ -12,7 +12,7 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlmodel import SQLModel
 
-import zwgk.models  # noqa: F401  (registers the tables)
+import models  # noqa: F401  (registers the tables)
 
 config = context.config
 target_metadata = SQLModel.metadata
