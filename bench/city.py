@@ -214,7 +214,7 @@ def worker(stage: str, impl: str, opts: dict[str, Any]) -> dict[str, Any]:
     """Run one stage (``setup`` or a measured one) in this fresh process."""
     from zwgk.config import get_settings
     from zwgk.db import reset_engine, session_scope
-    from zwgk.directory import districts as list_districts
+    from zwgk.intake.directory import districts as list_districts
 
     url = os.environ["ZWGK_DATABASE_URL"]
     settings = get_settings()

@@ -107,10 +107,10 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
 
 def load_city(*, districts: int, units: int, tasks: int, workdir: Path) -> list[str]:
     """Create the schema and import every district's directory and plan (real importers)."""
+    from workflows.workcal import load_calendar
     from zwgk.db import init_db, session_scope
-    from zwgk.directory import import_units
-    from zwgk.plan.importer import import_plan
-    from zwgk.workcal import load_calendar
+    from zwgk.intake.directory import import_units
+    from zwgk.intake.plan.importer import import_plan
 
     init_db()
     names = district_names(districts)

@@ -142,8 +142,8 @@ def _greeting(name: str, contact: str) -> str:
 
 
 def expansion(url: str, settings: Any, districts: list[str]) -> None:
+    from notifications.links import unit_link
     from workflows.registry import WORK_PLAN as ob
-    from zwgk.web.tokens import unit_link
 
     db = Db(url)
     q = db.q
@@ -342,10 +342,10 @@ class _Days:
 
 
 def sweep(url: str, settings: Any, today: date) -> None:
+    from notifications.links import unit_link
+    from workflows.obligation import DEFAULT_LADDER
     from workflows.registry import item_ladders, item_titles
-    from zwgk.obligation import DEFAULT_LADDER
-    from zwgk.web.tokens import unit_link
-    from zwgk.workcal import WorkCalendar
+    from workflows.workcal import WorkCalendar
 
     db = Db(url)
     q = db.q

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from zwgk.db import utcnow
+from zwgk.clock import utcnow
 
 
 class OutboxStatus(StrEnum):

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from zwgk.db import utcnow
+from zwgk.clock import utcnow
 
 
 class ReminderLog(SQLModel, table=True):

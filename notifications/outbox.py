@@ -65,8 +65,9 @@ from sqlmodel import Session, col, select
 from models.outbox import OutboxAttachment, OutboxMessage, OutboxStatus
 from notifications.smtp import ConnectError, Connection, Envelope, SendError, connect
 from zwgk.bulk import insert_rows
+from zwgk.clock import as_utc, utcnow
 from zwgk.config import Settings
-from zwgk.db import as_utc, session_scope, utcnow
+from zwgk.db import session_scope
 
 logger = logging.getLogger(f"zwgk.{__name__}")  # one hierarchy for the CLI to quiet
 

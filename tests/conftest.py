@@ -148,7 +148,7 @@ def env(
 def directory(env: Path, tmp_path: Path) -> str:
     """The small test directory imported as district 测试区."""
     from zwgk.db import session_scope
-    from zwgk.directory import import_units
+    from zwgk.intake.directory import import_units
 
     path = write_units_csv(tmp_path / "units.csv")
     with session_scope() as s:
@@ -160,7 +160,7 @@ def directory(env: Path, tmp_path: Path) -> str:
 def sample_directory(env: Path) -> str:
     """The sample directory that ships with the project (长宁区)."""
     from zwgk.db import session_scope
-    from zwgk.directory import import_units
+    from zwgk.intake.directory import import_units
 
     path = Path(__file__).parents[1] / "zwgk" / "data" / "sample_units.csv"
     with session_scope() as s:

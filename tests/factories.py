@@ -79,9 +79,9 @@ def import_plan_rows(
     """Import a small 任务分解表 (rows of 序号, 任务名称, 具体内容, 责任单位, 完成时间)."""
     from datetime import date
 
+    from workflows.workcal import load_calendar
     from zwgk.db import session_scope
-    from zwgk.plan.importer import import_plan
-    from zwgk.workcal import load_calendar
+    from zwgk.intake.plan.importer import import_plan
 
     path = write_csv(folder / f"要点-{district}.csv", PLAN_HEADER, rows)
     with session_scope() as s:

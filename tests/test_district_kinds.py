@@ -12,7 +12,7 @@ from models import Unit
 from tests.cli import run_inprocess
 from tests.factories import PLAN_HEADER, write_csv
 from zwgk.db import session_scope
-from zwgk.directory import declared_kinds, find_unit, unit_groups
+from zwgk.intake.directory import declared_kinds, find_unit, unit_groups
 
 DISTRICT = "示例区"
 KINDS = [

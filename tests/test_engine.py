@@ -60,7 +60,7 @@ def test_rerun_creates_and_queues_nothing(directory: str) -> None:
 
 def test_new_unit_after_first_run_gets_its_items_and_mail(directory: str, tmp_path: Path) -> None:
     from tests.factories import SMALL_DIRECTORY, write_units_csv
-    from zwgk.directory import import_units
+    from zwgk.intake.directory import import_units
 
     _build("monthly-filing", "2026-11")
     rows = SMALL_DIRECTORY + [["临空园区", "", "park", "lk@test.example.gov.cn", "", ""]]
@@ -141,7 +141,7 @@ def test_assignment_mail_lists_items_with_ids(directory: str) -> None:
 
 def test_html_is_autoescaped(env: Path, tmp_path: Path) -> None:
     from tests.factories import write_units_csv
-    from zwgk.directory import import_units
+    from zwgk.intake.directory import import_units
 
     rows = [["<script>x</script>局", "", "department", "x@test.example.gov.cn", "<b>李</b>", ""]]
     with session_scope() as s:
@@ -157,7 +157,7 @@ def test_a_second_districts_work_plan_leaves_the_first_districts_items_alone(
     """Building district B's work plan must not count district A's items as its own (and
     withdraw them as "retired"): once it did, waiving every pending item of district A."""
     from tests.factories import SMALL_DIRECTORY, import_plan_rows, write_units_csv
-    from zwgk.directory import import_units
+    from zwgk.intake.directory import import_units
 
     other = [
         [n, "", k, e.replace("test.", "other."), c, ""] for n, _, k, e, c, _ in SMALL_DIRECTORY

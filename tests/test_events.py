@@ -58,7 +58,7 @@ def test_event_item_goes_through_reminders(directory: str, smtp: SMTPServer) -> 
     from workflows.events import EVENT_KINDS, record_event
     from workflows.reminders import sweep
     from zwgk.config import get_settings
-    from zwgk.directory import find_unit
+    from zwgk.intake.directory import find_unit
 
     with session_scope() as s:
         unit = find_unit(session=s, name="区教育局")

@@ -617,7 +617,7 @@ UNIT_COLUMNS: dict[str, Column] = {
 
 
 def _units(s: Any, path: Path) -> Any:
-    from zwgk.directory import import_units
+    from zwgk.intake.directory import import_units
 
     return import_units(session=s, path=path, district="测试区")
 
@@ -648,7 +648,7 @@ HOLIDAY_COLUMNS: dict[str, Column] = {
 
 
 def _holidays(s: Any, path: Path) -> Any:
-    from zwgk.holidays import import_overrides
+    from zwgk.intake.holidays import import_overrides
 
     return import_overrides(session=s, path=path)
 
@@ -696,7 +696,7 @@ def figure_cell(draw: st.DrawFn, row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _figures(s: Any, path: Path) -> Any:
-    from zwgk.annual import import_figures
+    from zwgk.reports.annual import import_figures
 
     return import_figures(session=s, path=path, district=None)
 
@@ -750,8 +750,8 @@ def answered(draw: st.DrawFn, row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _register(s: Any, path: Path) -> Any:
-    from zwgk.annual import import_register
     from zwgk.config import get_settings
+    from zwgk.reports.annual import import_register
 
     return import_register(
         session=s, path=path, district=None, settings=get_settings(), today=date(2026, 11, 18)
@@ -915,8 +915,8 @@ def plan_file(draw: st.DrawFn) -> tuple[str, bytes]:
 def test_plan_import_never_crashes(
     directory: str, ws: Workspace, name_data: tuple[str, bytes], options: dict[str, Any]
 ) -> None:
-    from zwgk.plan.importer import import_plan
-    from zwgk.workcal import load_calendar
+    from workflows.workcal import load_calendar
+    from zwgk.intake.plan.importer import import_plan
 
     def run(s: Any, path: Path) -> Any:
         return import_plan(
@@ -1144,9 +1144,9 @@ UNIT_TOKENS = [
 @given(tokens=st.lists(st.sampled_from(DEADLINE_TOKENS), max_size=12))
 def test_deadline_phrases_parse_or_refuse(tokens: list[str]) -> None:
     """Any 完成时间 cell gives a due date in the calendar's years or a DeadlineError."""
-    from zwgk.plan.deadlines import DeadlineError, parse_deadline
-    from zwgk.tabular import FIRST_YEAR, LAST_YEAR
-    from zwgk.workcal import WorkCalendar
+    from workflows.workcal import WorkCalendar
+    from zwgk.intake.plan.deadlines import DeadlineError, parse_deadline
+    from zwgk.intake.tabular import FIRST_YEAR, LAST_YEAR
 
     cal = WorkCalendar()
     try:
@@ -1166,7 +1166,7 @@ def test_deadline_phrases_parse_or_refuse(tokens: list[str]) -> None:
 @given(tokens=st.lists(st.sampled_from(UNIT_TOKENS), max_size=40))
 def test_unit_phrases_never_raise(tokens: list[str]) -> None:
     """Any 责任单位 cell resolves to roles and unknown names; it never raises."""
-    from zwgk.plan.unitphrases import DirectoryEntry, parse_units
+    from zwgk.intake.plan.unitphrases import DirectoryEntry, parse_units
 
     directory = [
         DirectoryEntry("区政府办公室", ("区政府办",), "office"),
@@ -1194,7 +1194,7 @@ def test_unit_phrases_long_cells_stay_fast(text: str) -> None:
     """A pasted paragraph in the 责任单位 column is parsed in well under a second."""
     import time
 
-    from zwgk.plan.unitphrases import DirectoryEntry, parse_units
+    from zwgk.intake.plan.unitphrases import DirectoryEntry, parse_units
 
     start = time.perf_counter()
     parse_units(text, [DirectoryEntry("区教育局", (), "department")])
@@ -1205,9 +1205,9 @@ def test_create_unknown_never_adds_a_unit_twice(env: Path, tmp_path: Path) -> No
     """A directory name the phrase parser cannot reach (由… is read as a preposition) comes back
     as "unknown"; --create-unknown must refuse it, not insert a second 由新局 (IntegrityError)."""
     from tests.factories import write_units_csv
-    from zwgk.directory import import_units
-    from zwgk.plan.importer import import_plan
-    from zwgk.workcal import load_calendar
+    from workflows.workcal import load_calendar
+    from zwgk.intake.directory import import_units
+    from zwgk.intake.plan.importer import import_plan
 
     units = write_units_csv(
         tmp_path / "units.csv", [["由新局", "", "department", "yxj@test.example.gov.cn", "", ""]]

@@ -8,10 +8,10 @@ from sqlmodel import select
 
 from models import HolidayOverride
 from tests.factories import write_csv
+from workflows.workcal import load_calendar
 from zwgk.db import session_scope
 from zwgk.errors import UserError
-from zwgk.holidays import import_overrides
-from zwgk.workcal import load_calendar
+from zwgk.intake.holidays import import_overrides
 
 
 def test_overrides_import_and_apply(env: Path, tmp_path: Path) -> None:

@@ -35,8 +35,9 @@ from notifications.outbox import (
 from tests.cli import run_subprocess
 from tests.factories import queue_messages
 from tests.smtpd import SMTPServer
+from zwgk.clock import as_utc, utcnow
 from zwgk.config import get_settings, reset_settings
-from zwgk.db import as_utc, session_scope, utcnow
+from zwgk.db import session_scope
 
 pytestmark = pytest.mark.smtp
 

@@ -20,10 +20,10 @@ from tests.test_web import _get, _link_for, web  # noqa: F401  (the `web` fixtur
 from workflows.events import EVENT_KINDS
 from workflows.registry import REGISTRY
 from workflows.reminders import ItemView, UnitBehind
+from workflows.workcal import WorkCalendar
 from zwgk.config import Settings, get_settings, reset_settings
 from zwgk.errors import UserError
 from zwgk.periods import Cadence, Period
-from zwgk.workcal import WorkCalendar
 
 # 2026-11, 2026-Q4, 2026-11-16 (a phone number such as 021-22050000 is not a date).
 RAW = re.compile(r"(?<!\d)\d{4}-(?:0[1-9]|1[0-2])(?!\d)|\d{4}-\d{2}-\d{2}|\d{4}-?[Qq][1-4]")

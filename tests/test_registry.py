@@ -13,10 +13,10 @@ from deployments.spec import render_yaml, specs
 from models.unit import Unit, UnitKind
 from notifications.render import render, template_names
 from workflows.flows import FLOWS
+from workflows.obligation import Obligation
 from workflows.registry import REGISTRY
+from workflows.workcal import WorkCalendar
 from zwgk.config import SHANGHAI, Settings
-from zwgk.obligation import Obligation
-from zwgk.workcal import WorkCalendar
 
 ROOT = Path(__file__).parents[1]
 PREFECT_YAML = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))

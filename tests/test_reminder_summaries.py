@@ -27,7 +27,7 @@ def city(env: Path, tmp_path: Path) -> str:
     from workflows.registry import REGISTRY
     from zwgk.config import get_settings
     from zwgk.db import session_scope
-    from zwgk.directory import import_units
+    from zwgk.intake.directory import import_units
 
     rows = [
         ["区政府办公室", "区政务公开办", "office", OFFICE, "王静", ""],

@@ -12,11 +12,11 @@ from models import ChecklistItem, ReminderLog, Unit
 from notifications.outbox import dispatch
 from tests.smtpd import SMTPServer
 from workflows.engine import build_checklist
+from workflows.items import complete, waive
 from workflows.registry import REGISTRY
 from workflows.reminders import sweep
 from zwgk.config import get_settings
 from zwgk.db import session_scope
-from zwgk.items import complete, waive
 
 OB = REGISTRY["monthly-filing"]
 DUE = date(2026, 11, 25)  # a Wednesday
@@ -223,9 +223,9 @@ def test_digest_is_one_mail_per_unit(directory: str, smtp: SMTPServer) -> None:
 
 @pytest.mark.parametrize("rung", list(EXPECTED_DATES))
 def test_each_rung_date(rung: str) -> None:
+    from workflows.obligation import DEFAULT_LADDER
     from workflows.reminders import LadderDates
-    from zwgk.obligation import DEFAULT_LADDER
-    from zwgk.workcal import WorkCalendar
+    from workflows.workcal import WorkCalendar
 
     dates = LadderDates(WorkCalendar())
     reached = dates.latest(DEFAULT_LADDER, DUE, EXPECTED_DATES[rung], date(2026, 11, 1))

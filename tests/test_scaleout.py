@@ -470,10 +470,10 @@ def check_app_database(recipe: Recipe) -> None:
     from models.outbox import OutboxMessage
     from workflows.engine import plan
     from workflows.registry import get_obligation
+    from workflows.workcal import load_calendar
     from zwgk.config import Settings
     from zwgk.db import make_engine
-    from zwgk.directory import list_units
-    from zwgk.workcal import load_calendar
+    from zwgk.intake.directory import list_units
 
     engine = make_engine(recipe.app_url)
     try:

@@ -16,13 +16,13 @@ import pytest
 from sqlmodel import select
 
 from models import ChecklistItem, ItemEvent
+from notifications.links import TokenError, sign, verify
 from notifications.outbox import dispatch
 from tests.smtpd import SMTPServer, free_port
 from workflows.engine import build_checklist
 from workflows.registry import REGISTRY
 from zwgk.config import get_settings, reset_settings
 from zwgk.db import session_scope
-from zwgk.web.tokens import TokenError, sign, verify
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from zwgk.workcal import HOLIDAY, WORKDAY, WorkCalendar, estimated_holidays
+from workflows.workcal import HOLIDAY, WORKDAY, WorkCalendar, estimated_holidays
 
 cal = WorkCalendar()
 

@@ -18,17 +18,16 @@ from sqlmodel import Session, col, select
 from models.checklist import ROLE_LABELS, ChecklistItem, ItemStatus, Role
 from models.outbox import OutboxAttachment, OutboxMessage
 from models.unit import Unit, UnitKind
+from notifications.links import unit_link
 from notifications.outbox import enqueue_many
 from notifications.render import render
+from workflows.obligation import Due, Obligation
+from workflows.workcal import WorkCalendar, load_calendar
 from zwgk.bulk import insert_rows
+from zwgk.clock import today_shanghai, utcnow
 from zwgk.config import Settings
-from zwgk.db import utcnow
-from zwgk.directory import list_units, resolve_district, unit_groups
-from zwgk.items import today_shanghai
-from zwgk.obligation import Due, Obligation
+from zwgk.intake.directory import list_units, resolve_district, unit_groups
 from zwgk.periods import Period
-from zwgk.web.tokens import unit_link
-from zwgk.workcal import WorkCalendar, load_calendar
 
 INSERT_CHUNK = 5000  # rows per bulk INSERT
 # Columns of a new item as ``build_checklist`` inserts it (``created_at`` added last).

@@ -18,10 +18,10 @@ from models.outbox import OutboxMessage
 from models.unit import Unit, UnitKind
 from notifications.outbox import enqueue
 from notifications.render import cn_day, render
+from workflows.obligation import DEFAULT_LADDER, Ladder
+from workflows.workcal import CalendarResult, WorkCalendar, load_calendar
 from zwgk.config import Settings
 from zwgk.errors import UserError
-from zwgk.obligation import DEFAULT_LADDER, Ladder
-from zwgk.workcal import CalendarResult, WorkCalendar, load_calendar
 
 
 @dataclass(frozen=True)
@@ -213,7 +213,7 @@ def record_event(
     session.add(item)
     session.flush()
     if notify and unit.email:
-        from zwgk.web.tokens import unit_link
+        from notifications.links import unit_link
 
         office = session.exec(
             select(Unit).where(Unit.district == unit.district, Unit.kind == UnitKind.office)

@@ -18,10 +18,10 @@ from prefect.states import Failed, State
 
 from notifications.outbox import DispatchReport, dispatch
 from workflows.engine import build_checklist
+from workflows.obligation import Obligation
 from workflows.registry import REGISTRY, get_obligation
 from zwgk.config import get_settings
 from zwgk.db import init_db, session_scope, transact
-from zwgk.obligation import Obligation
 
 
 @task(retries=2, retry_delay_seconds=5)
@@ -29,7 +29,7 @@ def build_checklist_task(
     slug: str, period: str | None, today: date | None, district: str | None
 ) -> dict[str, Any]:
     """Create the period's checklist items and queue the assignment mails."""
-    from zwgk.items import today_shanghai
+    from zwgk.clock import today_shanghai
 
     ob = get_obligation(slug)
     settings = get_settings()
@@ -75,7 +75,7 @@ def dispatch_task() -> dict[str, Any]:
 def publish_progress_task(slug: str, period: str, today: date | None) -> str | None:
     """Publish where the obligation period stands as Prefect artifacts (table, progress, chart)."""
     from workflows.progress import publish_artifacts
-    from zwgk.items import today_shanghai
+    from zwgk.clock import today_shanghai
 
     with session_scope() as session:
         return publish_artifacts(
@@ -150,7 +150,7 @@ def sweep_task(today: date | None, district: str | None) -> dict[str, Any]:
     """Record the reminder rungs reached today; queue one digest per unit and the overdue
     summaries (one to the office, one to each lead unit with coordinated units behind)."""
     from workflows.reminders import sweep
-    from zwgk.items import today_shanghai
+    from zwgk.clock import today_shanghai
 
     as_of = today or today_shanghai()
     init_db()

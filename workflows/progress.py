@@ -8,9 +8,9 @@ from pathlib import Path
 from sqlmodel import Session
 
 from notifications.render import cn_day, cn_period
+from workflows.items import derived_status, query_items
 from workflows.registry import item_titles
-from zwgk.db import as_utc
-from zwgk.items import derived_status, query_items
+from zwgk.clock import as_utc
 from zwgk.reports.progress import (
     ItemRow,
     completion_chart_svg,

@@ -9,8 +9,7 @@ templates under ``notifications/templates/<slug>/``.
 from __future__ import annotations
 
 from models.checklist import Role
-from zwgk.errors import UserError
-from zwgk.obligation import (
+from workflows.obligation import (
     ALL_UNITS,
     OFFICE,
     DayOfMonth,
@@ -22,6 +21,7 @@ from zwgk.obligation import (
     WorkdaysAfterPeriodEnd,
     previous_year,
 )
+from zwgk.errors import UserError
 from zwgk.periods import Cadence
 
 MONTHLY_FILING = Obligation(
@@ -111,8 +111,8 @@ DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 
 def _annual_drafts(*, session, unit, period):  # type: ignore[no-untyped-def]
     """Each unit's draft report for the year (and the district's for the office)."""
-    from zwgk.annual import build_report
-    from zwgk.annual_render import to_docx
+    from zwgk.reports.annual import build_report
+    from zwgk.reports.annual_docx import to_docx
 
     files = []
     report = build_report(session=session, year=period.year, unit=unit)

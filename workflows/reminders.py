@@ -40,11 +40,11 @@ from models.reminder import ReminderLog
 from models.unit import Unit, UnitKind
 from notifications.outbox import enqueue_many
 from notifications.render import cn_date, cn_period, render
+from workflows.obligation import DEFAULT_LADDER, Ladder
+from workflows.workcal import WorkCalendar, load_calendar
 from zwgk.bulk import insert_rows
+from zwgk.clock import utcnow
 from zwgk.config import Settings
-from zwgk.db import utcnow
-from zwgk.obligation import DEFAULT_LADDER, Ladder
-from zwgk.workcal import WorkCalendar, load_calendar
 
 logger = logging.getLogger(f"zwgk.{__name__}")  # one hierarchy for the CLI to quiet
 
@@ -142,7 +142,7 @@ def sweep(
 ) -> SweepResult:
     """Record the rungs reached today, queue one digest per unit, one overdue summary per
     district's office and one per lead unit with coordinated units behind. Caller commits."""
-    from zwgk.web.tokens import unit_link
+    from notifications.links import unit_link
 
     cal = load_calendar(session)
     result = SweepResult(today)

@@ -22,11 +22,11 @@ from models.checklist import Role
 from models.plan import Plan, PlanTask
 from models.unit import Unit
 from workflows.engine import PlannedItem
+from workflows.obligation import Due
+from workflows.workcal import MIN_LEAD_WORKDAYS, WorkCalendar
 from zwgk.config import Settings
 from zwgk.errors import UserError
-from zwgk.obligation import Due
 from zwgk.periods import QUARTER_NUMERALS, Cadence, Period, month_end
-from zwgk.workcal import MIN_LEAD_WORKDAYS, WorkCalendar
 
 
 def _checkpoints(task: PlanTask, plan: Plan, earliest: date) -> list[tuple[str, str, Due]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -21,18 +20,6 @@ T = TypeVar("T")
 
 _engine: Engine | None = None
 _migrated = False
-
-
-def utcnow() -> datetime:
-    """Timezone-aware now in UTC (stored as UTC; SQLite drops the zone)."""
-    return datetime.now(UTC)
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """Re-attach UTC to a naive datetime read back from SQLite."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

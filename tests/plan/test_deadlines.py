@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from zwgk.plan.deadlines import (
+from zwgk.intake.plan.deadlines import (
     DeadlineError,
     DueSpec,
     is_next_year_duty,

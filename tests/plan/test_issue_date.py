@@ -26,9 +26,9 @@ from tests.cli import run_inprocess, run_subprocess
 from tests.factories import PLAN_HEADER, import_plan_rows, write_csv
 from workflows.engine import build_checklist
 from workflows.registry import REGISTRY
+from workflows.workcal import HOLIDAY, WORKDAY
 from zwgk.config import get_settings
 from zwgk.db import session_scope
-from zwgk.workcal import HOLIDAY, WORKDAY
 
 # The State Council's 2022 arrangements around the dates below (国办发明电〔2021〕11号),
 # and New Year 2023: holidays on working days, working days on weekends.

@@ -19,8 +19,8 @@ from models import PlanTask
 from tests.cli import run_inprocess, run_subprocess
 from tests.factories import write_csv, write_units_csv
 from zwgk.db import session_scope
-from zwgk.plan.deadlines import find_deadline_phrases
-from zwgk.plan.tables import NoDeadlineColumn, read_table
+from zwgk.intake.plan.deadlines import find_deadline_phrases
+from zwgk.intake.plan.tables import NoDeadlineColumn, read_table
 
 DISTRICT = "城南区"
 TOWNSHIPS = "各乡镇人民政府（街道办事处）"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from zwgk.plan.unitphrases import DirectoryEntry, UnitAssignment, parse_units, suggest_name
+from zwgk.intake.plan.unitphrases import DirectoryEntry, UnitAssignment, parse_units, suggest_name
 
 E = DirectoryEntry
 

@@ -21,12 +21,13 @@ from starlette.routing import Route
 
 from models.checklist import ROLE_LABELS, ChecklistItem, ItemStatus, Role
 from models.unit import Unit
+from notifications.links import TokenError, verify
 from notifications.render import cn_date, cn_period
+from workflows.items import complete, derived_status
+from zwgk.clock import today_shanghai
 from zwgk.config import get_settings
 from zwgk.db import session_scope
 from zwgk.errors import UserError
-from zwgk.items import complete, derived_status, today_shanghai
-from zwgk.web.tokens import TokenError, verify
 
 _env = Environment(
     loader=FileSystemLoader(str(Path(__file__).parent / "templates")),

@@ -80,7 +80,7 @@ def init(
 ) -> None:
     """创建数据库表；--sample 同时导入示例名录。"""
     from zwgk.config import get_settings
-    from zwgk.directory import districts, import_units
+    from zwgk.intake.directory import districts, import_units
 
     with _db() as session:
         typer.echo(f"数据库已就绪：{get_settings().db_url}")
@@ -89,7 +89,7 @@ def init(
         if if_empty and districts(session=session):
             typer.echo("名录中已有单位，跳过示例导入。")
             return
-        path = Path(__file__).parent / "data" / "sample_units.csv"
+        path = Path(__file__).parents[1] / "data" / "sample_units.csv"
         result = import_units(session=session, path=path, district=SAMPLE_DISTRICT)
         typer.echo(
             f"已导入示例名录（{SAMPLE_DISTRICT}）：新增 {result.created} 个单位，更新 {result.updated} 个，未变 {result.unchanged} 个。"
@@ -104,7 +104,7 @@ SAMPLE_DISTRICT = "长宁区"
 def _target_district(session: Any, district: str | None) -> str:
     """--district, else ZWGK_DEFAULT_DISTRICT, else the directory's only district."""
     from zwgk.config import get_settings
-    from zwgk.directory import districts
+    from zwgk.intake.directory import districts
 
     d = district or get_settings().default_district
     if d:
@@ -121,7 +121,7 @@ def units_import(
     district: Annotated[str | None, typer.Option("--district", help="区名，如 长宁区")] = None,
 ) -> None:
     """导入（或更新）单位名录；重复导入同一文件不产生变化。"""
-    from zwgk.directory import import_units
+    from zwgk.intake.directory import import_units
 
     with _db() as session:
         d = _target_district(session, district)
@@ -141,7 +141,7 @@ def units_kinds_import(
     district: Annotated[str | None, typer.Option("--district", help="区名，如 长宁区")] = None,
 ) -> None:
     """导入（或更新）本区自定的单位类别及其组名；单位名录的 kind 列即可使用这些类别。"""
-    from zwgk.directory import import_kinds
+    from zwgk.intake.directory import import_kinds
 
     with _db() as session:
         d = _target_district(session, district)
@@ -159,7 +159,7 @@ def units_kinds_list(
     from sqlmodel import select
 
     from models.unit import KIND_LABELS, DistrictKind
-    from zwgk.directory import KIND_GROUPS, kind_label
+    from zwgk.intake.directory import KIND_GROUPS, kind_label
 
     for kind, label in KIND_LABELS.items():
         typer.echo(f"（默认）  {kind}  [{label}]  组名：{'、'.join(KIND_GROUPS[kind])}")
@@ -180,7 +180,7 @@ def units_list(
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
 ) -> None:
     """列出单位名录。"""
-    from zwgk.directory import declared_kinds, kind_label, list_units
+    from zwgk.intake.directory import declared_kinds, kind_label, list_units
 
     with _db() as session:
         units = list_units(session=session, district=district)
@@ -203,7 +203,7 @@ def units_list(
             ]
         )
         return
-    from zwgk.cli_table import print_table
+    from zwgk.cli.table import print_table
 
     print_table(
         ["区", "单位", "又称", "类别", "联络员", "邮箱"],
@@ -233,7 +233,7 @@ def calendar_add_workdays(
 ) -> None:
     """计算 DATE 之后第 N 个工作日。"""
     from notifications.render import cn_date
-    from zwgk.workcal import load_calendar
+    from workflows.workcal import load_calendar
 
     day = parse_day(start)
     with _db() as session:
@@ -254,7 +254,7 @@ def holidays_import(
     file: Annotated[Path, typer.Argument(help="CSV：date,kind,name（kind 为 holiday 或 workday）")],
 ) -> None:
     """导入节假日/调休安排（优先于内置日历）。"""
-    from zwgk.holidays import import_overrides
+    from zwgk.intake.holidays import import_overrides
 
     with _db() as session:
         n = import_overrides(session=session, path=file)
@@ -305,11 +305,11 @@ def plan_import(
     ] = None,
 ) -> None:
     """导入年度工作要点任务分解表，逐项解析完成时间和责任单位。"""
-    from zwgk.plan.importer import import_plan
-    from zwgk.workcal import load_calendar
+    from workflows.workcal import load_calendar
+    from zwgk.intake.plan.importer import import_plan
 
     issued_day = parse_day(issued, "--issued")
-    from zwgk.tabular import FIRST_YEAR, LAST_YEAR
+    from zwgk.intake.tabular import FIRST_YEAR, LAST_YEAR
 
     if not FIRST_YEAR <= year <= LAST_YEAR:
         raise UserError(f"--year {year} 无效（应在 {FIRST_YEAR}–{LAST_YEAR} 年之间）")
@@ -364,12 +364,12 @@ def plan_move_due(
     reason: Annotated[str, typer.Option("--reason", help="调整理由")] = "",
 ) -> None:
     """确认或调整某项任务的截止日期（如印发时已逾期的任务），其待办事项随之调整。"""
+    from workflows.workcal import load_calendar
     from zwgk.config import get_settings
-    from zwgk.directory import resolve_district
-    from zwgk.plan.deadlines import cn_date
-    from zwgk.plan.moves import move_due
-    from zwgk.tabular import FIRST_YEAR, LAST_YEAR
-    from zwgk.workcal import load_calendar
+    from zwgk.intake.directory import resolve_district
+    from zwgk.intake.plan.deadlines import cn_date
+    from zwgk.intake.plan.moves import move_due
+    from zwgk.intake.tabular import FIRST_YEAR, LAST_YEAR
 
     day = parse_day(new_due, "截止日期")
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
@@ -460,8 +460,8 @@ def run(
     from models.checklist import ROLE_LABELS, Role
     from workflows.engine import build_checklist
     from workflows.registry import get_obligation
+    from zwgk.clock import today_shanghai
     from zwgk.config import get_settings
-    from zwgk.items import today_shanghai
 
     ob = get_obligation(slug)
     as_of = parse_day(today, "--today") if today else today_shanghai()
@@ -520,8 +520,8 @@ def _flow_result(state: Any) -> dict[str, Any]:
 
 def _run_reminders(today: str | None, district: str | None, dry_run: bool) -> None:
     from notifications.render import cn_day
+    from zwgk.clock import today_shanghai
     from zwgk.config import get_settings
-    from zwgk.items import today_shanghai
 
     as_of = parse_day(today, "--today") if today else today_shanghai()
     if dry_run:
@@ -568,7 +568,7 @@ def waive_cmd(
     by: Annotated[str, typer.Option("--by", help="操作人")] = "政务公开办",
 ) -> None:
     """免办某事项（须说明理由）。"""
-    from zwgk.items import waive
+    from workflows.items import waive
 
     with _db() as session:
         waive(session=session, item_id=item_id, reason=reason or "", by=by)
@@ -582,7 +582,7 @@ def reopen_cmd(
     reason: Annotated[str, typer.Option("--reason")] = "",
 ) -> None:
     """重新打开已完成或已免办的事项。"""
-    from zwgk.items import reopen
+    from workflows.items import reopen
 
     with _db() as session:
         reopen(session=session, item_id=item_id, by=by, reason=reason)
@@ -611,7 +611,7 @@ def event_record(
     from notifications.outbox import dispatch
     from workflows.events import get_event_kind, record_event
     from zwgk.config import get_settings
-    from zwgk.directory import find_unit
+    from zwgk.intake.directory import find_unit
 
     k = get_event_kind(kind)
     day = parse_day(on, "--date")
@@ -658,7 +658,7 @@ def _clock_options(  # type: ignore[no-untyped-def]
 ) -> tuple[date | None, int | None]:
     """--corrected-on, --consultation FROM TO, --consultation-days as (date, working days)."""
     from workflows.events import consultation_workdays
-    from zwgk.workcal import load_calendar
+    from workflows.workcal import load_calendar
 
     fixed = parse_day(corrected_on, "--corrected-on") if corrected_on else None
     if consultation is not None and consultation_days is not None:
@@ -758,7 +758,7 @@ def report_progress(
     """各单位完成情况汇总：按时完成、逾期完成、未到期、已逾期、免办，并列出逾期事项。"""
     from workflows.progress import item_rows
     from workflows.registry import get_obligation
-    from zwgk.items import today_shanghai
+    from zwgk.clock import today_shanghai
     from zwgk.reports.progress import to_csv, to_markdown, to_xlsx
 
     if fmt not in ("xlsx", "csv", "md"):
@@ -807,8 +807,8 @@ def applications_import(
     district: Annotated[str | None, typer.Option("--district")] = None,
 ) -> None:
     """导入依申请公开登记（重复导入不会重复登记），并跟踪法定答复期限。"""
-    from zwgk.annual import import_register
     from zwgk.config import get_settings
+    from zwgk.reports.annual import import_register
 
     with _db() as session:
         r = import_register(session=session, path=file, district=district, settings=get_settings())
@@ -837,8 +837,8 @@ def applications_add(
     import csv
     import tempfile
 
-    from zwgk.annual import import_register
     from zwgk.config import get_settings
+    from zwgk.reports.annual import import_register
 
     # One row through the same validation as a file import.
     with tempfile.TemporaryDirectory() as tmp:
@@ -870,7 +870,7 @@ def annual_import(
     district: Annotated[str | None, typer.Option("--district")] = None,
 ) -> None:
     """导入年报表格的手工数据（表二、表四，或表三的更正数）。"""
-    from zwgk.annual import import_figures
+    from zwgk.reports.annual import import_figures
 
     with _db() as session:
         n = import_figures(session=session, path=file, district=district)
@@ -888,8 +888,8 @@ def annual_set(
     district: Annotated[str | None, typer.Option("--district")] = None,
 ) -> None:
     """填写年报表格中的一个数。"""
-    from zwgk.annual import set_figure
-    from zwgk.directory import find_unit
+    from zwgk.intake.directory import find_unit
+    from zwgk.reports.annual import set_figure
 
     if value < 0:
         raise UserError("数值不能为负数")
@@ -912,9 +912,9 @@ def report_annual(
     out: Annotated[Path | None, typer.Option("--out", help="输出文件（docx 必填）")] = None,
 ) -> None:
     """生成政府信息公开工作年度报告草稿，并校验表三的勾稽关系。"""
-    from zwgk.annual import build_report
-    from zwgk.annual_render import to_docx, to_markdown
-    from zwgk.directory import find_unit, resolve_district
+    from zwgk.intake.directory import find_unit, resolve_district
+    from zwgk.reports.annual import build_report
+    from zwgk.reports.annual_docx import to_docx, to_markdown
 
     if fmt not in ("md", "docx", "json"):
         raise UserError(f"--format「{fmt}」无效，应为 md、docx 或 json")
@@ -955,7 +955,7 @@ def complete_cmd(
     by: Annotated[str | None, typer.Option("--by", help="登记人")] = None,
 ) -> None:
     """登记事项完成（含佐证网址）。"""
-    from zwgk.items import complete
+    from workflows.items import complete
 
     with _db() as session:
         result = complete(session=session, item_id=item_id, evidence=evidence, note=note, by=by)
@@ -979,10 +979,11 @@ def status_cmd(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """查看事项清单及完成情况。"""
+    from workflows.items import item_json, query_items
     from workflows.registry import get_obligation
-    from zwgk.directory import find_unit
-    from zwgk.items import item_json, query_items, today_shanghai
-    from zwgk.plan.moves import overdue_at_issue
+    from zwgk.clock import today_shanghai
+    from zwgk.intake.directory import find_unit
+    from zwgk.intake.plan.moves import overdue_at_issue
 
     as_of = parse_day(today, "--today") if today else today_shanghai()
     if obligation:
@@ -1011,8 +1012,8 @@ def status_cmd(
     from datetime import datetime
 
     from notifications.render import cn_date, cn_day, cn_period
-    from zwgk.cli_table import print_table
-    from zwgk.items import TZ
+    from workflows.items import TZ
+    from zwgk.cli.table import print_table
 
     table = []
     for r in rows:
@@ -1064,7 +1065,7 @@ def outbox_list(
 ) -> None:
     """列出发件箱中的邮件（含失败原因和下次重试时间）。"""
     from notifications.outbox import counts, list_outbox
-    from zwgk.db import as_utc
+    from zwgk.clock import as_utc
 
     if status and status not in OUTBOX_LABELS:
         raise UserError(f"--status「{status}」无效，应为 pending、sending、sent 或 failed")
@@ -1094,7 +1095,7 @@ def outbox_list(
         echo_json(data)
         return
     from notifications.outbox import holder_name, shanghai_time
-    from zwgk.cli_table import print_table
+    from zwgk.cli.table import print_table
 
     table = []
     for d, m in zip(data, rows, strict=True):
@@ -1284,7 +1285,7 @@ def main(argv: list[str] | None = None) -> None:
     usage errors the usage line and one Chinese sentence, exit 2."""
     import logging
 
-    from zwgk import usage
+    from zwgk.cli import usage
 
     # Our English log lines go to Prefect's handlers inside flows; on the command line the
     # Chinese messages say it, so keep Python's last-resort handler quiet.
@@ -1335,5 +1336,3 @@ def _db_errors():  # type: ignore[no-untyped-def]
     return OperationalError
 
 
-if __name__ == "__main__":
-    main()

@@ -29,10 +29,10 @@ from models.checklist import ChecklistItem, ItemStatus
 from models.plan import Plan, PlanTask
 from models.reminder import ItemEvent
 from models.unit import Unit
-from zwgk.db import utcnow
+from workflows.workcal import WorkCalendar
+from zwgk.clock import utcnow
 from zwgk.errors import UserError
-from zwgk.plan.deadlines import cn_date
-from zwgk.workcal import WorkCalendar
+from zwgk.intake.plan.deadlines import cn_date
 
 __all__ = ["MoveResult", "find_task", "move_due", "overdue_at_issue"]
 

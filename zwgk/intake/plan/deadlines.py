@@ -83,8 +83,8 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Literal
 
-from zwgk.tabular import FIRST_YEAR, LAST_YEAR
-from zwgk.workcal import MIN_LEAD_WORKDAYS
+from workflows.workcal import MIN_LEAD_WORKDAYS
+from zwgk.intake.tabular import FIRST_YEAR, LAST_YEAR
 
 __all__ = [
     "DeadlineError",

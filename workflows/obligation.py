@@ -13,9 +13,9 @@ from typing import Any, Protocol
 
 from models.checklist import Role
 from models.unit import UnitKind
+from workflows.workcal import WorkCalendar
 from zwgk.config import Settings
 from zwgk.periods import Cadence, Period, month_end
-from zwgk.workcal import WorkCalendar
 
 # --------------------------------------------------------------------------- due rules
 

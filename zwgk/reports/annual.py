@@ -128,8 +128,8 @@ class RegisterRow:
 
 
 def _date(value: str) -> date | None:
-    """A register date (see :func:`zwgk.tabular.parse_date`); ValueError with the reason."""
-    from zwgk.tabular import parse_date
+    """A register date (see :func:`zwgk.intake.tabular.parse_date`); ValueError with the reason."""
+    from zwgk.intake.tabular import parse_date
 
     return parse_date(value)
 
@@ -152,7 +152,7 @@ def _register_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
         missing = [c for c in REGISTER_COLUMNS if c not in header]
         if missing:
             raise UserError(f"文件 {path} 第 1 行（表头）：缺少列「{'、'.join(missing)}」")
-        from zwgk.tabular import check_text
+        from zwgk.intake.tabular import check_text
 
         out = []
         for i, row in enumerate(values[1:], start=2):
@@ -172,15 +172,15 @@ def _register_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
         return out
     if path.suffix.lower() in (".xls",):
         raise UserError(f"文件 {path} 是旧版 .xls 格式：请另存为 .xlsx 或 .csv 后再导入")
-    from zwgk.tabular import read_csv_rows
+    from zwgk.intake.tabular import read_csv_rows
 
     return read_csv_rows(path, REGISTER_COLUMNS, ("ref", "extended"))
 
 
 def parse_register(*, session: Session, path: Path, district: str | None) -> list[RegisterRow]:
     """Validate every row; one UserError lists every problem (file, row, field)."""
-    from zwgk.directory import find_unit
-    from zwgk.tabular import clip
+    from zwgk.intake.directory import find_unit
+    from zwgk.intake.tabular import clip
 
     rows = _register_rows(path)
     errors: list[str] = []
@@ -314,8 +314,8 @@ def track_reply_deadline(
     """The statutory reply deadline as an event item: 20 working days, +20 when extended."""
     from models.checklist import ItemStatus
     from workflows.events import EVENT_KINDS, record_event, reply_clock
-    from zwgk.items import today_shanghai
-    from zwgk.workcal import load_calendar
+    from workflows.workcal import load_calendar
+    from zwgk.clock import today_shanghai
 
     kind = EVENT_KINDS["application-reply"]
     ref = app.ref or f"{app.received} {app.applicant_type}申请 #{app.fingerprint[:6]}"
@@ -509,7 +509,7 @@ def build_report(
     *, session: Session, year: int, unit: Unit | None = None, district: str | None = None
 ) -> AnnualReport:
     """The tables of one unit's report, or a district's (the sum of its units), checked."""
-    from zwgk.directory import list_units
+    from zwgk.intake.directory import list_units
 
     if unit is not None:
         units, scope = [unit], unit.name
@@ -584,8 +584,8 @@ MAX_FIGURE = 1e12
 
 def import_figures(*, session: Session, path: Path, district: str | None) -> int:
     """Hand figures from a CSV (unit,year,table,row,column,value); all or nothing."""
-    from zwgk.directory import find_unit
-    from zwgk.tabular import FIRST_YEAR, LAST_YEAR, clip, read_csv_rows
+    from zwgk.intake.directory import find_unit
+    from zwgk.intake.tabular import FIRST_YEAR, LAST_YEAR, clip, read_csv_rows
 
     rows = read_csv_rows(path, FIGURE_COLUMNS)
     valid = _valid_cells()

@@ -13,15 +13,11 @@ from sqlmodel import Session, col, select
 from models.checklist import ChecklistItem, ItemStatus
 from models.reminder import ItemEvent
 from models.unit import Unit
+from zwgk.clock import as_utc, utcnow
 from zwgk.config import SHANGHAI
-from zwgk.db import as_utc, utcnow
 from zwgk.errors import UserError
 
 TZ = ZoneInfo(SHANGHAI)
-
-
-def today_shanghai() -> date:
-    return datetime.now(TZ).date()
 
 
 def derived_status(item: ChecklistItem, today: date) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 
-from zwgk.annual import (
+from zwgk.reports.annual import (
     APPLICANT_TYPES,
     CARRIED_IN,
     CARRIED_OUT,

@@ -20,18 +20,18 @@ from sqlmodel import Session, select
 
 from models.plan import Plan, PlanTask
 from models.unit import Unit, UnitKind
-from zwgk.db import utcnow
+from workflows.workcal import WorkCalendar
+from zwgk.clock import utcnow
 from zwgk.errors import UserError, refused
-from zwgk.plan.deadlines import (
+from zwgk.intake.plan.deadlines import (
     DeadlineError,
     DueSpec,
     find_deadline_phrases,
     is_next_year_duty,
     parse_deadline,
 )
-from zwgk.plan.tables import LABELS, TaskRow, read_table, squash
-from zwgk.plan.unitphrases import DirectoryEntry, UnitAssignment, parse_units
-from zwgk.workcal import WorkCalendar
+from zwgk.intake.plan.tables import LABELS, TaskRow, read_table, squash
+from zwgk.intake.plan.unitphrases import DirectoryEntry, UnitAssignment, parse_units
 
 
 @dataclass
@@ -294,7 +294,7 @@ def _units_text(row: TaskRow) -> str:
 def unknown_unit_error(name: str, outcome: ParseOutcome) -> str:
     """One line for a name the directory lacks: the first row naming it, the column, the cell,
     the closest directory name where there is one (「X」不在名录中，是否为「Y」？), other rows."""
-    from zwgk.tabular import clip
+    from zwgk.intake.tabular import clip
 
     rows = outcome.unknown[name]
     cell = outcome.unknown_cells.get(name, "")
@@ -364,8 +364,8 @@ def import_plan(
 
     Raises one UserError listing every problem; the caller's transaction then writes nothing.
     """
-    from zwgk.directory import declared_kinds, list_units
-    from zwgk.tabular import FIRST_YEAR, LAST_YEAR, clip
+    from zwgk.intake.directory import declared_kinds, list_units
+    from zwgk.intake.tabular import FIRST_YEAR, LAST_YEAR, clip
 
     if not FIRST_YEAR <= year <= LAST_YEAR or not FIRST_YEAR <= issued.year <= LAST_YEAR:
         raise UserError(

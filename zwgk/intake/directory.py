@@ -11,9 +11,9 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from models.unit import KIND_LABELS, DistrictKind, Unit, UnitKind
-from zwgk.db import utcnow
+from zwgk.clock import utcnow
 from zwgk.errors import UserError, refused
-from zwgk.tabular import clip, read_csv_rows, split_list
+from zwgk.intake.tabular import clip, read_csv_rows, split_list
 
 UNIT_COLUMNS = ("name", "aliases", "kind", "email", "contact", "groups")
 KIND_COLUMNS = ("kind", "label", "groups")

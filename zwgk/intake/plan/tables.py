@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from zwgk.errors import UserError
-from zwgk.tabular import read_text
+from zwgk.intake.tabular import read_text
 
 # Column key → header words (matched after removing whitespace).
 # (Order matters: a cell takes the first key whose word it equals or starts with.)

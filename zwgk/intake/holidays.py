@@ -8,10 +8,10 @@ from pathlib import Path
 from sqlmodel import Session
 
 from models.calendar import HolidayOverride
+from workflows.workcal import HOLIDAY, WORKDAY
 from zwgk.errors import refused
-from zwgk.tabular import clip, read_csv_rows
-from zwgk.tabular import parse_date as _parse_date
-from zwgk.workcal import HOLIDAY, WORKDAY
+from zwgk.intake.tabular import clip, read_csv_rows
+from zwgk.intake.tabular import parse_date as _parse_date
 
 KIND_WORDS = {
     "holiday": HOLIDAY,
