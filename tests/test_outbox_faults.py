@@ -25,7 +25,7 @@ from notifications.outbox import dispatch
 from tests.cli import run_subprocess
 from tests.factories import queue_messages
 from tests.smtpd import SMTPServer, free_port
-from zwgk.clock import as_utc, utcnow
+from zwgk.clock import as_utc, frozen
 from zwgk.config import get_settings, reset_settings
 from zwgk.db import session_scope
 
@@ -72,18 +72,18 @@ def test_server_down_backs_off_then_delivers(
 ) -> None:
     queue_messages(4)
     _set(monkeypatch, smtp_port=str(free_port()), send_backoff_seconds="60")
-    before = utcnow()
-    report = dispatch(settings=get_settings())
-    assert not report.ok and len(report.retry) == 4
-    for row in _rows():
-        assert row.status == "pending" and row.attempts == 1
-        assert "无法连接邮件服务器" in (row.last_error or "")
-        wait = as_utc(row.next_attempt_at) - before  # type: ignore[operator]
-        assert timedelta(seconds=59) < wait < timedelta(seconds=70)
-    # The server is back, but the automatic retry waits out the backoff …
-    _set(monkeypatch, smtp_port=str(smtp.port))
-    waiting = dispatch(settings=get_settings())
-    assert waiting.sent == [] and waiting.waiting == 4 and smtp.messages == []
+    with frozen() as clock:
+        report = dispatch(settings=get_settings())
+        assert not report.ok and len(report.retry) == 4
+        for row in _rows():
+            assert row.status == "pending" and row.attempts == 1
+            assert "无法连接邮件服务器" in (row.last_error or "")
+            assert as_utc(row.next_attempt_at) == clock.now + timedelta(seconds=60)
+        # The server is back, but the automatic retry waits out the backoff …
+        _set(monkeypatch, smtp_port=str(smtp.port))
+        clock.advance(seconds=59)
+        waiting = dispatch(settings=get_settings())
+        assert waiting.sent == [] and waiting.waiting == 4 and smtp.messages == []
     # … while the next run (or `zwgk outbox retry`) sends what is pending.
     assert len(dispatch(settings=get_settings(), respect_backoff=False).sent) == 4
     _assert_ledger(smtp)
@@ -95,13 +95,14 @@ def test_backoff_doubles_and_gives_up_after_max_attempts(
     queue_messages(1)
     _set(monkeypatch, smtp_port=str(free_port()), send_backoff_seconds="10", max_send_attempts="3")
     waits = []
-    for _ in range(3):
-        start = utcnow()
-        dispatch(settings=get_settings(), respect_backoff=False)
-        row = _rows()[0]
-        if row.next_attempt_at:
-            waits.append((as_utc(row.next_attempt_at) - start).total_seconds())  # type: ignore[operator]
-    assert [round(w) for w in waits] == [10, 20]
+    with frozen() as clock:
+        for _ in range(3):
+            dispatch(settings=get_settings(), respect_backoff=False)
+            row = _rows()[0]
+            if row.next_attempt_at:
+                waits.append((as_utc(row.next_attempt_at) - clock.now).total_seconds())  # type: ignore[operator]
+            clock.advance(hours=1)
+    assert waits == [10, 20]
     row = _rows()[0]
     assert row.status == "failed" and row.attempts == 3 and row.next_attempt_at is None
     assert "无法连接邮件服务器" in (row.last_error or "")
@@ -117,11 +118,14 @@ def test_temporary_4xx_is_retried_after_the_backoff(
     queue_messages(3)
     _set(monkeypatch, send_backoff_seconds="0.5")
     smtp.recorder.behaviour.data_reply = "451 4.3.0 Try again later"
-    report = dispatch(settings=get_settings())
-    assert len(report.retry) == 3 and all("451" in e for _, e in report.retry)
-    smtp.recorder.behaviour.data_reply = None
-    time.sleep(0.6)
-    assert len(dispatch(settings=get_settings()).sent) == 3
+    with frozen() as clock:
+        report = dispatch(settings=get_settings())
+        assert len(report.retry) == 3 and all("451" in e for _, e in report.retry)
+        smtp.recorder.behaviour.data_reply = None
+        clock.advance(seconds=0.4)
+        assert dispatch(settings=get_settings()).waiting == 3
+        clock.advance(seconds=0.2)
+        assert len(dispatch(settings=get_settings()).sent) == 3
     _assert_ledger(smtp)
 
 
