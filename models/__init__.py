@@ -1,5 +1,6 @@
 """SQLModel tables of the app database."""
 
+from models.account import AuditEntry, User, UserRole
 from models.annual import AnnualFigure, Application
 from models.calendar import HolidayOverride
 from models.checklist import ChecklistItem, ItemStatus, Role
@@ -9,6 +10,7 @@ from models.reminder import ItemEvent, ReminderLog
 from models.unit import DistrictKind, Unit, UnitKind
 
 __all__ = [
+    "AuditEntry",
     "AnnualFigure",
     "Application",
     "ChecklistItem",
@@ -25,4 +27,6 @@ __all__ = [
     "Role",
     "Unit",
     "UnitKind",
+    "User",
+    "UserRole",
 ]

@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     web_base_url: str = "http://127.0.0.1:8000"  # public address of `zwgk web` (links in mail)
     web_secret: SecretStr | None = None  # signs unit links; generated into var/web_secret if unset
     link_valid_days: int = 60
+    # The workbench (/admin) logs an account out after this many minutes without a request.
+    web_session_minutes: int = 30
 
     @field_validator("decision_catalogue_unit_due")
     @classmethod
@@ -99,7 +101,7 @@ class Settings(BaseSettings):
             phone=own.get("phone", self.office_phone),
         )
 
-    @field_validator("outbox_lease_seconds", "outbox_batch")
+    @field_validator("outbox_lease_seconds", "outbox_batch", "web_session_minutes")
     @classmethod
     def _positive(cls, v: float, info: ValidationInfo) -> float:
         if v <= 0:

@@ -10,6 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
+from zwgk.cli import audit as audit_cli
+from zwgk.cli import users as users_cli
 from zwgk.errors import UserError
 
 app = typer.Typer(
@@ -40,6 +42,8 @@ app.add_typer(report_app, name="report")
 app.add_typer(applications_app, name="applications")
 app.add_typer(annual_app, name="annual")
 app.add_typer(db_app, name="db")
+app.add_typer(users_cli.app, name="users")
+app.add_typer(audit_cli.app, name="audit")
 
 
 def _iso(value: Any) -> str | None:

@@ -1,0 +1,1 @@
+"""Who may use the workbench (accounts, passwords, lockout) and what they changed (audit log)."""
