@@ -18,8 +18,8 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlmodel import Session, col, select
 
 from models.account import ROLE_LABELS, User, UserRole
+from zwgk import clock
 from zwgk.access.audit import record
-from zwgk.clock import as_utc, utcnow
 from zwgk.errors import UserError
 
 logger = logging.getLogger("zwgk.access")
@@ -138,7 +138,7 @@ def disable_user(*, session: Session, name: str, actor: str) -> User:
         return user
     user.active = False
     user.session_epoch += 1
-    user.updated_at = utcnow()
+    user.updated_at = clock.utcnow()
     session.add(user)
     record(
         session=session,
@@ -161,7 +161,7 @@ def set_password(*, session: Session, name: str, password: str, actor: str) -> U
     user.session_epoch += 1
     user.failed_logins = 0
     user.locked_until = None
-    user.updated_at = utcnow()
+    user.updated_at = clock.utcnow()
     session.add(user)
     record(
         session=session,
@@ -180,8 +180,8 @@ def list_users(*, session: Session) -> list[User]:
 
 def locked_until(user: User, now: datetime | None = None) -> datetime | None:
     """When the account's lock ends, or None when it is not locked."""
-    until = as_utc(user.locked_until)
-    if until is not None and until > (now or utcnow()):
+    until = clock.as_utc(user.locked_until)
+    if until is not None and until > (now or clock.utcnow()):
         return until
     return None
 
@@ -198,7 +198,7 @@ def authenticate(
 ) -> LoginResult:
     """Check a login; counts failures and locks the account at the sixth. The caller commits
     (the failure count must be kept even though the login is refused)."""
-    now = now or utcnow()
+    now = now or clock.utcnow()
     user = get_user(session=session, name=name.strip())
     wrong = "账号或密码错误"
     if user is None or not user.active:
@@ -278,9 +278,7 @@ def authenticate(
 
 
 def _locked_message(until: datetime) -> str:
-    from zwgk.clock import SHANGHAI
-
-    local = until.astimezone(SHANGHAI)
+    local = until.astimezone(clock.SHANGHAI)
     return (
         f"该账号因连续 {MAX_FAILED_LOGINS} 次密码错误已被锁定 {LOCK_MINUTES} 分钟，"
         f"请于 {local:%H:%M} 后再试；如需立即解锁，请联系系统管理员重设密码。"

@@ -1338,5 +1338,3 @@ def _db_errors():  # type: ignore[no-untyped-def]
     from sqlalchemy.exc import OperationalError
 
     return OperationalError
-
-

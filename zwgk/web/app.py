@@ -187,11 +187,15 @@ async def health(request: Request) -> Response:
 
 
 def create_app() -> Starlette:
+    from zwgk.web.admin import mount
+
     return Starlette(
         routes=[
             Route("/", home),
             Route("/health", health),
             Route("/u/{token}", unit_page, methods=["GET"]),
             Route("/u/{token}/items/{item_id}", complete_item, methods=["POST"]),
+            Route("/admin", lambda request: RedirectResponse("/admin/", status_code=303)),
+            mount(),  # the office's workbench (/admin/…)
         ]
     )

@@ -1,0 +1,38 @@
+"""The office's workbench (政务公开工作台) under /admin: accounts, dashboard, audit log.
+
+One module per area (auth, dashboard, audit); :func:`mount` puts them under ``/admin``
+with the session middleware, which only this part of the site uses.
+"""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import Mount
+
+from zwgk.config import get_settings
+from zwgk.web.admin import audit, auth, dashboard
+from zwgk.web.admin.common import SESSION_COOKIE, session_secret
+
+# The cookie's own lifetime; inactivity ends a session much sooner (common.current).
+COOKIE_MAX_AGE = 12 * 3600
+
+
+def mount() -> Mount:
+    settings = get_settings()
+    app = Starlette(
+        routes=[*auth.routes, *dashboard.routes, *audit.routes],
+        middleware=[
+            Middleware(
+                SessionMiddleware,
+                secret_key=session_secret(settings),
+                session_cookie=SESSION_COOKIE,
+                max_age=COOKIE_MAX_AGE,
+                path="/admin",
+                same_site="lax",
+                https_only=settings.web_base_url.lower().startswith("https://"),
+            )
+        ],
+    )
+    return Mount("/admin", app=app)

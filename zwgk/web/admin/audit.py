@@ -1,0 +1,34 @@
+"""The audit log page (/admin/audit): newest first, 100 a page."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from zwgk.access.audit import ACTION_LABELS, entries
+from zwgk.db import session_scope
+from zwgk.web.admin.common import Principal, page, view
+
+PAGE_SIZE = 100
+
+
+def audit_page(request: Request, who: Principal) -> Response:
+    """操作日志. An account limited to a district sees that district's entries only."""
+    before = request.query_params.get("before", "")
+    before_id = int(before) if before.isdigit() else None
+    with session_scope() as s:
+        rows = entries(session=s, district=who.district, limit=PAGE_SIZE + 1, before_id=before_id)
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    return page(
+        "admin/audit.html",
+        who=who,
+        rows=rows,
+        labels=ACTION_LABELS,
+        older=rows[-1].id if more and rows else None,
+        first_page=before_id is None,
+    )
+
+
+routes = [Route("/audit", view(audit_page), methods=["GET"])]

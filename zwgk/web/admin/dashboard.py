@@ -1,0 +1,259 @@
+"""The dashboard (/admin/): every obligation period in progress; the item view
+(/admin/items/{id}) with its history and evidence, and the admin's waive/reopen.
+
+The numbers come from the same query and the same derived status as ``zwgk status --json``
+(:func:`workflows.items.query_items`, :func:`workflows.items.item_json`), so the page and the
+command agree for the same data and the same day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import col, select
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from models.account import current_actor
+from models.checklist import ROLE_LABELS, ChecklistItem, Role
+from models.reminder import ItemEvent, ReminderLog
+from models.unit import Unit
+from notifications.render import cn_period
+from workflows.items import item_json, query_items
+from zwgk.access.audit import ACTION_LABELS
+from zwgk.clock import today_shanghai
+from zwgk.db import session_scope
+from zwgk.errors import UserError
+from zwgk.web.admin.common import Principal, action, page, refusal, view
+
+STATUS_LABELS = {"pending": "待办", "overdue": "已逾期", "done": "已完成", "waived": "免办"}
+STATUSES = ("done", "pending", "overdue", "waived")
+
+
+@dataclass
+class UnitLine:
+    """One unit's items in one period."""
+
+    unit: str
+    unit_id: int
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
+    open_items: list[dict[str, Any]] = field(default_factory=list)  # overdue first
+
+
+@dataclass
+class PeriodSummary:
+    """One obligation period: counts by status and 完成率 (done of those not waived)."""
+
+    obligation: str
+    obligation_title: str
+    period: str
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
+    first_due: str = ""
+    last_due: str = ""
+    units: dict[int, UnitLine] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def rate(self) -> float:
+        required = self.total - self.counts["waived"]
+        return self.counts["done"] / required if required else 0.0
+
+    @property
+    def in_progress(self) -> bool:
+        return bool(self.counts["pending"] or self.counts["overdue"])
+
+    @property
+    def key(self) -> str:
+        return f"{self.obligation}-{self.period}"
+
+    def units_behind(self) -> list[UnitLine]:
+        """Units with open items, those with overdue items first (most overdue first)."""
+        lines = [u for u in self.units.values() if u.counts["pending"] or u.counts["overdue"]]
+        return sorted(lines, key=lambda u: (-u.counts["overdue"], -u.counts["pending"], u.unit))
+
+
+def summaries(rows: list[dict[str, Any]], unit_of: dict[int, int]) -> list[PeriodSummary]:
+    """``zwgk status --json`` rows grouped by obligation period (``unit_of``: item id → unit
+    id, since two districts may each have a unit of the same name)."""
+    from workflows.registry import item_titles
+
+    titles = item_titles()
+    groups: dict[tuple[str, str], PeriodSummary] = {}
+    for r in rows:
+        key = (r["obligation"], r["period"])
+        p = groups.get(key)
+        if p is None:
+            p = groups[key] = PeriodSummary(
+                r["obligation"], titles.get(r["obligation"], r["obligation"]), r["period"]
+            )
+        p.counts[r["status"]] += 1
+        p.first_due = min(p.first_due or r["due"], r["due"])
+        p.last_due = max(p.last_due, r["due"])
+        uid = unit_of[r["id"]]
+        line = p.units.setdefault(uid, UnitLine(r["unit"], uid))
+        line.counts[r["status"]] += 1
+        if r["status"] in ("overdue", "pending"):
+            line.open_items.append(r)
+    for p in groups.values():
+        for line in p.units.values():
+            line.open_items.sort(key=lambda r: (r["status"] != "overdue", r["due"], r["id"]))
+    return sorted(
+        groups.values(),
+        key=lambda p: (not p.counts["overdue"], p.first_due, p.obligation, p.period),
+    )
+
+
+def _visible_rows(who: Principal) -> tuple[list[dict[str, Any]], dict[int, int]]:
+    today = today_shanghai()
+    with session_scope() as s:
+        pairs = [(i, u) for i, u in query_items(session=s) if who.may_see(u.district)]
+        rows = [item_json(i, u, today) for i, u in pairs]
+        unit_of = {i.id: u.id for i, u in pairs}
+    return rows, unit_of  # type: ignore[return-value]
+
+
+def dashboard(request: Request, who: Principal) -> Response:
+    """工作台首页: periods in progress (all periods with ?all=1)."""
+    show_all = request.query_params.get("all") == "1"
+    rows, unit_of = _visible_rows(who)
+    periods = summaries(rows, unit_of)
+    shown = periods if show_all else [p for p in periods if p.in_progress]
+    overdue = sum(p.counts["overdue"] for p in shown)
+    return page(
+        "admin/dashboard.html",
+        who=who,
+        periods=shown,
+        hidden=len(periods) - len(shown),
+        show_all=show_all,
+        overdue=overdue,
+        today=today_shanghai(),
+        labels=STATUS_LABELS,
+        cn_period=cn_period,
+    )
+
+
+def _load_item(who: Principal, item_id: str) -> tuple[ChecklistItem, Unit] | Response:
+    if not item_id.isdigit():
+        return refusal(404, "事项不存在", f"没有编号为「{item_id}」的事项。", who)
+    with session_scope() as s:
+        item = s.get(ChecklistItem, int(item_id))
+        unit = s.get(Unit, item.unit_id) if item else None
+    if item is None or unit is None:
+        return refusal(404, "事项不存在", f"没有编号为 {item_id} 的事项。", who)
+    if not who.may_see(unit.district):
+        return refusal(
+            403, "无权查看", f"事项 {item_id} 属于{unit.district}，不在您账号的管辖范围内。", who
+        )
+    return item, unit
+
+
+def item_view(request: Request, who: Principal) -> Response:
+    """事项详情: details, history (actions and reminders), evidence; actions for admins."""
+    from workflows.registry import item_titles
+
+    loaded = _load_item(who, request.path_params["item_id"])
+    if isinstance(loaded, Response):
+        return loaded
+    item, unit = loaded
+    today = today_shanghai()
+    with session_scope() as s:
+        events = list(
+            s.exec(
+                select(ItemEvent)
+                .where(ItemEvent.item_id == item.id)
+                .order_by(col(ItemEvent.at), col(ItemEvent.id))
+            )
+        )
+        reminders = list(
+            s.exec(
+                select(ReminderLog)
+                .where(ReminderLog.item_id == item.id)
+                .order_by(col(ReminderLog.created_at), col(ReminderLog.id))
+            )
+        )
+    history: list[dict[str, Any]] = [
+        {"at": item.created_at, "what": "生成事项", "by": "", "detail": f"截止日期 {item.due}"}
+    ]
+    history += [
+        {
+            "at": e.at,
+            "what": ACTION_LABELS.get(e.action, e.action),
+            "by": e.by,
+            "detail": e.reason,
+        }
+        for e in events
+    ]
+    history += [
+        {
+            "at": r.created_at,
+            "what": "催办提醒" + ("（跳过）" if r.skipped else ""),
+            "by": "系统",
+            "detail": f"{r.rung}（{r.on}）",
+        }
+        for r in reminders
+    ]
+    from zwgk.clock import as_utc
+
+    history.sort(key=lambda h: as_utc(h["at"]))  # type: ignore[arg-type,return-value]
+    data = item_json(item, unit, today)
+    return page(
+        "admin/item.html",
+        who=who,
+        item=item,
+        unit=unit,
+        data=data,
+        title=item_titles().get(item.obligation, item.obligation),
+        period=cn_period(item.period),
+        role=ROLE_LABELS[Role(item.role)],
+        status_label=STATUS_LABELS[data["status"]],
+        history=history,
+        done=request.query_params.get("done"),
+        today=today,
+    )
+
+
+def _act(request: Request, who: Principal, form: dict[str, str], what: str) -> Response:
+    from workflows.items import reopen, waive
+
+    loaded = _load_item(who, request.path_params["item_id"])
+    if isinstance(loaded, Response):
+        return loaded
+    item, _unit = loaded
+    reason = form.get("reason", "").strip()
+    token = current_actor.set(who.name)
+    try:
+        with session_scope() as s:
+            if what == "waive":
+                waive(session=s, item_id=item.id, reason=reason, by=who.name)  # type: ignore[arg-type]
+            else:
+                if not reason:
+                    raise UserError("重新打开须说明理由")
+                reopen(session=s, item_id=item.id, by=who.name, reason=reason)  # type: ignore[arg-type]
+    except UserError as exc:
+        return refusal(
+            400, "未能办理", f"事项 {item.id}：{exc.message}", who, back=f"/admin/items/{item.id}"
+        )
+    finally:
+        current_actor.reset(token)
+    return RedirectResponse(f"/admin/items/{item.id}?done={what}", status_code=303)
+
+
+def waive_item(request: Request, who: Principal, form: dict[str, str]) -> Response:
+    return _act(request, who, form, "waive")
+
+
+def reopen_item(request: Request, who: Principal, form: dict[str, str]) -> Response:
+    return _act(request, who, form, "reopen")
+
+
+routes = [
+    Route("/", view(dashboard), methods=["GET"]),
+    Route("/items/{item_id}", view(item_view), methods=["GET"]),
+    Route("/items/{item_id}/waive", action(waive_item), methods=["POST"]),
+    Route("/items/{item_id}/reopen", action(reopen_item), methods=["POST"]),
+]
