@@ -10,7 +10,6 @@ import logging
 import re
 import sys
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -126,16 +125,11 @@ def _audit(action: str | None = None) -> list[AuditEntry]:
         return list(s.exec(stmt))
 
 
-class Clock:
-    """Moves ``zwgk.clock.utcnow`` forward (sessions and locks read the time there)."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.offset = timedelta()
-        real = clock.utcnow
-        monkeypatch.setattr(clock, "utcnow", lambda: real() + self.offset)
-
-    def advance(self, **kw: float) -> None:
-        self.offset += timedelta(**kw)
+@pytest.fixture
+def now() -> Iterator[clock.FrozenClock]:
+    """The kernel's clock held still; sessions and locks are timed by it."""
+    with clock.frozen() as frozen:
+        yield frozen
 
 
 # --------------------------------------------------------------------------- anonymous
@@ -265,10 +259,9 @@ def test_login_returns_to_the_page_asked_for(
 def test_six_failures_lock_the_account_for_15_minutes(
     client: TestClient,
     accounts: None,
-    monkeypatch: pytest.MonkeyPatch,
+    now: clock.FrozenClock,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    now = Clock(monkeypatch)
     token = _csrf(client.get("/admin/login").text)
 
     def attempt(password: str):  # type: ignore[no-untyped-def]
@@ -313,9 +306,8 @@ def test_passwd_lifts_a_lock(client: TestClient, accounts: None) -> None:
 
 
 def test_session_ends_after_inactivity(
-    client: TestClient, accounts: None, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, accounts: None, now: clock.FrozenClock
 ) -> None:
-    now = Clock(monkeypatch)
     login(client, "wangjing")
     # Activity moves the deadline on: three requests 20 minutes apart stay logged in.
     for _ in range(3):
@@ -329,9 +321,8 @@ def test_session_ends_after_inactivity(
 
 
 def test_a_post_after_the_session_expired_changes_nothing(
-    client: TestClient, accounts: None, items: dict[str, list[int]], monkeypatch: pytest.MonkeyPatch
+    client: TestClient, accounts: None, items: dict[str, list[int]], now: clock.FrozenClock
 ) -> None:
-    now = Clock(monkeypatch)
     token = login(client, "wangjing")
     item_id = items["测试区"][0]
     now.advance(minutes=31)
