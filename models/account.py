@@ -13,8 +13,9 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint, event, inspect
+from sqlalchemy import JSON, Column, UniqueConstraint, event
 from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm.attributes import get_history
 from sqlmodel import Field, SQLModel
 
 from zwgk.clock import utcnow
@@ -97,9 +98,8 @@ def _mirror_item_events(session: OrmSession, _context: object, _instances: objec
         district = None
         target = f"事项 {ev.item_id}"
         if item is not None:
-            state = inspect(item)
             for name in _ITEM_FIELDS:
-                hist = state.attrs[name].history
+                hist = get_history(item, name)
                 if hist.has_changes():
                     before[name] = _plain(hist.deleted[0] if hist.deleted else None)
                     after[name] = _plain(hist.added[0] if hist.added else None)

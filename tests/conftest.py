@@ -96,7 +96,9 @@ def database_url(pg_admin: tuple[str, str] | None) -> Iterator[str | None]:
 
     reset_engine()
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
 
 
 @pytest.fixture(scope="session")
@@ -175,3 +177,36 @@ def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture
+def web(env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """`zwgk web`'s app served by uvicorn on a free loopback port."""
+    import threading
+    import time
+    import urllib.request
+
+    import uvicorn
+
+    from tests.smtpd import free_port
+    from zwgk.config import reset_settings
+    from zwgk.web.app import create_app
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    monkeypatch.setenv("ZWGK_WEB_BASE_URL", base)
+    reset_settings()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(base + "/health", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield base
+    server.should_exit = True
+    thread.join(timeout=10)

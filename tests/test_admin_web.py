@@ -575,3 +575,100 @@ def test_cli_item_changes_reach_the_audit_log(
     assert waive["before"]["status"] == "pending" and waive["after"]["status"] == "waived"
     (done,) = [e for e in entries if e["action"] == "complete"]
     assert done["after"]["evidence"] == "https://www.example.gov.cn/x"
+
+
+# --------------------------------------------------------------------------- Chromium
+
+
+def _screenshot(driver, tmp_path: Path, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Into the test's folder, and into $SCREENSHOT_DIR when set (the README's
+    pictures: SCREENSHOT_DIR=docs pytest -m browser tests/test_admin_web.py)."""
+    import os
+
+    driver.save_screenshot(str(tmp_path / name))
+    if folder := os.environ.get("SCREENSHOT_DIR"):
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(Path(folder) / name))
+
+
+def _office_year(district: str) -> None:
+    """A district's autumn: this year's decision catalogue, November's filing (past due) and
+    December's, about two thirds of November done."""
+    from workflows.items import complete, waive
+
+    for slug, period in (
+        ("decision-catalogue", "2026"),
+        ("monthly-filing", "2026-11"),
+        ("monthly-filing", "2026-12"),
+    ):
+        ob = REGISTRY[slug]
+        with session_scope() as s:
+            build_checklist(
+                session=s,
+                ob=ob,
+                period=ob.parse_period(period),
+                settings=get_settings(),
+                district=district,
+                today=clock.today_shanghai(),
+            )
+    with session_scope() as s:
+        rows = list(s.exec(select(ChecklistItem).order_by(ChecklistItem.id)))  # type: ignore[arg-type]
+        for n, item in enumerate(rows):
+            if item.period == "2026-12":
+                continue
+            if n % 3:
+                url = f"https://www.shcn.gov.cn/xxgk/{item.id}"
+                complete(session=s, item_id=item.id, evidence=url, by="联络员")  # type: ignore[arg-type]
+            elif n % 7 == 0:
+                waive(session=s, item_id=item.id, reason="本期无此项工作", by="政务公开办")  # type: ignore[arg-type]
+
+
+@pytest.mark.browser
+def test_login_dashboard_and_lockout_in_chromium(
+    web: str, sample_directory: str, accounts: None, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    from tests.test_web import _chromium_driver, wait
+
+    _office_year(sample_directory)
+    driver = _chromium_driver()  # JavaScript off: the pages must work without it
+    try:
+        driver.set_page_load_timeout(30)
+        driver.set_window_size(1366, 768)
+
+        def log_in(name: str, password: str) -> None:
+            wait(driver, By.ID, "username").clear()
+            driver.find_element(By.ID, "username").send_keys(name)
+            driver.find_element(By.ID, "password").send_keys(password)
+            driver.find_element(By.ID, "login").click()
+
+        driver.get(web + "/admin/")
+        assert wait(driver, By.ID, "username") and "/admin/login" in driver.current_url
+        _screenshot(driver, tmp_path, "admin-login.png")
+        log_in("wangjing", PASSWORD)
+        table = wait(driver, By.ID, "periods")
+        assert driver.current_url == web + "/admin/"
+        first = table.find_elements(By.CSS_SELECTOR, "tr[data-obligation]")[0]
+        assert first.get_attribute("data-obligation") == "decision-catalogue"  # overdue first
+        assert "wangjing（管理员）" in driver.find_element(By.ID, "who").text
+        _screenshot(driver, tmp_path, "admin-dashboard.png")
+        # The item page from the list of units behind.
+        driver.find_element(By.CSS_SELECTOR, "table.units a").click()
+        assert "办理记录" in wait(driver, By.ID, "history").find_element(By.XPATH, "..").text
+        _screenshot(driver, tmp_path, "admin-item.png")
+        driver.find_element(By.CSS_SELECTOR, "#who input[type=submit]").click()
+        assert "您已安全退出" in wait(driver, By.ID, "notice").text
+
+        # Six wrong passwords lock the account; then the right one is refused too.
+        for n in range(1, 7):
+            log_in("chenli", f"wrong-{n}")
+            message = wait(driver, By.ID, "login-error").text
+            assert ("再错" in message) if n < 6 else ("已被锁定 15 分钟" in message), message
+        log_in("chenli", PASSWORD)
+        assert "已被锁定" in wait(driver, By.ID, "login-error").text
+        assert "/admin/login" in driver.current_url
+        _screenshot(driver, tmp_path, "admin-locked.png")
+    finally:
+        driver.quit()
+    assert [e.user for e in _audit("lockout")] == ["chenli"]

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,38 +16,11 @@ from sqlmodel import select
 from models import ChecklistItem, ItemEvent
 from notifications.links import TokenError, sign, verify
 from notifications.outbox import dispatch
-from tests.smtpd import SMTPServer, free_port
+from tests.smtpd import SMTPServer
 from workflows.engine import build_checklist
 from workflows.registry import REGISTRY
-from zwgk.config import get_settings, reset_settings
+from zwgk.config import get_settings
 from zwgk.db import session_scope
-
-
-@pytest.fixture
-def web(env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """`zwgk web`'s app served by uvicorn on a free loopback port."""
-    import uvicorn
-
-    from zwgk.web.app import create_app
-
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    monkeypatch.setenv("ZWGK_WEB_BASE_URL", base)
-    reset_settings()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(base + "/health", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
-    yield base
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def _assign_and_mail(smtp: SMTPServer) -> None:
