@@ -481,10 +481,37 @@ def test_dashboard_numbers_equal_status_json(
     assert html.index("period-decision-catalogue-2026") < html.index("period-monthly-filing")
     section = html[html.index('id="units-decision-catalogue-2026"') :]
     lines = re.findall(
-        r'<tr class="unit-line"><td>([^<]+)</td>\s*<td class="num( overdue)?">(\d+)', section
+        r'<tr class="unit-line"><td><a href="[^"]+">([^<]+)</a></td>\s*<td class="num( overdue)?">(\d+)',
+        section,
     )
     overdue = [int(n) for _, _, n in lines]
     assert overdue == sorted(overdue, reverse=True)
+
+
+def test_unit_page_lists_what_the_unit_owes(
+    client: TestClient, accounts: None, items: dict[str, list[int]]
+) -> None:
+    from workflows.items import waive
+
+    with session_scope() as s:
+        item = s.get(ChecklistItem, items["测试区"][0])
+        unit = s.get(Unit, item.unit_id)  # type: ignore[union-attr]
+        assert item and unit
+        mine = [i.id for i in s.exec(select(ChecklistItem).where(ChecklistItem.unit_id == unit.id))]
+        waive(session=s, item_id=item.id, reason="本年度无决策事项", by="王静")  # type: ignore[arg-type]
+        theirs = s.exec(select(Unit).where(Unit.district == OTHER)).first()
+        assert theirs
+    login(client, "chenli")
+    page = client.get(f"/admin/units/{unit.id}").text
+    assert unit.name in page and "本年度无决策事项" in page  # in the recent history
+    page = page[page.index('id="unit-items"') : page.index("最近办理记录")]
+    assert sorted(int(n) for n in re.findall(r'<td><a href="/admin/items/(\d+)">', page)) == sorted(
+        mine
+    )
+    # Open items first: the waived one is the last row.
+    assert re.findall(r'<td><a href="/admin/items/(\d+)">', page)[-1] == str(item.id)
+    assert client.get(f"/admin/units/{theirs.id}").status_code == 403
+    assert client.get("/admin/units/999999").status_code == 404
 
 
 def test_item_page_shows_history_and_evidence(

@@ -6,6 +6,8 @@ with the session middleware, which only this part of the site uses.
 
 from __future__ import annotations
 
+import logging
+
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
@@ -19,7 +21,19 @@ from zwgk.web.admin.common import SESSION_COOKIE, session_secret
 COOKIE_MAX_AGE = 12 * 3600
 
 
+def _log_to_stderr() -> None:
+    """Lockouts and other account events reach the server's log (``var/log/web.log`` under
+    ``make run``): the CLI quiets the ``zwgk`` loggers, the web server wants these."""
+    log = logging.getLogger("zwgk.access")
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+
+
 def mount() -> Mount:
+    _log_to_stderr()
     settings = get_settings()
     app = Starlette(
         routes=[*auth.routes, *dashboard.routes, *audit.routes],

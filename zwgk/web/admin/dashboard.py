@@ -1,5 +1,6 @@
-"""The dashboard (/admin/): every obligation period in progress; the item view
-(/admin/items/{id}) with its history and evidence, and the admin's waive/reopen.
+"""The dashboard (/admin/): every obligation period in progress; the unit view
+(/admin/units/{id}); the item view (/admin/items/{id}) with its history and evidence, and
+the admin's waive/reopen.
 
 The numbers come from the same query and the same derived status as ``zwgk status --json``
 (:func:`workflows.items.query_items`, :func:`workflows.items.item_json`), so the page and the
@@ -217,6 +218,53 @@ def item_view(request: Request, who: Principal) -> Response:
     )
 
 
+def unit_view(request: Request, who: Principal) -> Response:
+    """One unit: everything it owes (open items first, overdue first) and its recent history."""
+    from workflows.registry import item_titles
+
+    unit_id = request.path_params["unit_id"]
+    if not unit_id.isdigit():
+        return refusal(404, "单位不存在", f"没有编号为「{unit_id}」的单位。", who)
+    today = today_shanghai()
+    with session_scope() as s:
+        unit = s.get(Unit, int(unit_id))
+        if unit is None:
+            return refusal(404, "单位不存在", f"没有编号为 {unit_id} 的单位。", who)
+        if not who.may_see(unit.district):
+            return refusal(
+                403, "无权查看", f"{unit.name}属于{unit.district}，不在您账号的管辖范围内。", who
+            )
+        rows = [item_json(i, u, today) for i, u in query_items(session=s, unit=unit)]
+        events = list(
+            s.exec(
+                select(ItemEvent)
+                .join(ChecklistItem, col(ChecklistItem.id) == col(ItemEvent.item_id))
+                .where(ChecklistItem.unit_id == unit.id)
+                .order_by(col(ItemEvent.at).desc(), col(ItemEvent.id).desc())
+                .limit(50)
+            )
+        )
+    titles = item_titles()
+    order = {"overdue": 0, "pending": 1, "done": 2, "waived": 3}
+    rows.sort(key=lambda r: (order[r["status"]], r["due"], r["id"]))
+    counts = dict.fromkeys(STATUSES, 0)
+    for r in rows:
+        counts[r["status"]] += 1
+        r["title"] = titles.get(r["obligation"], r["obligation"])
+        r["period_label"] = cn_period(r["period"])
+    return page(
+        "admin/unit.html",
+        who=who,
+        unit=unit,
+        rows=rows,
+        counts=counts,
+        events=events,
+        labels=STATUS_LABELS,
+        actions=ACTION_LABELS,
+        today=today,
+    )
+
+
 def _act(request: Request, who: Principal, form: dict[str, str], what: str) -> Response:
     from workflows.items import reopen, waive
 
@@ -254,6 +302,7 @@ def reopen_item(request: Request, who: Principal, form: dict[str, str]) -> Respo
 routes = [
     Route("/", view(dashboard), methods=["GET"]),
     Route("/items/{item_id}", view(item_view), methods=["GET"]),
+    Route("/units/{unit_id}", view(unit_view), methods=["GET"]),
     Route("/items/{item_id}/waive", action(waive_item), methods=["POST"]),
     Route("/items/{item_id}/reopen", action(reopen_item), methods=["POST"]),
 ]
