@@ -81,7 +81,9 @@ def due_dates(n: int) -> list[date]:
     return [FIRST_DUE + timedelta(days=round(i * span / (n - 1))) for i in range(n)]
 
 
-def plan_rows(n: int) -> list[list[str]]:
+def plan_rows(n: int, *, year_round: bool = False) -> list[list[str]]:
+    """``n`` tasks for 各单位: one-off (``M月D日前``, see ``due_dates``) or 全年 (year-round:
+    a progress check at each quarter end the plan's issue date leaves time for)."""
     rows = []
     for i, due in enumerate(due_dates(n), start=1):
         rows.append(
@@ -91,7 +93,7 @@ def plan_rows(n: int) -> list[list[str]]:
                 f"围绕第{i}项重点工作，及时主动公开相关政策文件、执行情况和结果，"
                 "做好政策解读和回应关切，并在政府信息公开专栏同步发布。",
                 "各单位",
-                f"{due.month}月{due.day}日前",
+                "全年" if year_round else f"{due.month}月{due.day}日前",
             ]
         )
     return rows
@@ -105,7 +107,15 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
     return path
 
 
-def load_city(*, districts: int, units: int, tasks: int, workdir: Path) -> list[str]:
+def load_city(
+    *,
+    districts: int,
+    units: int,
+    tasks: int,
+    workdir: Path,
+    year_round: bool = False,
+    issued: date = ISSUED,
+) -> list[str]:
     """Create the schema and import every district's directory and plan (real importers)."""
     from workflows.workcal import load_calendar
     from zwgk.db import init_db, session_scope
@@ -117,7 +127,7 @@ def load_city(*, districts: int, units: int, tasks: int, workdir: Path) -> list[
     plan_csv = write_csv(
         workdir / "plan.csv",
         ["序号", "任务名称", "任务内容", "责任单位", "时间节点"],
-        plan_rows(tasks),
+        plan_rows(tasks, year_round=year_round),
     )
     for k, name in enumerate(names):
         units_csv = write_csv(
@@ -133,7 +143,7 @@ def load_city(*, districts: int, units: int, tasks: int, workdir: Path) -> list[
                 path=plan_csv,
                 district=name,
                 year=YEAR,
-                issued=ISSUED,
+                issued=issued,
                 cal=load_calendar(s),
             )
             if report.created != tasks:

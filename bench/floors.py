@@ -40,6 +40,7 @@ from bench.data import ISSUED, YEAR
 
 WEEKDAYS = "一二三四五六日"
 ROLE_LABELS = {"lead": "牵头", "responsible": "负责", "cooperating": "配合"}
+MAIL_CHUNK = 100  # assignment mails per executemany
 FOOTER = "本邮件由区政府办公室（政务公开办）政务公开事项管理系统自动发送。"
 
 
@@ -134,6 +135,10 @@ def _detail(content: str, lead: list[str], coop: list[str], deadline_text: str) 
     return "；".join(parts)
 
 
+def _quarter_end(year: int, quarter: int) -> date:
+    return date(year, 3 * quarter + 1, 1) - timedelta(days=1) if quarter < 4 else date(year, 12, 31)
+
+
 def _greeting(name: str, contact: str) -> str:
     return f"{name} {contact} 同志：" if contact else f"{name}："
 
@@ -141,9 +146,10 @@ def _greeting(name: str, contact: str) -> str:
 # --------------------------------------------------------------------------- expansion
 
 
-def expansion(url: str, settings: Any, districts: list[str]) -> None:
+def expansion(url: str, settings: Any, districts: list[str], today: date = ISSUED) -> None:
     from notifications.links import unit_link
     from workflows.registry import WORK_PLAN as ob
+    from workflows.workcal import WorkCalendar
 
     db = Db(url)
     q = db.q
@@ -159,25 +165,29 @@ def expansion(url: str, settings: Any, districts: list[str]) -> None:
                 ),
                 (district, db.bool(True)),
             ).fetchall()
-            plan_id = cur.execute(
-                q("SELECT id FROM plan WHERE district = ? AND year = ?"), (district, YEAR)
-            ).fetchone()[0]
+            plan_id, issued = cur.execute(
+                q("SELECT id, issued FROM plan WHERE district = ? AND year = ?"), (district, YEAR)
+            ).fetchone()
             tasks = cur.execute(
                 q(
                     "SELECT id, seq, sub, name, content, deadline_text, due, window_start, "
-                    "lead_units, units, cooperating_units FROM plantask "
+                    "lead_units, units, cooperating_units, recurrence FROM plantask "
                     "WHERE plan_id = ? AND retired = ?"
                 ),
                 (plan_id, db.bool(False)),
             ).fetchall()
+            overrides = {
+                db.to_date(d): k for d, k in cur.execute("SELECT day, kind FROM holidayoverride")
+            }
+            earliest = _Days(WorkCalendar(overrides)).add(db.to_date(issued), 10)
             by_name = {u[1]: u[0] for u in units}
             now = db.ts(datetime.now(UTC))
-            assigned = db.bind_date(ISSUED)
+            assigned = db.bind_date(today)
             rows = []
             per_unit: dict[int, list[tuple[str, str, str, date, date | None, str]]] = defaultdict(
                 list
             )
-            for tid, seq, _sub, name, content, dl_text, due, ws, lead, resp, coop in sorted(
+            for tid, seq, _sub, name, content, dl_text, due, ws, lead, resp, coop, rec in sorted(
                 tasks, key=lambda t: (_seq_key(t[1]), t[2])
             ):
                 lead, resp, coop = db.to_list(lead), db.to_list(resp), db.to_list(coop)
@@ -188,30 +198,38 @@ def expansion(url: str, settings: Any, districts: list[str]) -> None:
                     roles[n] = "responsible"
                 for n in lead:
                     roles[n] = "lead"
-                due, ws = db.to_date(due), db.to_date(ws)
-                step, title = f"task-{tid}", f"第{seq}项 {name}"
                 detail = _detail(content, lead, coop, dl_text)
-                for n, role in roles.items():
-                    uid = by_name.get(n)
-                    if uid is None:
-                        continue
-                    rows.append(
-                        (
-                            ob.slug,
-                            period,
-                            uid,
-                            step,
-                            title,
-                            role,
-                            db.bind_date(due),
-                            db.bind_date(ws),
-                            db.bool(False),
-                            "pending",
-                            now,
-                            assigned,
+                if rec == "year-round":  # a progress check per quarter end after `earliest`
+                    checks = [
+                        (f"-q{k}", f"（第{'一二三四'[k - 1]}季度进展）", end, None)
+                        for k in range(1, 5)
+                        if (end := _quarter_end(YEAR, k)) >= earliest
+                    ]
+                else:
+                    checks = [("", "", db.to_date(due), db.to_date(ws))]
+                for suffix, title_suffix, due, ws in checks:
+                    step, title = f"task-{tid}{suffix}", f"第{seq}项 {name}{title_suffix}"
+                    for n, role in roles.items():
+                        uid = by_name.get(n)
+                        if uid is None:
+                            continue
+                        rows.append(
+                            (
+                                ob.slug,
+                                period,
+                                uid,
+                                step,
+                                title,
+                                role,
+                                db.bind_date(due),
+                                db.bind_date(ws),
+                                db.bool(False),
+                                "pending",
+                                now,
+                                assigned,
+                            )
                         )
-                    )
-                    per_unit[uid].append((step, title, role, due, ws, detail))  # type: ignore[arg-type]
+                        per_unit[uid].append((step, title, role, due, ws, detail))
             cur.executemany(
                 q(
                     "INSERT INTO checklistitem (obligation, period, unit_id, step, step_title, "
@@ -231,6 +249,11 @@ def expansion(url: str, settings: Any, districts: list[str]) -> None:
                     (ob.slug, period, district),
                 )
             }
+            insert = q(
+                "INSERT INTO outboxmessage (key, recipient, cc, unit_id, obligation, period, "
+                "kind, subject, body_text, body_html, status, attempts, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            )
             messages = []
             for uid, name, email, contact in units:
                 entries = per_unit.get(uid)
@@ -259,14 +282,10 @@ def expansion(url: str, settings: Any, districts: list[str]) -> None:
                         now,
                     )
                 )
-            cur.executemany(
-                q(
-                    "INSERT INTO outboxmessage (key, recipient, cc, unit_id, obligation, period, "
-                    "kind, subject, body_text, body_html, status, attempts, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                ),
-                messages,
-            )
+                if len(messages) == MAIL_CHUNK:  # a large district's bodies: hundreds of MB
+                    cur.executemany(insert, messages)
+                    messages = []
+            cur.executemany(insert, messages)
             conn.commit()
     finally:
         conn.close()
@@ -779,3 +798,37 @@ def dispatch(url: str, settings: Any) -> int:
         return sent
     finally:
         conn.close()
+
+
+# --------------------------------------------------------------------------- progress
+
+
+def progress_artifact(url: str, *, district: str, today: date) -> None:
+    """The run's progress as Prefect artifacts: counts per status from one GROUP BY, a
+    Markdown table of them and a progress figure."""
+    from prefect.artifacts import create_markdown_artifact, create_progress_artifact
+
+    db = Db(url)
+    conn = db.connect()
+    try:
+        counts = (
+            conn.cursor()
+            .execute(
+                db.q(
+                    "SELECT i.status, i.due < ?, COUNT(*) FROM checklistitem i "
+                    "JOIN unit u ON u.id = i.unit_id WHERE i.obligation = 'work-plan' "
+                    "AND i.period = ? AND u.district = ? GROUP BY i.status, i.due < ?"
+                ),
+                (db.bind_date(today), str(YEAR), district, db.bind_date(today)),
+            )
+            .fetchall()
+        )
+    finally:
+        conn.close()
+    by: dict[str, int] = defaultdict(int)
+    for status, late, n in counts:
+        by["overdue" if status == "pending" and late else status] += n
+    done, counted = by["done"], sum(by.values()) - by["waived"]
+    table = "\n".join(f"| {k} | {v} |" for k, v in sorted(by.items()))
+    create_markdown_artifact(markdown=f"| 状态 | 数量 |\n| --- | ---: |\n{table}\n", key="floor")
+    create_progress_artifact(progress=100.0 * done / counted if counted else 100.0, key="floor-p")
