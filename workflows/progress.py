@@ -1,22 +1,36 @@
-"""Where obligations stand: rows for the progress report, and Prefect artifacts per run."""
+"""Where obligations stand: rows for the progress report, and Prefect artifacts per run.
+
+The artifacts of a run come from aggregates (one ``GROUP BY`` of the items by unit and
+status, the completion times streamed and counted per day), never from loading the items:
+a large district's plan has 100,000 of them and more.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
+from models.checklist import ChecklistItem, ItemStatus
+from models.unit import Unit
 from notifications.render import cn_day, cn_period
 from workflows.items import derived_status, query_items
 from workflows.registry import item_titles
 from zwgk.clock import as_utc
 from zwgk.reports.progress import (
     ItemRow,
+    UnitProgress,
+    behind_markdown,
     completion_chart_svg,
-    completion_series,
-    to_markdown,
+    series_from_counts,
+    shanghai_date,
 )
+
+UNITS_SHOWN = 20  # units behind listed in a run's artifact (the rest are counted)
 
 
 def item_rows(
@@ -43,6 +57,79 @@ def item_rows(
     ]
 
 
+def _scope(stmt: Any, obligation: str, period: str) -> Any:
+    return stmt.where(ChecklistItem.obligation == obligation).where(ChecklistItem.period == period)
+
+
+def unit_progress(
+    *, session: Session, obligation: str, period: str, today: date
+) -> list[UnitProgress]:
+    """Status counts per unit of an obligation period, as of ``today``, from one ``GROUP BY``
+    (units of several districts named apart by their district)."""
+    title = item_titles().get(obligation, obligation)
+    late = col(ChecklistItem.due) < today
+    key = (Unit.district, Unit.name, ChecklistItem.status, late, ChecklistItem.on_time)
+    stmt = _scope(
+        select(*key, func.count()).join(Unit, col(Unit.id) == col(ChecklistItem.unit_id)),
+        obligation,
+        period,
+    ).group_by(*key)
+    rows = session.exec(stmt).all()
+    # Done items without a recorded verdict (from before it was kept): judged by the date.
+    unjudged = session.exec(
+        _scope(
+            select(Unit.district, Unit.name, ChecklistItem.due, ChecklistItem.completed_at)
+            .join(Unit, col(Unit.id) == col(ChecklistItem.unit_id))
+            .where(ChecklistItem.status == ItemStatus.done)
+            .where(col(ChecklistItem.on_time).is_(None)),
+            obligation,
+            period,
+        )
+    ).all()
+    several = len({r[0] for r in rows}) > 1
+    units: dict[tuple[str, str], UnitProgress] = {}
+
+    def of(district: str, name: str) -> UnitProgress:
+        p = units.get((district, name))
+        if p is None:
+            label = f"{district}{name}" if several else name
+            p = units[(district, name)] = UnitProgress(label, obligation, title)
+        return p
+
+    for district, name, status, is_late, on_time, n in rows:
+        p = of(district, name)
+        if status == ItemStatus.done:
+            if on_time is True:
+                p.done_on_time += n
+            elif on_time is False:
+                p.done_late += n
+        elif status == ItemStatus.waived:
+            p.waived += n
+        elif is_late:
+            p.overdue += n
+        else:
+            p.open += n
+    for district, name, due, completed in unjudged:
+        p = of(district, name)
+        if completed is None or shanghai_date(as_utc(completed)) <= due:  # type: ignore[arg-type]
+            p.done_on_time += 1
+        else:
+            p.done_late += 1
+    return sorted(units.values(), key=lambda p: p.unit)
+
+
+def done_per_day(*, session: Session, obligation: str, period: str) -> dict[date, int]:
+    """How many items were done on each Asia/Shanghai day (times streamed, not kept)."""
+    stmt = _scope(
+        select(ChecklistItem.completed_at)
+        .where(ChecklistItem.status == ItemStatus.done)
+        .where(col(ChecklistItem.completed_at).is_not(None)),
+        obligation,
+        period,
+    ).execution_options(yield_per=5000)
+    return dict(Counter(shanghai_date(as_utc(t)) for t in session.exec(stmt)))  # type: ignore[arg-type]
+
+
 def progress_bar(done: int, total: int, width: int = 20) -> str:
     if total <= 0:
         return "—"
@@ -62,11 +149,15 @@ def publish_artifacts(
 
     if FlowRunContext.get() is None:
         return None
-    rows = item_rows(session=session, today=today, obligation=obligation, period=period)
-    title = f"{item_titles().get(obligation, obligation)}（{cn_period(period)}）完成情况（截至{cn_day(today)}）"
-    done = sum(1 for r in rows if r.status == "done")
-    counted = sum(1 for r in rows if r.status != "waived")
-    markdown = to_markdown(rows, title=title) + f"\n\n**总体进度** {progress_bar(done, counted)}\n"
+    summary = unit_progress(session=session, obligation=obligation, period=period, today=today)
+    name = item_titles().get(obligation, obligation)
+    title = f"{name}（{cn_period(period)}）完成情况（截至{cn_day(today)}）"
+    done = sum(p.done for p in summary)
+    counted = sum(p.total - p.waived for p in summary)
+    markdown = (
+        behind_markdown(summary, title=title, limit=UNITS_SHOWN)
+        + f"\n\n**总体进度** {progress_bar(done, counted)}\n"
+    )
     key = f"{obligation}-{period}".lower().replace("_", "-")
     create_markdown_artifact(markdown=markdown, key=f"progress-{key}", description=title)
     create_progress_artifact(
@@ -74,11 +165,13 @@ def publish_artifacts(
         key=f"completion-{key}",
         description=title,
     )
-    if not rows:
+    if not summary:
         return None
-    start = min(today, min(r.due for r in rows)) - timedelta(days=30)
-    series = completion_series(rows, start=start, end=max(today, start))
-    svg = completion_chart_svg({item_titles().get(obligation, obligation): series}, title=title)
+    first_due = session.exec(_scope(select(func.min(ChecklistItem.due)), obligation, period)).one()
+    start = min(today, first_due) - timedelta(days=30)
+    per_day = done_per_day(session=session, obligation=obligation, period=period)
+    series = series_from_counts(per_day, total=counted, start=start, end=max(today, start))
+    svg = completion_chart_svg({name: series}, title=title)
     out = var_dir / "reports" / f"completion-{key}.svg"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(svg, encoding="utf-8")

@@ -292,6 +292,38 @@ def to_markdown(rows: Sequence[ItemRow], *, title: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def behind_markdown(summary: Sequence[UnitProgress], *, title: str, limit: int = 20) -> str:
+    """A ``## title`` heading, the totals per obligation, then the ``limit`` units most behind
+    (most overdue items first) and how many more there are: as long for 4,000 units as for 40
+    (a Prefect artifact, not the full report; that is ``to_markdown``)."""
+    lines = [f"## {' '.join(title.split())}", ""]
+    if not summary:
+        return "\n".join([*lines, "暂无事项。"]) + "\n"
+    lines.append("| " + " | ".join(SUMMARY_HEADER) + " |")
+    lines.append("| --- | --- | " + " | ".join(["---:"] * (len(SUMMARY_HEADER) - 2)) + " |")
+    for t in _obligation_totals(summary):
+        cells = [t.obligation_title, t.unit, *_counts(t), _percent(t.completion_rate)]
+        lines.append("| " + " | ".join(_md_cell(c) for c in cells) + " |")
+    behind = sorted(
+        (p for p in summary if p.overdue),
+        key=lambda p: (-p.overdue, p.completion_rate, p.unit),
+    )
+    lines += ["", "### 有逾期事项的单位", ""]
+    if not behind:
+        return "\n".join([*lines, "无逾期事项。"]) + "\n"
+    lines.append("| " + " | ".join(SUMMARY_HEADER) + " |")
+    lines.append("| --- | --- | " + " | ".join(["---:"] * (len(SUMMARY_HEADER) - 2)) + " |")
+    for p in behind[:limit]:
+        cells = [p.obligation_title, p.unit, *_counts(p), _percent(p.completion_rate)]
+        lines.append("| " + " | ".join(_md_cell(c) for c in cells) + " |")
+    if len(behind) > limit:
+        lines += [
+            "",
+            f"另有 {len(behind) - limit} 个单位有逾期事项，完整清单见 zwgk report progress。",
+        ]
+    return "\n".join(lines) + "\n"
+
+
 # --- Completion over time ----------------------------------------------------------------------
 
 
@@ -304,15 +336,27 @@ def completion_series(
     without a completion time cannot be placed in time and are not counted.
     """
     total = sum(1 for r in rows if r.status != "waived")
-    done_dates = sorted(
-        shanghai_date(r.completed_at) for r in rows if r.status == "done" and r.completed_at
-    )
+    per_day: dict[date, int] = {}
+    for r in rows:
+        if r.status == "done" and r.completed_at:
+            day = shanghai_date(r.completed_at)
+            per_day[day] = per_day.get(day, 0) + 1
+    return series_from_counts(per_day, total=total, start=start, end=end)
+
+
+def series_from_counts(
+    done_per_day: dict[date, int], *, total: int, start: date, end: date
+) -> list[tuple[date, int, int]]:
+    """``completion_series`` from counts: items done on each (Asia/Shanghai) day, and the
+    total of items not waived (what a caller that aggregates in SQL has)."""
+    days = sorted(done_per_day)
     series: list[tuple[date, int, int]] = []
-    done = 0
+    done = i = 0
     day = start
     while day <= end:
-        while done < len(done_dates) and done_dates[done] <= day:
-            done += 1
+        while i < len(days) and days[i] <= day:
+            done += done_per_day[days[i]]
+            i += 1
         series.append((day, done, total))
         day += timedelta(days=1)
     return series
