@@ -168,11 +168,13 @@ def fingerprint(url: str) -> dict[str, Any]:
                 h.update(repr(r).encode())
             return h.hexdigest()[:16]
 
+        # Items by their natural key, not their ids: the real code and the floor may insert
+        # them in another order.
         items = [
-            (i, u, st, t, r, str(Db.to_date(d)), s, str(Db.to_date(a)))
-            for i, u, st, t, r, d, s, a in cur.execute(
-                "SELECT id, unit_id, step, step_title, role, due, status, assigned_on "
-                "FROM checklistitem"
+            (o, p, u, st, t, r, str(Db.to_date(d)), s, str(Db.to_date(a)))
+            for o, p, u, st, t, r, d, s, a in cur.execute(
+                "SELECT obligation, period, unit_id, step, step_title, role, due, status, "
+                "assigned_on FROM checklistitem"
             ).fetchall()
         ]
         outbox = [
@@ -183,9 +185,10 @@ def fingerprint(url: str) -> dict[str, Any]:
             ).fetchall()
         ]
         logs = [
-            (i, r, str(Db.to_date(on)), bool(s), k)
-            for i, r, on, s, k in cur.execute(
-                'SELECT l.item_id, l.rung, l."on", l.skipped, m.key FROM reminderlog l '
+            (o, p, u, st, r, str(Db.to_date(on)), bool(s), k)
+            for o, p, u, st, r, on, s, k in cur.execute(
+                'SELECT i.obligation, i.period, i.unit_id, i.step, l.rung, l."on", l.skipped, '
+                "m.key FROM reminderlog l JOIN checklistitem i ON i.id = l.item_id "
                 "LEFT JOIN outboxmessage m ON m.id = l.outbox_id"
             ).fetchall()
         ]
@@ -202,7 +205,7 @@ def fingerprint(url: str) -> dict[str, Any]:
             "outbox": by_kind,
             "outbox_digest": digest(outbox),
             "reminder_log": len(logs),
-            "reminder_log_skipped": sum(1 for x in logs if x[3]),
+            "reminder_log_skipped": sum(1 for x in logs if x[6]),
             "reminder_log_digest": digest(logs),
             "body_chars": int(body_bytes),
         }

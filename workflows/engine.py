@@ -195,6 +195,24 @@ def _item_view(item: ChecklistItem | _NewItem, detail: str) -> ItemView:
     )
 
 
+CHUNK_UNITS = 50  # units built at a time: memory stays flat whatever the district's size
+
+
+@dataclass
+class _Build:
+    """What every chunk of one ``build_checklist`` shares."""
+
+    session: Session
+    ob: Obligation
+    period: Period
+    settings: Settings
+    today: date | None
+    dry_run: bool
+    cal: WorkCalendar
+    office: Unit | None  # the 落款's contact of last resort (no ZWGK_OFFICE_CONTACT)
+    result: BuildResult
+
+
 def build_checklist(
     *,
     session: Session,
@@ -207,6 +225,9 @@ def build_checklist(
 ) -> BuildResult:
     """Create the period's missing items and queue one assignment mail per unit.
 
+    Works through the district's units a chunk at a time (``CHUNK_UNITS``): plan, compare
+    with the existing items, insert the new ones in bulk, render and queue the chunk's
+    mails, so a district of 4,000 units needs no more memory than one of 50.
     The caller owns the transaction (commit or roll back). With ``dry_run`` nothing is
     added to the session: the result's ``preview`` lists what would be created and sent.
     """
@@ -214,59 +235,103 @@ def build_checklist(
         session=session, district=district, default=settings.default_district
     )
     units = list_units(session=session, district=district)
-    cal = load_calendar(session)
-    planned = plan(ob, period, units, cal, settings, session)
-    result = BuildResult(ob.slug, str(period), district)
-    result.provisional = any(p.due.provisional for p in planned)
+    b = _Build(
+        session=session,
+        ob=ob,
+        period=period,
+        settings=settings,
+        today=today,
+        dry_run=dry_run,
+        cal=load_calendar(session),
+        office=next((u for u in units if u.kind == UnitKind.office), None),
+        result=BuildResult(ob.slug, str(period), district),
+    )
+    # Every unit of the district, inactive ones too: their pending items of a planner's
+    # obligation are withdrawn. Another district's items are never touched.
+    active = {u.id: u for u in units}
+    all_ids = list(session.exec(select(Unit.id).where(Unit.district == district).order_by(Unit.id)))
+    for start in range(0, len(all_ids), CHUNK_UNITS):
+        chunk = all_ids[start : start + CHUNK_UNITS]
+        _build_chunk(b, chunk, [active[i] for i in chunk if i in active])  # type: ignore[index]
+    return b.result
 
-    # Only this district's items (of its active and inactive units): another district's
-    # items of the same obligation period are not "existing" here, and a planner must
-    # never withdraw them. By unit id, so the lookup uses the item key's index.
-    district_unit_ids = list(session.exec(select(Unit.id).where(Unit.district == district)))
-    existing = {
+
+def preflight(
+    *, session: Session, ob: Obligation, period: Period, settings: Settings, district: str | None
+) -> str:
+    """What a user can fix, checked before a run starts (no directory, unknown district, no
+    plan imported): raises the ``UserError`` the build would, at the cost of planning one
+    unit. Returns the district."""
+    district = resolve_district(
+        session=session, district=district, default=settings.default_district
+    )
+    units = list_units(session=session, district=district)
+    plan(ob, period, units[:1], load_calendar(session), settings, session)
+    return district
+
+
+def _build_chunk(b: _Build, unit_ids: list[int], units: list[Unit]) -> None:
+    """Plan, create and queue for the units ``unit_ids`` (``units``: the active ones)."""
+    planned = plan(b.ob, b.period, units, b.cal, b.settings, b.session)
+    b.result.provisional = b.result.provisional or any(p.due.provisional for p in planned)
+    existing = _existing_items(b, unit_ids)
+    per_unit, new_rows, new_items = _apply_plan(b, planned, existing)
+    if b.ob.planner is not None:
+        _withdraw(b, existing, {(p.unit.id, p.step) for p in planned})
+    if not b.dry_run:
+        b.session.flush()  # updated and withdrawn items
+        _insert_items(b.session, b.ob, b.period, new_rows, new_items)  # ids for the mail
+    _queue_mails(b, per_unit, units)
+
+
+def _existing_items(b: _Build, unit_ids: list[int]) -> dict[tuple[int, str], ChecklistItem]:
+    """The period's items of these units, by (unit id, step): by unit id, so the lookup
+    uses the item key's index."""
+    return {
         (i.unit_id, i.step): i
-        for i in session.exec(
+        for i in b.session.exec(
             select(ChecklistItem)
-            .where(ChecklistItem.obligation == ob.slug)
-            .where(ChecklistItem.period == str(period))
-            .where(col(ChecklistItem.unit_id).in_(district_unit_ids))
+            .where(ChecklistItem.obligation == b.ob.slug)
+            .where(ChecklistItem.period == str(b.period))
+            .where(col(ChecklistItem.unit_id).in_(unit_ids))
         )
     }
-    sent_keys = set(
-        session.exec(
-            select(OutboxMessage.key).where(
-                col(OutboxMessage.key).in_([assignment_key(ob, period, u.id) for u in units])  # type: ignore[arg-type]
-            )
-        )
-    )
 
+
+def _apply_plan(
+    b: _Build, planned: list[PlannedItem], existing: dict[tuple[int, str], ChecklistItem]
+) -> tuple[
+    dict[int, list[tuple[ChecklistItem | _NewItem, str]]], list[tuple[Any, ...]], list[_NewItem]
+]:
+    """Compare the plan with the existing items: move a pending item's deadline, title or
+    role with a corrected plan; collect the rows of the new ones (or their preview).
+    Returns each unit's items with their detail, the new rows and the new items."""
+    result = b.result
     per_unit: dict[int, list[tuple[ChecklistItem | _NewItem, str]]] = defaultdict(list)
-    planned_keys = {(p.unit.id, p.step) for p in planned}
     new_rows: list[tuple[Any, ...]] = []
     new_items: list[_NewItem] = []
-    period_key = str(period)
+    period_key = str(b.period)
     for p in planned:
         item: ChecklistItem | _NewItem
         old = existing.get((p.unit.id, p.step))  # type: ignore[arg-type]
         if old is not None:
             item = old
             result.existing += 1
-            # A corrected plan moves a pending item's deadline, title or role with it.
             new = (p.due.due, p.due.window_start, p.step_title, p.role)
             if (
                 old.status == ItemStatus.pending
                 and (old.due, old.window_start, old.step_title, old.role) != new
             ):
                 result.updated += 1
-                if not dry_run:
+                if not b.dry_run:
                     old.due, old.window_start, old.step_title, old.role = new
                     old.provisional = p.due.provisional
-                    session.add(old)
+                    b.session.add(old)
         else:
             fresh = _NewItem(p.step_title, p.role, p.due.due, p.due.window_start, p.due.provisional)
             item = fresh
             result.created += 1
-            if dry_run:
+            if b.dry_run:
                 result.preview.append(
                     {
                         "unit": p.unit.name,
@@ -280,7 +345,7 @@ def build_checklist(
             else:
                 new_rows.append(
                     (
-                        ob.slug,
+                        b.ob.slug,
                         period_key,
                         p.unit.id,
                         p.step,
@@ -290,40 +355,52 @@ def build_checklist(
                         p.due.window_start,
                         p.due.provisional,
                         ItemStatus.pending,
-                        today,
+                        b.today,
                     )
                 )
                 new_items.append(fresh)
         per_unit[p.unit.id].append((item, p.detail))  # type: ignore[index]
+    return per_unit, new_rows, new_items
 
-    if ob.planner is not None:
-        # Items whose task was retired or reassigned by a re-imported plan: waived, kept.
-        for key, gone in existing.items():
-            if key not in planned_keys and gone.status == ItemStatus.pending:
-                result.withdrawn += 1
-                if not dry_run:
-                    gone.status = ItemStatus.waived
-                    gone.note = "工作要点重新导入后该任务已撤销或调整，本事项不再需要办理"
-                    gone.completed_by = "系统"
-                    session.add(gone)
 
-    if not dry_run:
-        session.flush()  # updated and withdrawn items
-        _insert_items(session, ob, period, new_rows, new_items)  # ids for the mail
+def _withdraw(
+    b: _Build,
+    existing: dict[tuple[int, str], ChecklistItem],
+    planned_keys: set[tuple[int | None, str]],
+) -> None:
+    """Items whose task was retired or reassigned by a re-imported plan: waived, kept."""
+    for key, gone in existing.items():
+        if key not in planned_keys and gone.status == ItemStatus.pending:
+            b.result.withdrawn += 1
+            if not b.dry_run:
+                gone.status = ItemStatus.waived
+                gone.note = "工作要点重新导入后该任务已撤销或调整，本事项不再需要办理"
+                gone.completed_by = "系统"
+                b.session.add(gone)
 
-    by_id = {u.id: u for u in units}
-    # The 落款's contact of last resort (no ZWGK_OFFICE_CONTACT): the district office's own.
-    office = next((u for u in units if u.kind == UnitKind.office), None)
+
+def _queue_mails(
+    b: _Build, per_unit: dict[int, list[tuple[ChecklistItem | _NewItem, str]]], units: list[Unit]
+) -> None:
+    """Render each unit's assignment mail once and queue the chunk's mails in bulk (not
+    for units already sent one for this period, or without an address)."""
+    ob, period, session = b.ob, b.period, b.session
+    keys = {u.id: assignment_key(ob, period, u.id) for u in units if u.id in per_unit}  # type: ignore[arg-type]
+    sent_keys = set(
+        session.exec(
+            select(OutboxMessage.key).where(col(OutboxMessage.key).in_(list(keys.values())))
+        )
+    )
     mails: list[tuple[OutboxMessage, Unit]] = []
-    for unit_id, entries in per_unit.items():
-        unit = by_id[unit_id]
-        if assignment_key(ob, period, unit_id) in sent_keys:
+    for unit in units:
+        entries = per_unit.get(unit.id)  # type: ignore[arg-type]
+        if entries is None or keys[unit.id] in sent_keys:
             continue
         if not unit.email:
-            result.no_email.append(unit.name)
+            b.result.no_email.append(unit.name)
             continue
-        result.queued.append(unit.name)
-        if dry_run:
+        b.result.queued.append(unit.name)
+        if b.dry_run:
             continue
         rendered = render(
             "assignment",
@@ -331,18 +408,18 @@ def build_checklist(
             obligation=ob,
             period=period,
             unit=unit,
-            office=office,
-            link=unit_link(unit_id, settings),
-            today=today or today_shanghai(),
+            office=b.office,
+            link=unit_link(unit.id, b.settings),  # type: ignore[arg-type]
+            today=b.today or today_shanghai(),
             items=[
                 _item_view(i, s) for i, s in sorted(entries, key=lambda e: (e[0].due, e[0].id or 0))
             ],
             subject="",
         )
         message = OutboxMessage(
-            key=assignment_key(ob, period, unit_id),
+            key=keys[unit.id],
             recipient=unit.email,
-            unit_id=unit_id,
+            unit_id=unit.id,
             obligation=ob.slug,
             period=str(period),
             kind="assignment",
@@ -351,6 +428,8 @@ def build_checklist(
             body_html=rendered.html,
         )
         mails.append((message, unit))
+    if not mails:
+        return
     added = {m.key for m in enqueue_many(session=session, messages=[m for m, _ in mails])}
     if ob.attachments is not None:
         for message, unit in mails:
@@ -365,4 +444,3 @@ def build_checklist(
                         data=data,
                     )
                 )
-    return result

@@ -462,7 +462,7 @@ def run(
         _run_reminders(today, district, dry_run)
         return
     from models.checklist import ROLE_LABELS, Role
-    from workflows.engine import build_checklist
+    from workflows.engine import build_checklist, preflight
     from workflows.registry import get_obligation
     from zwgk.clock import today_shanghai
     from zwgk.config import get_settings
@@ -470,20 +470,21 @@ def run(
     ob = get_obligation(slug)
     as_of = parse_day(today, "--today") if today else today_shanghai()
     p = ob.parse_period(period) if period else ob.period_for(as_of)
-    # The same build, rolled back: the preview of --dry-run, and for a real run the check
-    # that what a user can fix (no directory, no plan, unknown district) is one clear line
-    # here, before Prefect starts, not an exception inside a flow run.
+    # What a user can fix (no directory, no plan, unknown district) is one clear line here,
+    # before Prefect starts, not an exception inside a flow run.
     with _db() as session:
-        result = build_checklist(
-            session=session,
-            ob=ob,
-            period=p,
-            settings=get_settings(),
-            district=district,
-            dry_run=True,
-        )
-        session.rollback()
+        preflight(session=session, ob=ob, period=p, settings=get_settings(), district=district)
     if dry_run:
+        with _db() as session:  # the same build, rolled back: the preview
+            result = build_checklist(
+                session=session,
+                ob=ob,
+                period=p,
+                settings=get_settings(),
+                district=district,
+                dry_run=True,
+            )
+            session.rollback()
         from notifications.render import cn_date
 
         typer.echo(
