@@ -549,33 +549,7 @@ def _settle(
     ours = False
     with session_scope() as s:
         if outcome is not None:
-            msg = s.get(OutboxMessage, outcome.id)
-            if msg is not None and msg.claim_token != token:
-                # Taken over meanwhile (our lease ran out while the database or the server
-                # stalled): the row is someone else's now; recording our outcome would undo
-                # theirs (a "sent" turned back into "pending" goes out once more).
-                logger.warning(
-                    "outbox #%s: claim taken over before its outcome was recorded", outcome.id
-                )
-                msg = None
-            if msg is not None:
-                msg.attempts += 1
-                msg.claimed_at = None
-                msg.claim_token = None
-                msg.claimed_by = None
-                msg.claim_process = None
-                if outcome.sent:
-                    msg.status = OutboxStatus.sent
-                    msg.sent_at = now
-                    msg.last_error = outcome.error
-                    msg.next_attempt_at = None
-                else:
-                    msg.last_error = outcome.error
-                    give_up = outcome.permanent or msg.attempts >= settings.max_send_attempts
-                    msg.status = OutboxStatus.failed if give_up else OutboxStatus.pending
-                    msg.next_attempt_at = None if give_up else now + backoff(msg.attempts, settings)
-                s.add(msg)
-                status = msg.status
+            status = _record(s, outcome, token=token, now=now, settings=settings)
         if next_id is not None:
             renewed = s.execute(
                 update(OutboxMessage)
@@ -586,6 +560,49 @@ def _settle(
             )
             ours = renewed.rowcount == 1  # type: ignore[attr-defined]
     return status, ours
+
+
+def _record(
+    s: Session, outcome: _Outcome, *, token: str, now: datetime, settings: Settings
+) -> str | None:
+    """Write ``outcome`` on its row while the claim is still ``token``'s (one UPDATE; the
+    bodies are not read again); returns the row's new status, None when it was taken over
+    meanwhile (our lease ran out while the database or the server stalled: the row is
+    someone else's now, and recording our outcome would undo theirs, a "sent" turned back
+    into "pending" going out once more)."""
+    ours = (
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == outcome.id)
+        .where(col(OutboxMessage.claim_token) == token)
+    )
+    values: dict[str, Any] = {
+        "attempts": OutboxMessage.attempts + 1,  # type: ignore[operator]
+        "last_error": outcome.error,
+        "claimed_at": None,
+        "claim_token": None,
+        "claimed_by": None,
+        "claim_process": None,
+    }
+    if outcome.sent:
+        status = OutboxStatus.sent
+        values.update(status=status, sent_at=now, next_attempt_at=None)
+    else:  # rare: how many attempts so far decides between a retry and giving up
+        attempts = s.exec(
+            select(OutboxMessage.attempts)
+            .where(col(OutboxMessage.id) == outcome.id)
+            .where(col(OutboxMessage.claim_token) == token)
+        ).first()
+        if attempts is None:
+            status = None
+        else:
+            give_up = outcome.permanent or attempts + 1 >= settings.max_send_attempts
+            status = OutboxStatus.failed if give_up else OutboxStatus.pending
+            later = None if give_up else now + backoff(attempts + 1, settings)
+            values.update(status=status, next_attempt_at=later)
+    if status is None or s.execute(ours.values(**values)).rowcount != 1:  # type: ignore[attr-defined]
+        logger.warning("outbox #%s: claim taken over before its outcome was recorded", outcome.id)
+        return None
+    return str(status)
 
 
 class _Link:

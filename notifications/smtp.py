@@ -1,5 +1,13 @@
-"""Send mail over SMTP with the ``emails`` package: verified TLS, a timeout, one connection
-per batch, and every failure raised (``emails`` is silent by default; we are not).
+"""Send mail over SMTP: messages built with the ``emails`` package's public API
+(``emails.html(...).as_bytes()``), sent over one ``smtplib`` connection per batch with
+verified TLS and a timeout, and every failure raised.
+
+``emails``' own SMTP client classes are not used: they are not its public API, they call
+``starttls()`` without a verifying context, and its ``sendmail`` silently reconnects and
+sends again after a disconnect, which can double a message the server already kept
+(reconnecting is the outbox's decision). Building a message with ``emails`` costs about
+what the standard library's ``EmailMessage`` does (both ~5 ms for a 100-item assignment
+mail of 100 KB on this project's benchmark machine; README "Benchmark").
 
 The same code talks to a real mail server or to the local capture server
 (``notifications/capture.py``); configuration chooses which, not the code.
@@ -12,10 +20,9 @@ import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from email.utils import parseaddr
 
 import emails
-from emails.backend.smtp import SMTPBackend
-from emails.backend.smtp.client import SMTPClientWithResponse, SMTPClientWithResponse_SSL
 
 from zwgk.config import Settings
 
@@ -41,40 +48,6 @@ def tls_context(settings: Settings) -> ssl.SSLContext:
     if settings.smtp_ca_file:
         ctx.load_verify_locations(cafile=str(settings.smtp_ca_file))
     return ctx
-
-
-class _VerifiedClient(SMTPClientWithResponse):
-    """STARTTLS with a verifying context (``emails`` calls ``starttls()`` without one)."""
-
-    def initialize(self):  # type: ignore[no-untyped-def]
-        if not self._initialized:
-            self.set_debuglevel(self.debug)
-            if self.tls:
-                self.ehlo_or_helo_if_needed()
-                self.starttls(context=self.parent.ssl_context)
-                self.ehlo()
-            if self.user:
-                self.login(user=self.user, password=self.password)
-            self.ehlo_or_helo_if_needed()
-            self._initialized = True
-
-
-class _VerifiedSSLClient(SMTPClientWithResponse_SSL):
-    """Implicit TLS (port 465) with a verifying context."""
-
-    def __init__(self, **kw):  # type: ignore[no-untyped-def]
-        args = {k: kw[k] for k in ("host", "port", "local_hostname", "timeout") if k in kw}
-        smtplib.SMTP_SSL.__init__(self, context=kw["parent"].ssl_context, **args)
-        SMTPClientWithResponse.__init__(self, **kw)
-
-
-class VerifiedSMTPBackend(SMTPBackend):
-    connection_cls = _VerifiedClient
-    connection_ssl_cls = _VerifiedSSLClient
-
-    def __init__(self, *, ssl_context: ssl.SSLContext, **kwargs):  # type: ignore[no-untyped-def]
-        self.ssl_context = ssl_context
-        super().__init__(fail_silently=False, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -105,18 +78,14 @@ def resolve_password(settings: Settings) -> str | None:
 class Connection:
     """An open SMTP session that sends envelopes one by one."""
 
-    def __init__(self, backend: VerifiedSMTPBackend, mail_from: str, timeout: float) -> None:
-        self.backend = backend
+    def __init__(self, client: smtplib.SMTP, mail_from: str, timeout: float) -> None:
+        self.client = client
         self.mail_from = mail_from
+        self.envelope_from = parseaddr(mail_from)[1]
         self.timeout = timeout
 
-    def send(self, env: Envelope) -> list[str]:
-        """Send ``env``; returns the recipients the server refused while taking the rest.
-
-        Talks to the connection's client directly: ``emails``' ``backend.sendmail`` would
-        silently reconnect and send again after a disconnect, which can double a message
-        the server already kept. Reconnecting is the outbox's decision, not the library's.
-        """
+    def message(self, env: Envelope) -> bytes:
+        """The MIME message (multipart text + HTML, attachments), built by ``emails``."""
         message = emails.html(
             subject=env.subject,
             html=env.html,
@@ -131,14 +100,13 @@ class Connection:
             message.attach(
                 data=data, filename=filename, content_disposition="attachment", mime_type=mime
             )
+        return message.as_bytes()  # type: ignore[no-any-return]
+
+    def send(self, env: Envelope) -> list[str]:
+        """Send ``env``; returns the recipients the server refused while taking the rest."""
+        data = self.message(env)
         try:
-            response = self.backend.get_client().sendmail(
-                from_addr=message.mail_from[1],
-                to_addrs=[*env.to, *env.cc],
-                msg=message.as_bytes(),
-            )
-            if response is not None:
-                response.raise_if_needed()
+            refused = self.client.sendmail(self.envelope_from, [*env.to, *env.cc], data)
         except smtplib.SMTPRecipientsRefused as exc:
             raise SendError(f"收件人被拒绝（{_refusals(exc.recipients)}）", permanent=True) from exc
         except smtplib.SMTPResponseException as exc:
@@ -154,7 +122,6 @@ class Connection:
             if _timed_out(exc):
                 raise ConnectError(f"邮件服务器 {self.timeout:g} 秒内未响应（超时）") from exc
             raise ConnectError(f"与邮件服务器的连接中断：{exc or exc.__class__.__name__}") from exc
-        refused = getattr(response, "refused_recipients", None) or {}
         return [f"{rcpt}: {code} {_text(resp)}" for rcpt, (code, resp) in refused.items()]
 
 
@@ -180,22 +147,45 @@ def _text(value: object) -> str:
     return str(value)
 
 
+def _open(settings: Settings) -> smtplib.SMTP:
+    """Connect, STARTTLS or implicit TLS with a verifying context, log in."""
+    host, port, timeout = (
+        settings.effective_smtp_host,
+        settings.effective_smtp_port,
+        settings.smtp_timeout,
+    )
+    client: smtplib.SMTP
+    if settings.smtp_security == "ssl":
+        client = smtplib.SMTP_SSL(host, port, timeout=timeout, context=tls_context(settings))
+    else:
+        client = smtplib.SMTP(host, port, timeout=timeout)
+    try:
+        client.ehlo()
+        if settings.smtp_security == "starttls":
+            client.starttls(context=tls_context(settings))
+            client.ehlo()
+        password = resolve_password(settings)
+        if settings.smtp_user:
+            client.login(settings.smtp_user, password or "")
+    except BaseException:
+        _close(client)
+        raise
+    return client
+
+
+def _close(client: smtplib.SMTP) -> None:
+    try:
+        client.quit()
+    except Exception:  # noqa: BLE001 - closing a dead connection is not an error
+        client.close()
+
+
 @contextmanager
 def connect(settings: Settings) -> Iterator[Connection]:
     """Open one SMTP connection for a batch; always closed on exit."""
-    backend = VerifiedSMTPBackend(
-        ssl_context=tls_context(settings),
-        host=settings.effective_smtp_host,
-        port=settings.effective_smtp_port,
-        ssl=settings.smtp_security == "ssl",
-        tls=settings.smtp_security == "starttls",
-        user=settings.smtp_user,
-        password=resolve_password(settings),
-        timeout=settings.smtp_timeout,
-    )
     where = f"{settings.effective_smtp_host}:{settings.effective_smtp_port}"
     try:
-        backend.get_client()
+        client = _open(settings)
     except UnicodeEncodeError as exc:
         raise ConnectError(
             f"无法登录邮件服务器 {where}：用户名或密码含非 ASCII 字符（{exc.object[exc.start : exc.end]}），SMTP 登录不支持"
@@ -212,9 +202,6 @@ def connect(settings: Settings) -> Iterator[Connection]:
         )
         raise ConnectError(f"无法连接邮件服务器 {where}：{exc}{hint}") from exc
     try:
-        yield Connection(backend, settings.mail_from, settings.smtp_timeout)
+        yield Connection(client, settings.mail_from, settings.smtp_timeout)
     finally:
-        try:
-            backend.close()
-        except Exception:  # noqa: BLE001 - closing a dead connection is not an error
-            pass
+        _close(client)
