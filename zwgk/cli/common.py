@@ -1,0 +1,54 @@
+"""What every command module shares: JSON and warning output, dates from arguments, the
+database session, and writing a report file.
+
+Command modules import the library inside each command function, not at the top: ``zwgk
+--help`` and a usage error then start in about 0.1 s instead of loading SQLModel, the
+registry and Prefect (1–3 s) for a command that needs none of them. Those imports all point
+downward (kernel, models, workflows, notifications, intake, reports, deployments).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from zwgk.errors import UserError
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+    from sqlmodel import Session
+
+
+def echo_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def warn(message: str) -> None:
+    typer.echo(f"注意：{message}", err=True)
+
+
+def parse_day(value: str, what: str = "日期") -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise UserError(f"{what}「{value}」无效，应为 YYYY-MM-DD（如 2026-11-25）") from None
+
+
+def open_db() -> AbstractContextManager[Session]:
+    """The database, created or upgraded first, as a session context (``with open_db() as s``)."""
+    from zwgk.db import init_db, session_scope
+
+    init_db()
+    return session_scope()
+
+
+def write_file(out: Path, data: bytes) -> None:
+    """Write ``out`` whole or not at all (through a temporary file beside it)."""
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(out)

@@ -1,0 +1,135 @@
+"""``zwgk outbox``: the mail outbox: list, retry, send."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from zwgk.cli.common import echo_json, open_db
+from zwgk.errors import UserError
+
+if TYPE_CHECKING:
+    from notifications.outbox import DispatchReport
+
+app = typer.Typer(help="发件箱", no_args_is_help=True)
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+OUTBOX_LABELS = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "失败"}
+
+
+@app.command("list")
+def outbox_list(
+    status: Annotated[
+        str | None, typer.Option("--status", help="pending|sending|sent|failed")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """列出发件箱中的邮件（含失败原因和下次重试时间）。"""
+    from notifications.outbox import counts, list_outbox
+    from zwgk.clock import as_utc
+
+    if status and status not in OUTBOX_LABELS:
+        raise UserError(f"--status「{status}」无效，应为 pending、sending、sent 或 failed")
+    with open_db() as session:
+        rows = list_outbox(session=session, status=status)
+        totals = counts(session=session)
+    data = [
+        {
+            "id": m.id,
+            "recipient": m.recipient,
+            "cc": m.cc,
+            "obligation": m.obligation,
+            "period": m.period,
+            "kind": m.kind,
+            "status": str(m.status),
+            "attempts": m.attempts,
+            "last_error": m.last_error,
+            "next_attempt_at": _iso(as_utc(m.next_attempt_at)),
+            "claimed_by": m.claimed_by,
+            "claimed_at": _iso(as_utc(m.claimed_at)),
+            "sent_at": _iso(as_utc(m.sent_at)),
+            "subject": m.subject,
+        }
+        for m in rows
+    ]
+    if as_json:
+        echo_json(data)
+        return
+    from notifications.outbox import holder_name, shanghai_time
+    from zwgk.cli.table import print_table
+
+    table = []
+    for d, m in zip(data, rows, strict=True):
+        notes = []
+        if d["status"] == "sending" and m.claimed_by:
+            notes.append(
+                f"{holder_name(m.claimed_by)}，最近续期 {shanghai_time(m.claimed_at, seconds=True)}"
+            )
+        if d["status"] in ("pending", "failed") and d["attempts"]:
+            notes.append(f"已尝试 {d['attempts']} 次")
+        if d["status"] == "pending" and m.next_attempt_at:
+            notes.append(f"{shanghai_time(m.next_attempt_at)} 后重试")
+        if d["last_error"]:
+            notes.append(f"原因：{d['last_error']}")
+        table.append(
+            (d["id"], OUTBOX_LABELS[d["status"]], d["recipient"], d["subject"], "，".join(notes))
+        )
+    print_table(["编号", "状态", "收件人", "主题", "备注"], table)
+    summary = "，".join(f"{OUTBOX_LABELS[k]} {v}" for k, v in sorted(totals.items()))
+    typer.echo(f"共 {len(data)} 封" + (f"（发件箱合计：{summary}）" if totals else "") + "。")
+
+
+def _report_dispatch(report: DispatchReport) -> None:
+    typer.echo(f"{report.summary()}。")
+    if not report.ok:
+        raise UserError(
+            "以下邮件未能发出（原因见下；暂未发出的会自动重试，可用 zwgk outbox list 查看）：\n"
+            + "\n".join(report.errors()[:10]),
+            exit_code=1,
+        )
+
+
+@app.command("retry")
+def outbox_retry(
+    message_id: Annotated[int | None, typer.Argument(metavar="ID")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="重试全部失败和待重试的邮件")] = False,
+) -> None:
+    """把失败（或等待重试）的邮件重新放回队列并立即发送。"""
+    from notifications.outbox import dispatch, retry
+    from zwgk.config import get_settings
+
+    if message_id is None and not all_:
+        raise UserError("请指定邮件编号 ID，或使用 --all")
+    if message_id is not None and all_:
+        raise UserError("邮件编号 ID 和 --all 只能选一个")
+    ids = None if all_ else [message_id]
+    with open_db() as session:
+        n = retry(session=session, ids=ids)  # type: ignore[arg-type]
+    if message_id is not None and n == 0:
+        with open_db() as session:
+            from models.outbox import OutboxMessage
+
+            msg = session.get(OutboxMessage, message_id)
+        if msg is None:
+            raise UserError(f"发件箱中没有编号为 {message_id} 的邮件")
+        raise UserError(
+            f"邮件 #{message_id} 状态为「{OUTBOX_LABELS[str(msg.status)]}」，无需重试", exit_code=1
+        )
+    typer.echo(f"重新排队 {n} 封。")
+    _report_dispatch(dispatch(settings=get_settings(), ids=ids, respect_backoff=False))  # type: ignore[arg-type]
+
+
+@app.command("send")
+def outbox_send() -> None:
+    """发送队列中到期的邮件（失败后按退避时间等待的邮件到期才发；定时任务每 30 分钟也会执行）。"""
+    from notifications.outbox import dispatch
+    from zwgk.config import get_settings
+
+    with open_db():
+        pass
+    _report_dispatch(dispatch(settings=get_settings()))

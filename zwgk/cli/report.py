@@ -1,0 +1,106 @@
+"""``zwgk report``: the progress summary and the annual report draft."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from zwgk.cli.common import open_db, parse_day, warn, write_file
+from zwgk.errors import UserError
+
+app = typer.Typer(help="报表", no_args_is_help=True)
+
+
+@app.command("progress")
+def report_progress(
+    period: Annotated[str, typer.Option("--period", help="期间，如 2026-11、2026、2026-Q4")],
+    fmt: Annotated[str, typer.Option("--format", help="xlsx、csv 或 md")] = "md",
+    obligation: Annotated[str | None, typer.Option("--obligation", help="事项代码")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="输出文件（xlsx 必填）")] = None,
+    today: Annotated[str | None, typer.Option("--today", help="按此日期判断逾期")] = None,
+) -> None:
+    """各单位完成情况汇总：按时完成、逾期完成、未到期、已逾期、免办，并列出逾期事项。"""
+    from workflows.progress import item_rows
+    from workflows.registry import get_obligation
+    from zwgk.clock import today_shanghai
+    from zwgk.reports.progress import to_csv, to_markdown, to_xlsx
+
+    if fmt not in ("xlsx", "csv", "md"):
+        raise UserError(f"--format「{fmt}」无效，应为 xlsx、csv 或 md")
+    if obligation:
+        period = str(get_obligation(obligation).parse_period(period))
+    as_of = parse_day(today, "--today") if today else today_shanghai()
+    with open_db() as session:
+        rows = item_rows(session=session, today=as_of, obligation=obligation, period=period)
+    from notifications.render import cn_day, cn_period
+
+    if not rows:
+        raise UserError(
+            f"期间 {cn_period(period) if period else '（全部）'}"
+            + (f"、事项 {obligation}" if obligation else "")
+            + " 没有任何事项",
+            exit_code=1,
+        )
+
+    title = f"{cn_period(period)}政务公开事项完成情况（截至{cn_day(as_of)}）"
+    if fmt == "md":
+        data: bytes = to_markdown(rows, title=title).encode("utf-8")
+    elif fmt == "csv":
+        data = to_csv(rows)
+    else:
+        if out is None:
+            raise UserError("xlsx 格式请用 --out 指定输出文件，如 --out 进度.xlsx")
+        data = to_xlsx(rows)
+    if out is None:
+        sys.stdout.write(data.decode("utf-8-sig"))
+        return
+    write_file(out, data)
+    typer.echo(f"已写入 {out}（{len(rows)} 个事项）。")
+
+
+@app.command("annual")
+def report_annual(
+    year: Annotated[int, typer.Option("--year", help="报告年度")],
+    unit: Annotated[str | None, typer.Option("--unit", help="单位（单位年报）")] = None,
+    district: Annotated[
+        str | None, typer.Option("--district", help="区（全区年报，汇总各单位）")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="md、docx 或 json")] = "md",
+    out: Annotated[Path | None, typer.Option("--out", help="输出文件（docx 必填）")] = None,
+) -> None:
+    """生成政府信息公开工作年度报告草稿，并校验表三的勾稽关系。"""
+    from zwgk.intake.directory import find_unit, resolve_district
+    from zwgk.reports.annual import build_report
+    from zwgk.reports.annual_docx import to_docx, to_markdown
+
+    if fmt not in ("md", "docx", "json"):
+        raise UserError(f"--format「{fmt}」无效，应为 md、docx 或 json")
+    if unit and district:
+        raise UserError("--unit 和 --district 只能选一个")
+    with open_db() as session:
+        if unit:
+            report = build_report(
+                session=session, year=year, unit=find_unit(session=session, name=unit)
+            )
+        else:
+            d = resolve_district(session=session, district=district, default=None)
+            report = build_report(session=session, year=year, district=d)
+    if fmt == "json":
+        data = json.dumps(report.as_json(), ensure_ascii=False, indent=2).encode()
+    elif fmt == "md":
+        data = to_markdown(report).encode()
+    else:
+        if out is None:
+            raise UserError("docx 格式请用 --out 指定输出文件")
+        data = to_docx(report)
+    if out is None:
+        sys.stdout.write(data.decode() + "\n")
+    else:
+        write_file(out, data)
+        typer.echo(f"已写入 {out}。")
+    if report.errors:
+        warn(f"勾稽关系校验发现 {len(report.errors)} 处问题：\n" + "\n".join(report.errors[:20]))
