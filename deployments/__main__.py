@@ -1,6 +1,19 @@
-"""``python -m deployments`` (from the repository root) or ``python -m deployments``:
-serve all obligation deployments (needs a running Prefect server, as ``zwgk serve``)."""
+"""``python -m deployments`` (from the repository root): serve every obligation's deployment,
+as ``zwgk serve`` does (needs a running Prefect server)."""
 
-from zwgk.cli import main
+import sys
 
-main(["serve"])
+from deployments.prefect_api import default_home
+from zwgk.config import get_settings
+from zwgk.errors import UserError
+
+settings = get_settings()
+default_home(settings)  # before Prefect is imported: it reads its home on import
+
+from deployments.serve import serve_registered  # noqa: E402
+
+try:
+    serve_registered(settings)
+except UserError as exc:
+    print(f"错误：{exc.message}", file=sys.stderr)
+    sys.exit(exc.exit_code)

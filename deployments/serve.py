@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING
 
 from prefect.schedules import Cron
 
-from deployments.prefect_api import healthy
+from deployments.prefect_api import healthy, prefect_api
 from deployments.spec import specs
 from workflows.flows import FLOWS, outbox, reminders
+from zwgk.config import Settings
 
 if TYPE_CHECKING:
     from prefect.runner import Runner
@@ -44,6 +45,13 @@ def build_deployments() -> list:  # type: ignore[type-arg]
             )
         )
     return result
+
+
+def serve_registered(settings: Settings) -> None:
+    """Serve every deployment on the running Prefect server (``zwgk serve``, ``python -m
+    deployments``); with none running, a ``UserError`` that says how to start one."""
+    with prefect_api(settings, temporary=False):
+        serve_all()
 
 
 def serve_all() -> None:

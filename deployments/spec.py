@@ -1,16 +1,19 @@
 """One deployment per registered obligation, derived from the registry.
 
 ``prefect.yaml`` at the repository root holds the same deployments for ``prefect deploy``
-(work-pool set-ups); ``tests/test_registry.py`` checks the two never drift apart, and
-``python -m deployments.spec`` prints the YAML the registry implies.
+(work-pool set-ups): ``zwgk deployments write`` rewrites its ``deployments:`` section from the
+registry and keeps the hand-written part above it; ``tests/test_registry.py`` fails when the
+file differs from what the command writes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from workflows.registry import REGISTRY
 from zwgk.config import SHANGHAI
+from zwgk.errors import UserError
 
 ENTRYPOINT_FILE = "workflows/flows.py"
 
@@ -78,5 +81,49 @@ def render_yaml() -> str:
     return "\n".join(lines) + "\n"
 
 
-if __name__ == "__main__":
-    print(render_yaml(), end="")
+SECTION = "deployments:"
+
+
+def with_registry_deployments(text: str) -> str:
+    """``text`` (a prefect.yaml) with its ``deployments:`` section, the last one, replaced by
+    :func:`render_yaml`; everything before that line is kept byte for byte."""
+    lines = text.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if line.rstrip("\r\n") == SECTION:
+            return "".join(lines[:i]) + render_yaml()
+    raise ValueError(f"no line {SECTION!r}")
+
+
+@dataclass(frozen=True)
+class Written:
+    path: Path
+    changed: bool
+    count: int  # deployments in the section
+
+
+def write_prefect_yaml(path: Path, *, check: bool = False) -> Written:
+    """Rewrite ``path``'s deployments from the registry (or, with ``check``, only compare).
+
+    The file is replaced whole (a temporary file beside it, then a rename) or left alone.
+    Raises ``UserError`` naming the file when it cannot be read or has no ``deployments:``.
+    """
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise UserError(
+            f"找不到 {path}：请在项目根目录（prefect.yaml 所在目录）运行，或用 --file 指定"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"无法读取 {path}（{exc}）") from None
+    try:
+        wanted = with_registry_deployments(text)
+    except ValueError:
+        raise UserError(
+            f"{path} 中没有单独一行的「{SECTION}」：部署一节应从该行开始，位于文件末尾"
+        ) from None
+    changed = wanted != text
+    if changed and not check:
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_bytes(wanted.encode("utf-8"))
+        tmp.replace(path)
+    return Written(path=path, changed=changed, count=len(specs()))

@@ -12,6 +12,7 @@ import yaml
 from deployments.spec import render_yaml, specs
 from models.unit import Unit, UnitKind
 from notifications.render import render, template_names
+from tests.cli import Result, run_subprocess
 from workflows.flows import FLOWS
 from workflows.obligation import Obligation
 from workflows.registry import REGISTRY
@@ -56,10 +57,60 @@ def test_has_a_deployment_in_prefect_yaml(ob: Obligation) -> None:
     assert all(s["timezone"] == SHANGHAI for s in dep["schedules"])
 
 
-def test_prefect_yaml_matches_the_registry_exactly() -> None:
-    text = (ROOT / "prefect.yaml").read_text(encoding="utf-8")
-    assert text.endswith(render_yaml()), "regenerate with: python -m deployments.spec"
+def _deployments_write(tmp_path: Path, *args: str) -> Result:
+    return run_subprocess(
+        "deployments", "write", *args, env={"ZWGK_VAR_DIR": str(tmp_path / "var")}
+    )
+
+
+def test_prefect_yaml_is_what_zwgk_deployments_write_writes(tmp_path: Path) -> None:
+    r = _deployments_write(tmp_path, "--check", "--file", str(ROOT / "prefect.yaml"))
+    assert r.code == 0, f"run `zwgk deployments write` and commit prefect.yaml: {r.err}"
+    assert f"一致（{len(specs())} 个），未作改动" in r.out
+    assert (ROOT / "prefect.yaml").read_text(encoding="utf-8").endswith(render_yaml())
     assert set(DEPLOYMENTS) == {s.name for s in specs()}
+
+
+def test_deployments_write_rewrites_the_section_and_keeps_the_header(tmp_path: Path) -> None:
+    original = (ROOT / "prefect.yaml").read_bytes()
+    path = tmp_path / "prefect.yaml"
+    # Drift: a schedule edited by hand, the last deployment gone.
+    head, _, _ = original.rpartition(b"  - name: ")
+    drifted = head.replace(b'cron: "0 9 1 * *"', b'cron: "0 8 1 * *"', 1)
+    assert drifted != head
+    path.write_bytes(drifted)
+
+    r = _deployments_write(tmp_path, "--check", "--file", str(path))
+    assert r.code == 1 and r.out == ""
+    assert r.err == (
+        f"错误：{path} 的部署与事项登记不一致：请运行 zwgk deployments write 重新生成后提交\n"
+    )
+    assert path.read_bytes() == drifted  # --check writes nothing
+
+    r = _deployments_write(tmp_path, "--file", str(path))
+    assert r.code == 0 and r.out == f"已按事项登记重新生成 {path} 的部署（{len(specs())} 个）。\n"
+    assert path.read_bytes() == original
+    assert [p.name for p in tmp_path.iterdir() if p.suffix == ".tmp"] == []
+
+    # The hand-written header is the maintainer's: kept byte for byte.
+    noted = original.replace(b"name: zwgk\n", b"# a local note\nname: zwgk\n", 1)
+    path.write_bytes(noted)
+    r = _deployments_write(tmp_path, "--file", str(path))
+    assert r.code == 0 and "未作改动" in r.out
+    assert path.read_bytes() == noted
+
+
+def test_deployments_write_refuses_a_file_without_the_section(tmp_path: Path) -> None:
+    path = tmp_path / "prefect.yaml"
+    path.write_text("name: zwgk\ndeployments: []\n", encoding="utf-8")
+    r = _deployments_write(tmp_path, "--file", str(path))
+    assert r.code == 2 and "Traceback" not in r.err
+    assert r.err == (
+        f"错误：{path} 中没有单独一行的「deployments:」：部署一节应从该行开始，位于文件末尾\n"
+    )
+    assert path.read_text(encoding="utf-8") == "name: zwgk\ndeployments: []\n"
+    r = _deployments_write(tmp_path, "--file", str(tmp_path / "missing.yaml"))
+    assert r.code == 2 and "找不到" in r.err and "missing.yaml" in r.err
 
 
 def test_prefect_yaml_holds_no_secret() -> None:

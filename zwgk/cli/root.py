@@ -12,6 +12,7 @@ from zwgk.cli import (
     audit,
     calendar,
     db,
+    deployments,
     events,
     init,
     items,
@@ -48,6 +49,7 @@ app.add_typer(annual.app, name="annual")
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(audit.app, name="audit")
+app.add_typer(deployments.app, name="deployments")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -52,13 +52,10 @@ def mail_capture(
 @app.command("serve")
 def serve() -> None:
     """在 Prefect 中提供所有事项的定时部署（需要 Prefect 服务器）。"""
-    from deployments.prefect_api import prefect_api
+    from deployments.serve import serve_registered
     from zwgk.config import get_settings
 
-    with prefect_api(get_settings(), temporary=False):
-        from deployments.serve import serve_all
-
-        serve_all()
+    serve_registered(get_settings())
 
 
 @app.command("up")
