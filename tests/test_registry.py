@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from sqlmodel import select
 
 from deployments.spec import render_yaml, specs
 from models.unit import Unit, UnitKind
 from notifications.render import render, template_names
-from tests.cli import Result, run_subprocess
+from tests.cli import Result, run_inprocess, run_subprocess
 from workflows.flows import FLOWS
 from workflows.obligation import Obligation
 from workflows.registry import REGISTRY
@@ -189,3 +190,72 @@ def test_served_deployments_cover_every_spec_with_a_shanghai_schedule() -> None:
         assert d.flow_name == s.flow_name
         (schedule,) = d.schedules
         assert schedule.schedule.cron == s.cron and schedule.schedule.timezone == "Asia/Shanghai"
+
+
+def _readme_example() -> str:
+    """The code block of the README's "Adding an obligation" section."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Adding an obligation", 1)[1]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_readme_example_obligation_builds_the_quarter_just_ended(
+    directory: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Declared as the README writes it, in a registry of its own for this test."""
+    import workflows.registry as registry
+    from models import ChecklistItem, HolidayOverride
+    from workflows.engine import build_checklist
+    from workflows.obligation import previous_quarter
+    from zwgk.config import get_settings
+    from zwgk.db import session_scope
+
+    names = {**vars(registry), "previous_quarter": previous_quarter}  # as the README says
+    exec(_readme_example(), names)
+    ob = names["SELF_CHECK"]
+    monkeypatch.setitem(REGISTRY, ob.slug, ob)
+
+    # The scheduled run on 1 April works on the first quarter, not the one it is in.
+    assert str(ob.period_for(date(2026, 4, 1))) == "2026-Q1"
+    assert str(ob.period_for(date(2027, 1, 1))) == "2026-Q4"
+
+    with session_scope() as s:  # 2026's 清明 holidays, whatever the installed calendar knows
+        for day in (4, 5, 6):
+            s.add(HolidayOverride(day=date(2026, 4, day), kind="holiday", name="清明节"))
+    r = run_inprocess(capsys, "run", ob.slug, "--today", "2026-04-01", "--dry-run")
+    assert r.code == 0, r.err
+    assert r.out.startswith(
+        f"[演练] 政务新媒体季度自查（2026年第一季度，{directory}）：将新建事项 6 条"
+    )
+    with session_scope() as s:
+        result = build_checklist(
+            session=s, ob=ob, period=ob.period_for(date(2026, 4, 1)), settings=get_settings()
+        )
+    assert result.created == 6
+    with session_scope() as s:
+        items = list(s.exec(select(ChecklistItem).where(ChecklistItem.obligation == ob.slug)))
+    assert {i.period for i in items} == {"2026-Q1"}
+    # 10 and 15 working days after 31 March, the 清明 holidays (4–6 April) left out.
+    assert sorted((i.step, i.due) for i in items)[-2:] == [
+        ("check", date(2026, 4, 15)),
+        ("review", date(2026, 4, 22)),
+    ]
+
+    # One command puts its deployment into prefect.yaml; the header stays as it was.
+    path = tmp_path / "prefect.yaml"
+    original = (ROOT / "prefect.yaml").read_text(encoding="utf-8")
+    path.write_text(original, encoding="utf-8")
+    r = run_inprocess(capsys, "deployments", "write", "--file", str(path))
+    assert r.code == 0, r.err
+    written = path.read_text(encoding="utf-8")
+    header = original.split("\ndeployments:\n")[0]
+    assert written.startswith(header + "\ndeployments:\n")
+    entry = yaml.safe_load(written)["deployments"]
+    (dep,) = [d for d in entry if d["name"] == "media-self-check"]
+    assert dep["entrypoint"] == "workflows/flows.py:media_self_check"
+    assert dep["schedules"] == [
+        {"cron": "0 9 1 1,4,7,10 *", "timezone": "Asia/Shanghai", "active": True}
+    ]

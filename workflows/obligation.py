@@ -233,10 +233,28 @@ class Obligation:
         return Period.parse(text, self.cadence)
 
 
+# Period rules (``Obligation.default_period``): which period a scheduled run on ``today``
+# works on when that is not the period containing ``today``.
+
+
 def previous_year(today: date) -> Period:
+    """The year before ``today``'s (a run on 2 January 2027 builds 2026)."""
     return Period(Cadence.yearly, today.year - 1)
 
 
+def previous_quarter(today: date) -> Period:
+    """The quarter just ended: a run on 1 April builds Q1; on 1 January, the fourth quarter
+    of the year before; any day of a quarter gives the quarter before it."""
+    return Period.containing(today, Cadence.quarterly).previous()
+
+
+def previous_month(today: date) -> Period:
+    """The month just ended: a run on 1 March builds February; on 1 January, December of
+    the year before."""
+    return Period.containing(today, Cadence.monthly).previous()
+
+
 def next_month(today: date) -> Period:
+    """The month after ``today``'s: a run on 25 December builds January of the next year."""
     first_next = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
     return Period(Cadence.monthly, first_next.year, first_next.month)

@@ -60,6 +60,15 @@ class Period:
             return cls(cadence, d.year, (d.month - 1) // 3 + 1)
         return cls(cadence, d.year)
 
+    def previous(self) -> Period:
+        """The period just before this one: December of the year before for a January,
+        the fourth quarter of the year before for a first quarter."""
+        if self.cadence == Cadence.yearly:
+            return Period(self.cadence, self.year - 1)
+        if self.index > 1:
+            return Period(self.cadence, self.year, self.index - 1)
+        return Period(self.cadence, self.year - 1, 12 if self.cadence == Cadence.monthly else 4)
+
     @property
     def start(self) -> date:
         if self.cadence == Cadence.monthly:
