@@ -45,7 +45,9 @@ def _tables(cli_env: dict[str, str]) -> dict[str, int]:
     try:
         with engine.connect() as conn:
             names = inspect(conn).get_table_names()
-            return {n: conn.execute(text(f'select count(*) from "{n}"')).scalar_one() for n in names}
+            return {
+                n: conn.execute(text(f'select count(*) from "{n}"')).scalar_one() for n in names
+            }
     finally:
         engine.dispose()
 
@@ -201,3 +203,26 @@ def test_a_default_district_without_units_is_named_not_ignored(cli_env: dict[str
     env = {**cli_env, "ZWGK_DEFAULT_DISTRICT": "宝山区"}
     r = run_subprocess("run", "monthly-filing", "--period", "2026-11", "--dry-run", env=env)
     _assert_clean_error(r, "ZWGK_DEFAULT_DISTRICT 为「宝山区」", "名录中有：长宁区")
+
+
+@pytest.mark.parametrize(
+    ("args", "column", "cells"),
+    [
+        (("obligations",), "事项", ["年度重大行政决策事项目录公开", "每季度上报工作要点完成情况"]),
+        (("obligations",), "时限", ["每月25日", "期末后10个工作日内"]),
+        (("event", "kinds"), "时限", ["10 个工作日内", "1 个工作日内答复简单网上留言"]),
+    ],
+)
+def test_listings_align_chinese_columns_by_display_width(
+    cli_env: dict[str, str], args: tuple[str, ...], column: str, cells: list[str]
+) -> None:
+    from rich.cells import cell_len
+
+    r = run_subprocess(*args, env=cli_env)
+    assert r.code == 0, r.err
+    header, *rows = r.out.splitlines()
+    starts = {cell_len(header[: header.index(column)])}
+    for cell in cells:
+        (line,) = [row for row in rows if cell in row]
+        starts.add(cell_len(line[: line.index(cell)]))
+    assert len(starts) == 1, r.out

@@ -59,6 +59,10 @@ def holidays_list() -> None:
 
     with open_db() as session:
         rows = list(session.exec(select(HolidayOverride).order_by(HolidayOverride.day)))
-    for r in rows:
-        typer.echo(f"{r.day}  {'放假' if r.kind == 'holiday' else '上班'}  {r.name}")
+    from zwgk.cli.table import print_table
+
+    print_table(
+        ["日期", "安排", "名称"],
+        [(r.day, "放假" if r.kind == "holiday" else "上班", r.name) for r in rows],
+    )
     typer.echo(f"共 {len(rows)} 条。")

@@ -12,6 +12,15 @@ from zwgk.errors import UserError
 
 app = typer.Typer(help="事件触发的办理时限", no_args_is_help=True)
 
+# An information request's clock (依申请公开), the same on event record and event update.
+Consultation = Annotated[
+    tuple[str, str] | None,
+    typer.Option("--consultation", help="征求第三方意见的起止日期 FROM TO（不计入答复期限）"),
+]
+ConsultationDays = Annotated[
+    int | None, typer.Option("--consultation-days", help="征求第三方意见的工作日数")
+]
+
 
 @app.command("record")
 def event_record(
@@ -23,13 +32,8 @@ def event_record(
     corrected_on: Annotated[
         str | None, typer.Option("--corrected-on", help="补正后收到日期 YYYY-MM-DD（依申请公开）")
     ] = None,
-    consultation: Annotated[
-        tuple[str, str] | None,
-        typer.Option("--consultation", help="征求第三方意见的起止日期 FROM TO（不计入答复期限）"),
-    ] = None,
-    consultation_days: Annotated[
-        int | None, typer.Option("--consultation-days", help="征求第三方意见的工作日数")
-    ] = None,
+    consultation: Consultation = None,
+    consultation_days: ConsultationDays = None,
 ) -> None:
     """登记一个事件（如决策文件印发），按工作日生成办理时限。"""
     from notifications.outbox import dispatch
@@ -106,13 +110,8 @@ def event_update(
     corrected_on: Annotated[
         str | None, typer.Option("--corrected-on", help="补正后收到日期 YYYY-MM-DD")
     ] = None,
-    consultation: Annotated[
-        tuple[str, str] | None,
-        typer.Option("--consultation", help="征求第三方意见的起止日期 FROM TO（不计入答复期限）"),
-    ] = None,
-    consultation_days: Annotated[
-        int | None, typer.Option("--consultation-days", help="征求第三方意见的工作日数")
-    ] = None,
+    consultation: Consultation = None,
+    consultation_days: ConsultationDays = None,
     by: Annotated[str, typer.Option("--by", help="操作人")] = "",
 ) -> None:
     """调整已登记的依申请公开答复期限：补正后重新起算、扣除征求第三方意见时间。"""
@@ -149,6 +148,12 @@ def event_update(
 def event_kinds() -> None:
     """列出可登记的事件类型。"""
     from workflows.events import EVENT_KINDS
+    from zwgk.cli.table import print_table
 
-    for k in EVENT_KINDS.values():
-        typer.echo(f"{k.slug:<20} {k.event_label} → {k.workdays} 个工作日内{k.title}")
+    print_table(
+        ["类型", "事件", "时限"],
+        [
+            (k.slug, k.event_label, f"{k.workdays} 个工作日内{k.title}")
+            for k in EVENT_KINDS.values()
+        ],
+    )

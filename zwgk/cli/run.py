@@ -33,10 +33,14 @@ def obligations_list(as_json: Annotated[bool, typer.Option("--json")] = False) -
             ]
         )
         return
+    from zwgk.cli.table import print_table
+
+    rows: list[tuple[str, ...]] = []
     for ob in REGISTRY.values():
-        typer.echo(f"{ob.slug:<20} {ob.title}（{ob.schedule_note}）")
-        for s in ob.steps:
-            typer.echo(f"    - {s.title}：{s.who.label}，{s.due.describe()}")
+        head = (ob.slug, ob.title, ob.schedule_note)
+        steps = [(s.title, s.who.label, s.due.describe()) for s in ob.steps] or [("", "", "")]
+        rows += [(*(head if i == 0 else ("", "", "")), *step) for i, step in enumerate(steps)]
+    print_table(["代码", "事项", "安排", "步骤", "承办", "时限"], rows)
 
 
 def _prefect_api():  # type: ignore[no-untyped-def]
