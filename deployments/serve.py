@@ -17,7 +17,7 @@ import asyncio
 import os
 import signal
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prefect.schedules import Cron
 
@@ -29,7 +29,7 @@ from zwgk.config import Settings
 if TYPE_CHECKING:
     from prefect.runner import Runner
 
-EXTRA_FLOWS = {"reminders": reminders, "outbox": outbox}
+EXTRA_FLOWS: dict[str, Any] = {"reminders": reminders, "outbox": outbox}
 
 
 def build_deployments() -> list:  # type: ignore[type-arg]

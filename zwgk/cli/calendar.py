@@ -53,12 +53,12 @@ def holidays_import(
 @holidays_app.command("list")
 def holidays_list() -> None:
     """列出管理员导入的节假日安排。"""
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from models.calendar import HolidayOverride
 
     with open_db() as session:
-        rows = list(session.exec(select(HolidayOverride).order_by(HolidayOverride.day)))
+        rows = list(session.exec(select(HolidayOverride).order_by(col(HolidayOverride.day))))
     from zwgk.cli.table import print_table
 
     print_table(

@@ -77,7 +77,7 @@ def outbox_list(
         if d["last_error"]:
             notes.append(f"原因：{d['last_error']}")
         table.append(
-            (d["id"], OUTBOX_LABELS[d["status"]], d["recipient"], d["subject"], "，".join(notes))
+            (d["id"], OUTBOX_LABELS[str(m.status)], d["recipient"], d["subject"], "，".join(notes))
         )
     print_table(["编号", "状态", "收件人", "主题", "备注"], table)
     summary = "，".join(f"{OUTBOX_LABELS[k]} {v}" for k, v in sorted(totals.items()))
