@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from zwgk.cli.common import open_db
+
 app = typer.Typer(help="操作日志", no_args_is_help=True)
 
 
@@ -20,13 +22,11 @@ def audit_list(
     import json
 
     from zwgk.access.audit import ACTION_LABELS, entries, entry_json
-    from zwgk.db import init_db, session_scope
     from zwgk.errors import UserError
 
     if limit <= 0:
         raise UserError(f"--limit 应大于 0，收到「{limit}」")
-    init_db()
-    with session_scope() as session:
+    with open_db() as session:
         rows = [
             entry_json(e)
             for e in entries(session=session, district=district, limit=limit, action=action)

@@ -7,16 +7,10 @@ from typing import Annotated
 
 import typer
 
+from zwgk.cli.common import open_db
 from zwgk.errors import UserError
 
 app = typer.Typer(help="工作台账号（管理员、只读）", no_args_is_help=True)
-
-
-def _db():  # type: ignore[no-untyped-def]
-    from zwgk.db import init_db, session_scope
-
-    init_db()
-    return session_scope()
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -50,7 +44,7 @@ def users_add(
     from zwgk.access.audit import cli_actor
 
     password = _read_password(password_stdin)
-    with _db() as session:
+    with open_db() as session:
         user = add_user(
             session=session,
             name=name,
@@ -70,7 +64,7 @@ def users_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
     from zwgk.access.accounts import list_users, locked_until
     from zwgk.clock import SHANGHAI, as_utc
 
-    with _db() as session:
+    with open_db() as session:
         users = list_users(session=session)
     if as_json:
         import json
@@ -122,7 +116,7 @@ def users_disable(name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
     from zwgk.access.accounts import disable_user
     from zwgk.access.audit import cli_actor
 
-    with _db() as session:
+    with open_db() as session:
         disable_user(session=session, name=name, actor=cli_actor())
     typer.echo(f"账号「{name}」已停用。")
 
@@ -139,6 +133,6 @@ def users_passwd(
     from zwgk.access.audit import cli_actor
 
     password = _read_password(password_stdin)
-    with _db() as session:
+    with open_db() as session:
         set_password(session=session, name=name, password=password, actor=cli_actor())
     typer.echo(f"账号「{name}」的密码已重设。")
