@@ -196,6 +196,9 @@ def _item_view(item: ChecklistItem | _NewItem, detail: str) -> ItemView:
 
 
 CHUNK_UNITS = 50  # units built at a time: memory stays flat whatever the district's size
+# ``session.info`` key of a dict a planner may keep what it read for the length of one
+# ``build_checklist`` (which plans chunk by chunk), e.g. the work plan's resolved tasks.
+PLANNER_MEMO = "zwgk.planner_memo"
 
 
 @dataclass
@@ -250,9 +253,13 @@ def build_checklist(
     # obligation are withdrawn. Another district's items are never touched.
     active = {u.id: u for u in units}
     all_ids = list(session.exec(select(Unit.id).where(Unit.district == district).order_by(Unit.id)))
-    for start in range(0, len(all_ids), CHUNK_UNITS):
-        chunk = all_ids[start : start + CHUNK_UNITS]
-        _build_chunk(b, chunk, [active[i] for i in chunk if i in active])  # type: ignore[index]
+    session.info[PLANNER_MEMO] = {}
+    try:
+        for start in range(0, len(all_ids), CHUNK_UNITS):
+            chunk = all_ids[start : start + CHUNK_UNITS]
+            _build_chunk(b, chunk, [active[i] for i in chunk if i in active])  # type: ignore[index]
+    finally:
+        session.info.pop(PLANNER_MEMO, None)
     return b.result
 
 

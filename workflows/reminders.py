@@ -135,71 +135,171 @@ class SweepResult:
 
 
 INSERT_CHUNK = 5000  # reminder log rows per bulk INSERT
+CHUNK_UNITS = 50  # units swept at a time: digests rendered and queued, then let go
+
+
+@dataclass
+class _Sweep:
+    """What every chunk of one sweep shares, and what the summaries collect on the way."""
+
+    session: Session
+    settings: Settings
+    today: date
+    district: str | None
+    cal: WorkCalendar
+    result: SweepResult
+    ladders: dict[str, Ladder]
+    dates: LadderDates
+    views: _Views
+    logs: _LogWriter
+    unit_by_id: dict[int, Unit]
+    office_by_district: dict[str, Unit]
+    offices: dict[str, Unit]  # district -> its office, which gets a summary today
+    # Many items share a ladder, a due date and an assignment date: the rung reached and
+    # the rungs passed over are computed once per combination.
+    reached_at: dict[tuple[int, date, date | None], Reached | None] = field(default_factory=dict)
+    passed_over: dict[tuple[Any, ...], list[str]] = field(default_factory=dict)
+    overdue: dict[int, list[Any]] = field(default_factory=dict)  # unit -> its items past due
+    told: dict[int, bool] = field(default_factory=dict)  # lead -> gets a summary
+    by_lead: dict[int, dict[int, list[Any]]] = field(default_factory=dict)
+    reminded: dict[int, list[tuple[int, str]]] = field(default_factory=dict)  # unit -> rungs
+
+    several: bool | None = None  # known once every chunk is swept
+
+    def label(self, unit: Unit) -> str:
+        """A unit as the result names it (after the chunks): "district name" when units of
+        several districts have reminders or items past due today."""
+        if self.several is None:
+            units = chain(self.reminded, self.overdue)
+            self.several = len({self.unit_by_id[u].district for u in units}) > 1
+        return f"{unit.district} {unit.name}" if self.several else unit.name
 
 
 def sweep(
     *, session: Session, settings: Settings, today: date, district: str | None = None
 ) -> SweepResult:
     """Record the rungs reached today, queue one digest per unit, one overdue summary per
-    district's office and one per lead unit with coordinated units behind. Caller commits."""
-    from notifications.links import unit_link
+    district's office and one per lead unit with coordinated units behind. Caller commits.
 
+    Works through the units ``CHUNK_UNITS`` at a time (their open items, logged rungs,
+    digests); only the overdue items, which the summaries list, are kept to the end.
+    """
     cal = load_calendar(session)
     result = SweepResult(today)
     if not cal.is_workday(today):
         result.workday = False
         return result
+    s = _open_sweep(session, settings, today, district, cal, result)
+    unit_ids = sorted(s.unit_by_id)
+    for start in range(0, len(unit_ids), CHUNK_UNITS):
+        chunk = unit_ids[start : start + CHUNK_UNITS]
+        digest = _reach(s, _open_items(s, chunk), _logged(s, chunk))
+        _queue_digests(s, digest, _coordinate(s, chunk))
+    if result.skipped:
+        logger.info(
+            "skipped %d stale rungs after a gap: %s", len(result.skipped), result.skipped[:20]
+        )
+    _queue_summaries(s)
+    s.logs.flush()
+    result.reminded = {s.label(s.unit_by_id[u]): rungs for u, rungs in s.reminded.items()}
+    return result
+
+
+def _open_sweep(
+    session: Session,
+    settings: Settings,
+    today: date,
+    district: str | None,
+    cal: WorkCalendar,
+    result: SweepResult,
+) -> _Sweep:
+    """The sweep's shared state: the active units, the offices, which of them get a summary
+    today (their district has an item past due), ladders and titles."""
     from workflows.registry import item_ladders, item_titles
 
-    ladders = item_ladders()
-    titles = item_titles()
-    dates = LadderDates(cal)
+    unit_stmt = select(Unit).where(Unit.active == True)  # noqa: E712
+    late_stmt = (
+        select(Unit.district)
+        .join(ChecklistItem, col(ChecklistItem.unit_id) == col(Unit.id))
+        .where(ChecklistItem.status == ItemStatus.pending)
+        .where(col(ChecklistItem.due) < today)
+        .where(Unit.active == True)  # noqa: E712
+        .distinct()
+    )
+    if district:
+        unit_stmt = unit_stmt.where(Unit.district == district)
+        late_stmt = late_stmt.where(Unit.district == district)
+    unit_by_id = {u.id: u for u in session.exec(unit_stmt)}
+    office_by_district = {
+        u.district: u
+        for u in session.exec(select(Unit).where(Unit.kind == UnitKind.office, Unit.active == True))  # noqa: E712
+    }
+    offices: dict[str, Unit] = {}
+    for d in sorted(set(session.exec(late_stmt))):
+        office = office_by_district.get(d)
+        if office is not None and office.email:
+            offices[d] = office
+        else:
+            logger.warning("%s has no office unit with an email: overdue summary not queued", d)
+    return _Sweep(
+        session=session,
+        settings=settings,
+        today=today,
+        district=district,
+        cal=cal,
+        result=result,
+        ladders=item_ladders(),
+        dates=LadderDates(cal),
+        views=_Views(today, cal, item_titles()),
+        logs=_LogWriter(session, today),
+        unit_by_id=unit_by_id,  # type: ignore[arg-type]
+        office_by_district=office_by_district,
+        offices=offices,
+    )
 
-    # Open items as plain rows (a city has ~100,000 open items: ORM objects cost seconds
-    # and hundreds of MB here), their units once each.
+
+def _open_items(s: _Sweep, unit_ids: list[int]) -> list[Any]:
+    """The units' open items as plain rows (ORM objects cost seconds and hundreds of MB
+    for a city's ~100,000 open items)."""
     stmt = (
         sa_select(*ITEM_COLUMNS)
-        .join(Unit, col(Unit.id) == col(ChecklistItem.unit_id))
         .where(ChecklistItem.status == ItemStatus.pending)
-        .where(Unit.active == True)  # noqa: E712
+        .where(col(ChecklistItem.unit_id).in_(unit_ids))
+        .order_by(col(ChecklistItem.unit_id), col(ChecklistItem.id))
     )
-    log_stmt = (
+    return list(s.session.execute(stmt).all())
+
+
+def _logged(s: _Sweep, unit_ids: list[int]) -> dict[int, set[str]]:
+    """The rungs already logged for the units' open items."""
+    logged: dict[int, set[str]] = defaultdict(set)
+    stmt = (
         select(ReminderLog.item_id, ReminderLog.rung)
         .join(ChecklistItem, col(ChecklistItem.id) == col(ReminderLog.item_id))
-        .join(Unit, col(Unit.id) == col(ChecklistItem.unit_id))
         .where(ChecklistItem.status == ItemStatus.pending)
-        .where(Unit.active == True)  # noqa: E712
+        .where(col(ChecklistItem.unit_id).in_(unit_ids))
     )
-    unit_stmt = select(Unit).where(Unit.active == True)  # noqa: E712
-    if district:
-        stmt = stmt.where(Unit.district == district)
-        log_stmt = log_stmt.where(Unit.district == district)
-        unit_stmt = unit_stmt.where(Unit.district == district)
-    rows = session.execute(stmt).all()
-    logged: dict[int, set[str]] = defaultdict(set)
-    for item_id, rung in session.execute(log_stmt):
+    for item_id, rung in s.session.execute(stmt):
         logged[item_id].add(rung)
-    unit_by_id = {u.id: u for u in session.exec(unit_stmt)}
-    logs = _LogWriter(session, today)
+    return logged
 
-    # Many items share a ladder, a due date and an assignment date: the rung reached and
-    # the rungs passed over are computed once per combination.
-    reached_at: dict[tuple[int, date, date | None], Reached | None] = {}
-    passed_over: dict[tuple[int, date, date | None, int, int], list[str]] = {}
+
+def _reach(s: _Sweep, rows: list[Any], logged: dict[int, set[str]]) -> dict[int, list[Any]]:
+    """Each item's latest rung reached today not yet logged: per unit (item, rung); the
+    rungs passed over after a gap are logged as skipped. Items past due are kept for the
+    summaries."""
     digest: dict[int, list[tuple[Any, Reached]]] = defaultdict(list)
-    units: dict[int, Unit] = {}
-    overdue: dict[int, list[Any]] = defaultdict(list)  # unit -> its items past due
     for item in rows:
         # Unpacked once: a row's attribute lookup costs more than the rest of the loop.
         iid, unit_id, obligation, _p, _s, _t, _r, due, _pv, assigned_on = item
-        if due < today:
-            overdue[unit_id].append(item)
-        ladder = ladders.get(obligation, DEFAULT_LADDER)
+        if due < s.today:
+            s.overdue.setdefault(unit_id, []).append(item)
+        ladder = s.ladders.get(obligation, DEFAULT_LADDER)
         key = (id(ladder), due, assigned_on)
-        if key in reached_at:
-            reached = reached_at[key]
+        if key in s.reached_at:
+            reached = s.reached_at[key]
         else:
-            reached = reached_at[key] = dates.latest(ladder, due, today, assigned_on)
+            reached = s.reached_at[key] = s.dates.latest(ladder, due, s.today, assigned_on)
         if reached is None:
             continue
         done = logged.get(iid)
@@ -210,133 +310,131 @@ def sweep(
             last = max(rung_order(ladder, r) for r in done)
             if last >= reached.order:
                 continue
-        # Rungs between the last one logged and this one: passed over, logged, not mailed.
-        skip_key = (*key, last, reached.order)
-        skips = passed_over.get(skip_key)
-        if skips is None:
-            skips = passed_over[skip_key] = [
-                rung.slug
-                for i, rung in enumerate(ladder.rungs)
-                if last < i < reached.order
-                and (assigned_on is None or dates.shift(due, rung.offset) > assigned_on)
-            ]
+        skips = _passed_over(s, ladder, key, last, reached)
         if skips:
-            logs.add_skipped(iid, skips)
-            result.skipped.extend((iid, slug) for slug in skips)
+            s.logs.add_skipped(iid, skips)
+            s.result.skipped.extend((iid, slug) for slug in skips)
         digest[unit_id].append((item, reached))
-        if unit_id not in units:
-            units[unit_id] = unit_by_id[unit_id]
-    if result.skipped:
-        logger.info(
-            "skipped %d stale rungs after a gap: %s", len(result.skipped), result.skipped[:20]
-        )
+    return digest
 
-    office_by_district = {
-        u.district: u
-        for u in session.exec(select(Unit).where(Unit.kind == UnitKind.office, Unit.active == True))  # noqa: E712
-    }
-    districts = {unit_by_id[u].district for u in chain(digest, overdue)}  # names repeat
-    views = _Views(today, cal, titles)
 
-    def label(unit: Unit) -> str:
-        return unit.name if len(districts) <= 1 else f"{unit.district} {unit.name}"
+def _passed_over(
+    s: _Sweep, ladder: Ladder, key: tuple[int, date, date | None], last: int, reached: Reached
+) -> list[str]:
+    """Rungs between the last one logged and the one reached: logged, not mailed."""
+    skip_key = (*key, last, reached.order)
+    skips = s.passed_over.get(skip_key)
+    if skips is None:
+        _, due, assigned_on = key
+        skips = s.passed_over[skip_key] = [
+            rung.slug
+            for i, rung in enumerate(ladder.rungs)
+            if last < i < reached.order
+            and (assigned_on is None or s.dates.shift(due, rung.offset) > assigned_on)
+        ]
+    return skips
 
-    # Who hears about each unit's overdue items: its district's office, and the leads of
-    # the steps it is late on.
-    coordinators = _coordinators(session, overdue, unit_by_id)
-    offices: dict[str, Unit] = {}  # district -> office that gets a summary today
-    for d in sorted({unit_by_id[u].district for u in overdue}):
-        office = office_by_district.get(d)
-        if office is not None and office.email:
-            offices[d] = office
-        else:
-            logger.warning("%s has no office unit with an email: overdue summary not queued", d)
-    # A lead gets a summary unless it is the office (whose own summary lists every unit
-    # behind) or has no mailbox.
-    told: dict[int, bool] = {}
-    for lead_id in sorted(set(chain.from_iterable(coordinators.values()))):
-        lead = unit_by_id[lead_id]
-        told[lead_id] = lead.kind != UnitKind.office and bool(lead.email)
+
+def _coordinate(s: _Sweep, unit_ids: list[int]) -> dict[int, set[int]]:
+    """Who hears about the units' overdue items besides the office: the leads of the steps
+    they are late on. Collects each lead's summary (a lead gets one unless it is the office,
+    whose own summary lists every unit behind, or has no mailbox); returns per unit the
+    leads told about it today."""
+    late = {u: s.overdue[u] for u in unit_ids if u in s.overdue}
+    coordinators = _coordinators(s.session, late, s.unit_by_id)
+    leads_of: dict[int, set[int]] = defaultdict(set)
+    for lead_id in sorted(set(chain.from_iterable(coordinators.values())) - set(s.told)):
+        lead = s.unit_by_id[lead_id]
+        s.told[lead_id] = lead.kind != UnitKind.office and bool(lead.email)
         if lead.kind != UnitKind.office and not lead.email:
             logger.warning("lead unit %s has no email: its summary not queued", lead.name)
-    by_lead: dict[int, dict[int, list[Any]]] = defaultdict(lambda: defaultdict(list))
-    leads_of: dict[int, set[int]] = defaultdict(set)  # unit -> leads told about it today
-    for unit_id, late in overdue.items() if coordinators else ():
-        district = unit_by_id[unit_id].district
-        for item in late:
+    for unit_id, items in late.items() if coordinators else ():
+        district = s.unit_by_id[unit_id].district
+        for item in items:
             _i, _u, obligation, period, step, _t, role, *_ = item
             if role == Role.lead:
                 continue
             for lead_id in coordinators.get((district, obligation, period, step), ()):
-                if lead_id != unit_id and told[lead_id]:
-                    by_lead[lead_id][unit_id].append(item)
+                if lead_id != unit_id and s.told[lead_id]:
+                    s.by_lead.setdefault(lead_id, {}).setdefault(unit_id, []).append(item)
                     leads_of[unit_id].add(lead_id)
+    return leads_of
 
+
+def _queue_digests(s: _Sweep, digest: dict[int, list[Any]], leads_of: dict[int, set[int]]) -> None:
+    """Render the units' digests, queue them in bulk, log the rungs they carry."""
     digests: list[tuple[OutboxMessage, list[tuple[Any, Reached]]]] = []
     for unit_id, entries in digest.items():
-        unit = units[unit_id]
+        unit = s.unit_by_id[unit_id]
         if not unit.email:
             logger.warning("unit %s has no email; reminder not queued", unit.name)
             continue
         entries.sort(key=lambda e: (e[0].due, e[0].id or 0))
-        escalations = [item for item, r in entries if r.escalate]
-        result.escalated += [i.id for i in escalations]
-        shown = [views.get(item) for item, _ in entries]
-        pairs = sorted(f"{item.id}:{r.rung}" for item, r in entries)
-        msg_key = (
-            f"reminder:unit={unit_id}:{today.isoformat()}:"
-            + hashlib.sha1("|".join(pairs).encode()).hexdigest()[:12]
-        )
-        rendered = render(
-            "reminder",
-            "reminder",
-            unit=unit,
-            overdue=[v for v in shown if v.overdue],
-            upcoming=[v for v in shown if not v.overdue],
-            today=today,
-            link=unit_link(unit_id, settings),
-            escalation=bool(escalations),
-            office=office_by_district.get(unit.district),
-            reported=unit.district in offices and unit.kind != UnitKind.office,
-            lead_names=[unit_by_id[i].name for i in sorted(leads_of.get(unit_id, ()))],
-            subject="",
-        )
-        message = OutboxMessage(
-            key=msg_key,
-            recipient=unit.email,
-            unit_id=unit_id,
-            obligation="reminders",
-            period=today.isoformat(),
-            kind="escalation" if escalations else "reminder",
-            subject=rendered.subject,
-            body_text=rendered.text,
-            body_html=rendered.html,
-        )
-        digests.append((message, entries))
-        result.reminded[label(unit)] = [(item.id, r.rung) for item, r in entries]
+        digests.append((_digest(s, unit, entries, leads_of.get(unit_id, set())), entries))
+        s.reminded[unit_id] = [(item.id, r.rung) for item, r in entries]
+    if not digests:
+        return
+    new = {m.key for m in enqueue_many(session=s.session, messages=[m for m, _ in digests])}
+    s.result.queued += sum(1 for m, _ in digests if m.key in new)
+    for message, entries in digests:
+        for item, rung in entries:
+            s.logs.add(item.id, rung.rung, message.id)
 
-    # The summaries: one per office (every unit of its district behind), one per lead.
-    result.units_behind = len(overdue)
+
+def _digest(s: _Sweep, unit: Unit, entries: list[Any], leads: set[int]) -> OutboxMessage:
+    """One unit's digest of the rungs its items reached today."""
+    from notifications.links import unit_link
+
+    escalations = [item for item, r in entries if r.escalate]
+    s.result.escalated += [i.id for i in escalations]
+    shown = [s.views.get(item) for item, _ in entries]
+    pairs = sorted(f"{item.id}:{r.rung}" for item, r in entries)
+    rendered = render(
+        "reminder",
+        "reminder",
+        unit=unit,
+        overdue=[v for v in shown if v.overdue],
+        upcoming=[v for v in shown if not v.overdue],
+        today=s.today,
+        link=unit_link(unit.id, s.settings),  # type: ignore[arg-type]
+        escalation=bool(escalations),
+        office=s.office_by_district.get(unit.district),
+        reported=unit.district in s.offices and unit.kind != UnitKind.office,
+        lead_names=[s.unit_by_id[i].name for i in sorted(leads)],
+        subject="",
+    )
+    return OutboxMessage(
+        key=f"reminder:unit={unit.id}:{s.today.isoformat()}:"
+        + hashlib.sha1("|".join(pairs).encode()).hexdigest()[:12],
+        recipient=unit.email,
+        unit_id=unit.id,
+        obligation="reminders",
+        period=s.today.isoformat(),
+        kind="escalation" if escalations else "reminder",
+        subject=rendered.subject,
+        body_text=rendered.text,
+        body_html=rendered.html,
+    )
+
+
+def _queue_summaries(s: _Sweep) -> None:
+    """One summary per office (every unit of its district behind), one per lead."""
+    result, unit_by_id = s.result, s.unit_by_id
+    result.units_behind = len(s.overdue)
     summaries: list[tuple[OutboxMessage, str, int]] = []
-    for d, office in offices.items():
-        behind = _behind(
-            [u for u in overdue if unit_by_id[u].district == d], overdue, unit_by_id, views
-        )
+    for d, office in s.offices.items():
+        units = [u for u in s.overdue if unit_by_id[u].district == d]
+        behind = _behind(units, s.overdue, unit_by_id, s.views)
         summaries.append(
-            (_summary(office, behind, lead=False, today=today), label(office), len(behind))
+            (_summary(office, behind, lead=False, today=s.today), s.label(office), len(behind))
         )
-    for lead_id, late_units in by_lead.items():
+    for lead_id, late_units in s.by_lead.items():
         lead = unit_by_id[lead_id]
-        behind = _behind(list(late_units), late_units, unit_by_id, views)
-        summaries.append((_summary(lead, behind, lead=True, today=today), label(lead), len(behind)))
-
-    new = {
-        m.key
-        for m in enqueue_many(
-            session=session, messages=[m for m, _ in digests] + [m for m, _, _ in summaries]
+        behind = _behind(list(late_units), late_units, unit_by_id, s.views)
+        summaries.append(
+            (_summary(lead, behind, lead=True, today=s.today), s.label(lead), len(behind))
         )
-    }
-    result.queued = sum(1 for m, _ in digests if m.key in new)
+    new = {m.key for m in enqueue_many(session=s.session, messages=[m for m, _, _ in summaries])}
     for message, who, n in summaries:
         if message.key in new:
             target = (
@@ -345,11 +443,6 @@ def sweep(
                 else result.lead_summaries
             )
             target[who] = n
-    for message, entries in digests:
-        for item, rung in entries:
-            logs.add(item.id, rung.rung, message.id)
-    logs.flush()
-    return result
 
 
 # What the sweep reads of an open item (``_Views`` and ``_coordinators`` take these rows;
@@ -436,6 +529,9 @@ def _coordinators(
     )
     if len(periods) <= 500:  # event items carry a date each: then filter here instead
         stmt = stmt.where(col(ChecklistItem.period).in_(periods))
+    steps = sorted({k[3] for k in wanted})
+    if len(steps) <= 500:
+        stmt = stmt.where(col(ChecklistItem.step).in_(steps))
     for obligation, period, step, unit_id in session.execute(stmt):
         unit = unit_by_id.get(unit_id)
         if unit is None:
@@ -512,10 +608,12 @@ class _Views:
                 days,
             )
         title, task, role_label, due_text, when, overdue, days = facts
-        view = self.by_id[iid] = ItemView(
+        view = ItemView(
             iid, title, period, task, step_title, role_label, due, due_text, when, overdue, days,
             provisional,
         )  # fmt: skip
+        if overdue:  # shown again in the summaries; the others only once
+            self.by_id[iid] = view
         return view
 
     def _when(self, due: date) -> tuple[str, int]:

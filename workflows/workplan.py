@@ -14,6 +14,7 @@ Tasks with no date yet (imported with ``--lenient``) and tasks nobody is assigne
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from sqlmodel import Session, select
@@ -21,7 +22,7 @@ from sqlmodel import Session, select
 from models.checklist import Role
 from models.plan import Plan, PlanTask
 from models.unit import Unit
-from workflows.engine import PlannedItem
+from workflows.engine import PLANNER_MEMO, PlannedItem
 from workflows.obligation import Due
 from workflows.workcal import MIN_LEAD_WORKDAYS, WorkCalendar
 from zwgk.config import Settings
@@ -52,12 +53,42 @@ def _checkpoints(task: PlanTask, plan: Plan, earliest: date) -> list[tuple[str, 
     return [("", "", Due(due, task.window_start if task.moved_due is None else None))]
 
 
+@dataclass(frozen=True)
+class _TaskPlan:
+    """One task as the planner needs it: who does it in which role, and its checkpoints."""
+
+    roles: dict[str, Role]  # unit name -> role
+    detail: str
+    checkpoints: list[tuple[str, str, Due]]  # (step, step title, due)
+
+
 def plan_work_plan(
     *, session: Session, period: Period, units: list[Unit], cal: WorkCalendar, settings: Settings
 ) -> list[PlannedItem]:
     if not units:
         return []
-    district = units[0].district
+    tasks = _task_plans(session, units[0].district, period, cal)
+    planned: list[PlannedItem] = []
+    for task in tasks:
+        assigned = [(u, role) for u in units if (role := task.roles.get(u.name)) is not None]
+        for step, step_title, due in task.checkpoints:
+            planned += [
+                PlannedItem(unit, step, step_title, role, due, task.detail)
+                for unit, role in assigned
+            ]
+    return planned
+
+
+def _task_plans(
+    session: Session, district: str, period: Period, cal: WorkCalendar
+) -> list[_TaskPlan]:
+    """The plan's tasks in order, each read once per build: ``build_checklist`` plans a large
+    district a chunk of units at a time, and a task of 各单位 names every unit (re-reading
+    and re-resolving it per chunk grew with the square of the district's size)."""
+    memo = session.info.get(PLANNER_MEMO)
+    key = ("work-plan", district, period.year)
+    if memo is not None and key in memo:
+        return memo[key]  # type: ignore[no-any-return]
     plan = session.exec(
         select(Plan).where(Plan.district == district, Plan.year == period.year)
     ).first()
@@ -66,12 +97,11 @@ def plan_work_plan(
             f"尚未导入{district} {period.year} 年的政务公开工作要点：请先运行 "
             f"zwgk plan import FILE --district {district} --year {period.year} --issued YYYY-MM-DD"
         )
-    by_name = {u.name: u for u in units}
     tasks = session.exec(
         select(PlanTask).where(PlanTask.plan_id == plan.id, PlanTask.retired == False)  # noqa: E712
     ).all()
     earliest = cal.add_workdays(plan.issued, MIN_LEAD_WORKDAYS).date
-    planned: list[PlannedItem] = []
+    out = []
     for task in sorted(tasks, key=lambda t: (_seq_key(t.seq), t.sub)):
         roles: dict[str, Role] = {}
         for name in task.cooperating_units:
@@ -80,17 +110,14 @@ def plan_work_plan(
             roles[name] = Role.responsible
         for name in task.lead_units:
             roles[name] = Role.lead
-        detail = _detail(task)
-        assigned = [
-            (unit, role) for name, role in roles.items() if (unit := by_name.get(name)) is not None
+        checkpoints = [
+            (f"task-{task.id}{suffix}", f"第{task.seq}项 {task.name}{title_suffix}", due)
+            for suffix, title_suffix, due in _checkpoints(task, plan, earliest)
         ]
-        for suffix, title_suffix, due in _checkpoints(task, plan, earliest):
-            step = f"task-{task.id}{suffix}"
-            step_title = f"第{task.seq}项 {task.name}{title_suffix}"
-            planned += [
-                PlannedItem(unit, step, step_title, role, due, detail) for unit, role in assigned
-            ]
-    return planned
+        out.append(_TaskPlan(roles, _detail(task), checkpoints))
+    if memo is not None:
+        memo[key] = out
+    return out
 
 
 def _detail(task: PlanTask) -> str:
