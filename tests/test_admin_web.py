@@ -681,7 +681,10 @@ def test_login_dashboard_and_lockout_in_chromium(
         assert "wangjing（管理员）" in driver.find_element(By.ID, "who").text
         _screenshot(driver, tmp_path, "admin-dashboard.png")
         # The item page from the list of units behind.
-        driver.find_element(By.CSS_SELECTOR, "table.units a").click()
+        driver.find_element(By.CSS_SELECTOR, "table.units a[href^='/admin/units/']").click()
+        assert "全部事项" in wait(driver, By.ID, "unit-items").find_element(By.XPATH, "..").text
+        driver.back()
+        driver.find_element(By.CSS_SELECTOR, "table.units a[href^='/admin/items/']").click()
         assert "办理记录" in wait(driver, By.ID, "history").find_element(By.XPATH, "..").text
         _screenshot(driver, tmp_path, "admin-item.png")
         driver.find_element(By.CSS_SELECTOR, "#who input[type=submit]").click()
