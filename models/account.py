@@ -14,9 +14,8 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint, event
-from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm.attributes import get_history
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel
 
 from zwgk.clock import utcnow
 
@@ -81,7 +80,7 @@ def _plain(value: object) -> object:
     return str(value) if value is not None and not isinstance(value, int | bool) else value
 
 
-def _mirror_item_events(session: OrmSession, _context: object, _instances: object) -> None:
+def _mirror_item_events(session: Session, _context: object, _instances: object) -> None:
     """Before a flush: one AuditEntry per new ItemEvent, with the item's changed fields."""
     from models.checklist import ChecklistItem
     from models.reminder import ItemEvent
@@ -121,4 +120,6 @@ def _mirror_item_events(session: OrmSession, _context: object, _instances: objec
         )
 
 
-event.listen(OrmSession, "before_flush", _mirror_item_events)
+# On the app's sessions (SQLModel's Session), not every SQLAlchemy session in the process
+# (Prefect's server may share it).
+event.listen(Session, "before_flush", _mirror_item_events)

@@ -440,6 +440,32 @@ def test_a_district_admin_sees_only_their_districts_audit(
     assert "新增账号「chenli」" in page and "新增账号「wangjing」" not in page
 
 
+def test_a_units_completion_on_its_page_is_audited(
+    client: TestClient, items: dict[str, list[int]]
+) -> None:
+    """The unit page needs no account (its signed link is the credential) and no CSRF
+    token; what it records still reaches the audit log, under the unit's name."""
+    from notifications.links import sign
+
+    item = _item(items["测试区"][0])
+    token = sign(item.unit_id, get_settings())
+    url = "https://www.example.gov.cn/xxgk/ml2026"
+    r = client.post(f"/u/{token}/items/{item.id}", data={"evidence": url, "note": "已发布"})
+    assert r.status_code == 303
+    (entry,) = _audit("complete")
+    with session_scope() as s:
+        unit = s.get(Unit, item.unit_id)
+        assert unit
+    assert entry.user == f"{unit.name} {unit.contact}" and entry.district == "测试区"
+    assert entry.before == {
+        "status": "pending",
+        "evidence": None,
+        "note": None,
+        "completed_by": None,
+    }
+    assert entry.after and entry.after["status"] == "done" and entry.after["evidence"] == url
+
+
 # --------------------------------------------------------------------------- dashboard
 
 
