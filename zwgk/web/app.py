@@ -15,6 +15,7 @@ from urllib.parse import parse_qs
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlmodel import col, select
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -24,6 +25,7 @@ from models.unit import Unit
 from notifications.links import TokenError, verify
 from notifications.render import cn_date, cn_period
 from workflows.items import complete, derived_status
+from workflows.registry import item_titles
 from zwgk.clock import today_shanghai
 from zwgk.config import get_settings
 from zwgk.db import session_scope
@@ -70,8 +72,6 @@ def _unit_page(
     form: dict[str, str] | None = None,
     done: int | None = None,
 ) -> HTMLResponse:
-    from workflows.registry import item_titles
-
     titles = item_titles()
     today = today_shanghai()
     with session_scope() as s:
@@ -122,7 +122,12 @@ def _unit_page(
     )
 
 
-async def unit_page(request: Request) -> Response:
+# Handlers that touch the database (or the key file) are plain functions: Starlette runs
+# them in its threadpool, so a slow query never stalls the event loop. A POST reads its body
+# on the loop, then does the rest in the threadpool.
+
+
+def unit_page(request: Request) -> Response:
     token = request.path_params["token"]
     try:
         claims = verify(token, get_settings())
@@ -133,16 +138,21 @@ async def unit_page(request: Request) -> Response:
 
 
 async def complete_item(request: Request) -> Response:
-    token = request.path_params["token"]
+    body = (await request.body()).decode("utf-8", "replace")
+    return await run_in_threadpool(
+        _complete_item, request.path_params["token"], request.path_params["item_id"], body
+    )
+
+
+def _complete_item(token: str, item_param: str, body: str) -> Response:
     try:
         claims = verify(token, get_settings())
     except TokenError as exc:
         return _refuse(exc)
     try:
-        item_id = int(request.path_params["item_id"])
+        item_id = int(item_param)
     except ValueError:
         return _page("refused.html", 404, title="事项不存在", message="没有这个事项。")
-    body = (await request.body()).decode("utf-8", "replace")
     fields = {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
     evidence = fields.get("evidence", "").strip()
     note = fields.get("note", "").strip()
