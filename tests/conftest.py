@@ -23,6 +23,16 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
+@pytest.fixture(autouse=True)
+def official_holidays(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The calendar's official data is the tests' own (2020–2026, tests/holidays.py), not the
+    installed chinesecalendar release's, so a release that adds 2027 changes no test."""
+    from tests.holidays import GIVEN
+    from workflows import workcal
+
+    monkeypatch.setattr(workcal, "OFFICIAL", GIVEN)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--db",

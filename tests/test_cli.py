@@ -9,6 +9,7 @@ import pytest
 
 from tests.cli import Result, run_subprocess
 from tests.factories import SMALL_DIRECTORY, write_csv, write_units_csv
+from tests.holidays import HOLIDAYS_CSV
 
 
 @pytest.fixture
@@ -53,14 +54,20 @@ def _tables(cli_env: dict[str, str]) -> dict[str, int]:
 
 
 def test_add_workdays_json(cli_env: dict[str, str]) -> None:
+    # The calendar's data given as the office would (the tests' 2020–2026 arrangements), not
+    # whatever the installed chinesecalendar release holds.
+    r = run_subprocess("calendar", "holidays", "import", str(HOLIDAYS_CSV), env=cli_env)
+    assert r.code == 0, r.err
     r = run_subprocess("calendar", "add-workdays", "2026-09-30", "3", "--json", env=cli_env)
     assert r.code == 0
     assert json.loads(r.out) == {"date": "2026-10-10", "provisional": False}
 
 
 def test_add_workdays_provisional_warns(cli_env: dict[str, str]) -> None:
-    r = run_subprocess("calendar", "add-workdays", "2026-12-30", "3", "--json", env=cli_env)
-    assert r.code == 0 and json.loads(r.out) == {"date": "2027-01-05", "provisional": True}
+    # A year no holiday data will cover for a long while (2027 would change when a
+    # chinesecalendar release adds it): estimated, 元旦 off, and said so.
+    r = run_subprocess("calendar", "add-workdays", "2097-12-30", "3", "--json", env=cli_env)
+    assert r.code == 0 and json.loads(r.out) == {"date": "2098-01-03", "provisional": True}
     assert "暂定" in r.err
 
 
@@ -141,11 +148,16 @@ def test_holiday_override_changes_add_workdays(cli_env: dict[str, str], tmp_path
     path = write_csv(
         tmp_path / "h.csv",
         ["date", "kind", "name"],
-        [["2027-01-04", "holiday", "假想"], ["2026-12-31", "workday", ""]],
+        [
+            ["2098-01-02", "holiday", "假想"],
+            ["2098-01-03", "holiday", "假想"],
+            ["2098-01-04", "workday", "假想调休"],
+        ],
     )
     assert run_subprocess("calendar", "holidays", "import", str(path), env=cli_env).code == 0
-    r = run_subprocess("calendar", "add-workdays", "2027-01-01", "1", "--json", env=cli_env)
-    assert json.loads(r.out)["date"] == "2027-01-05"
+    r = run_subprocess("calendar", "add-workdays", "2098-01-01", "1", "--json", env=cli_env)
+    # Thu 2 and Fri 3 Jan made holidays, Sat 4 Jan a working day: exact, not estimated.
+    assert json.loads(r.out) == {"date": "2098-01-04", "provisional": False}
 
 
 def test_unknown_obligation(cli_env: dict[str, str]) -> None:

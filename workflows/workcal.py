@@ -4,8 +4,11 @@ Order of authority for one date:
 
 1. An administrator override (``zwgk calendar holidays import``) — the office knows the
    State Council notice for next year before any package release does.
-2. chinesecalendar, which carries the State Council's published arrangements
-   (2004–2026 in the installed release).
+2. The official arrangements (``OFFICIAL``): chinesecalendar, which carries the State
+   Council's published arrangements (2004–2026 in release 1.11) and raises
+   ``NotImplementedError`` for a year it does not cover. Tests put their own data here
+   (``WorkCalendar(official=...)`` or by replacing ``OFFICIAL``), so they do not depend on
+   which years the installed release covers.
 3. For a year neither covers, an estimate: Saturdays and Sundays off, plus the statutory
    holiday days of 《全国年节及纪念日放假办法》 (2024 revision, in force since 2025):
    元旦 1 Jan; 春节 农历除夕 to 正月初三 (4 days); 清明 (the solar term); 劳动节 1–2 May;
@@ -27,6 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import Protocol
 
 import chinese_calendar
 
@@ -41,11 +45,21 @@ WORKDAY = "workday"
 MIN_LEAD_WORKDAYS = 10
 
 
+class OfficialHolidays(Protocol):
+    """The State Council's arrangements: ``is_workday`` raises ``NotImplementedError`` for a
+    year they do not cover (as chinesecalendar does)."""
+
+    def is_workday(self, d: date) -> bool: ...
+
+
+OFFICIAL: OfficialHolidays = chinese_calendar
+
+
 @dataclass(frozen=True)
 class DayInfo:
     workday: bool
     provisional: bool
-    source: str  # "override" | "chinesecalendar" | "estimate"
+    source: str  # "override" | "official" | "estimate"
     name: str = ""
 
 
@@ -95,8 +109,14 @@ _warned_years: set[int] = set()
 class WorkCalendar:
     """Working-day arithmetic with overrides consulted first."""
 
-    def __init__(self, overrides: Mapping[date, str] | None = None) -> None:
+    def __init__(
+        self,
+        overrides: Mapping[date, str] | None = None,
+        *,
+        official: OfficialHolidays | None = None,
+    ) -> None:
         self.overrides = dict(overrides or {})
+        self.official = official if official is not None else OFFICIAL
         # Each date is looked up once per calendar: a reminder sweep asks about the same
         # few hundred dates for every one of up to ~100,000 items.
         self._days: dict[date, DayInfo] = {}
@@ -112,19 +132,19 @@ class WorkCalendar:
         if kind is not None:
             return DayInfo(kind == WORKDAY, False, "override")
         try:
-            workday = chinese_calendar.is_workday(d)
+            workday = self.official.is_workday(d)
         except NotImplementedError:
             if d.year not in _warned_years:
                 _warned_years.add(d.year)
                 logger.warning(
-                    "No holiday data for %s (chinesecalendar covers 2004–2026): dates are "
+                    "No holiday data for %s: dates are "
                     "provisional; import the State Council notice with "
                     "'zwgk calendar holidays import'.",
                     d.year,
                 )
             name = estimated_holidays(d.year).get(d, "")
             return DayInfo(d.weekday() < 5 and not name, True, "estimate", name)
-        return DayInfo(workday, False, "chinesecalendar")
+        return DayInfo(workday, False, "official")
 
     def is_workday(self, d: date) -> bool:
         return self.day(d).workday
