@@ -41,6 +41,7 @@ import pytest
 
 from tests.factories import write_units_csv
 from tests.pgserver import PostgresServer, PostgresUnavailable
+from tests.required import unavailable
 from tests.smtpd import SMTPServer, free_port
 
 pytestmark = [pytest.mark.scaleout, pytest.mark.timeout(400)]
@@ -230,7 +231,7 @@ def recipe() -> Iterator[Recipe]:
         try:
             pg = PostgresServer().start()
         except PostgresUnavailable as exc:
-            pytest.skip(str(exc))
+            unavailable(str(exc))
         stack.callback(pg.stop)
         prefect_db = pg.create_database("prefect").replace("+psycopg", "+asyncpg")
         app_db = pg.create_database("zwgk")

@@ -18,6 +18,7 @@ from sqlmodel import select
 from models import ChecklistItem, ItemEvent
 from notifications.links import sign
 from notifications.outbox import dispatch
+from tests.required import unavailable
 from tests.smtpd import SMTPServer
 from workflows.engine import build_checklist
 from workflows.registry import REGISTRY
@@ -140,7 +141,7 @@ def _chromium_driver():  # type: ignore[no-untyped-def]
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     chromedriver = shutil.which("chromedriver")
     if not chromium or not chromedriver:
-        pytest.skip(
+        unavailable(
             "Debian's chromium and chromium-driver are not installed (make test installs them)"
         )
     from selenium import webdriver

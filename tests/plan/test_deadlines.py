@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.seeds import seed_text, squeezed
 from zwgk.intake.plan.deadlines import (
     DeadlineError,
     DueSpec,
@@ -438,7 +439,8 @@ SEED_CELLS: list[tuple[str, str, tuple[int, date], date, date | None, str, str]]
     ("001", "8月", BAOSHAN, date(2023, 8, 31), date(2023, 8, 1), "once", ""),
     ("001", "10月底前", BAOSHAN, date(2023, 10, 31), None, "once", ""),
     ("001", "12月", BAOSHAN, date(2023, 12, 31), date(2023, 12, 1), "once", ""),
-    ("001", "工作要点\n发布后30\n日内", BAOSHAN, date(2023, 6, 21), None, "once", ""),
+    # Point 38's own words (in its 具体内容; its 完成时间 cell is 5月底前).
+    ("001", "本工作要点发布后 30 天内", BAOSHAN, date(2023, 6, 21), None, "once", ""),
     ("002", "全年", QINGPU, date(2022, 12, 31), None, "year-round", ""),
     ("002", "2月20日前", QINGPU, date(2023, 2, 20), None, "once", "rolled"),
     ("002", "3月底前", QINGPU, date(2022, 3, 31), None, "once", "overdue"),
@@ -519,3 +521,22 @@ def test_every_seed_deadline_cell_parses(
         elif "印发" not in cell and "发布" not in cell:
             assert spec.due >= earliest, (seq, cell)
     assert late == overdue
+
+
+@pytest.mark.parametrize("seed", sorted({c[0] for c in SEED_CELLS}))
+def test_seed_cells_are_the_seeds_words(seed: str) -> None:
+    """Each cell above is text of its seed (line breaks aside), not a paraphrase."""
+    text = squeezed(seed_text(seed))
+    missing = [c[1] for c in SEED_CELLS if c[0] == seed and squeezed(c[1]) not in text]
+    assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("stem", "seed"), [("changning-2022", "000"), ("baoshan-2023", "001"), ("qingpu-2022", "002")]
+)
+def test_transcribed_deadline_cells_are_in_the_seed(stem: str, seed: str) -> None:
+    """The fixture tables' 时间节点/完成时间 cells are the seed's (tests/fixtures/plans)."""
+    text = squeezed(seed_text(seed))
+    with (FIXTURES / f"{stem}.csv").open(encoding="utf-8", newline="") as f:
+        cells = [r[4] for r in list(csv.reader(f))[1:] if r[4].strip()]
+    assert cells and [c for c in cells if squeezed(c) not in text] == []
