@@ -6,10 +6,14 @@ import base64
 import json
 import re
 import shutil
+import sqlite3
+import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -114,6 +118,54 @@ def test_tampered_and_expired_links_are_refused(
     expired = web + "/u/" + sign(int(unit), get_settings(), now=time.time() - 61 * 86400)
     status, html = _get(expired)
     assert status == 410 and "链接已过期" in html
+
+
+@contextmanager
+def _writes_locked(database_url: str | None, var: Path) -> Iterator[None]:
+    """Another connection holds the write lock on the items (reads still go through)."""
+    if database_url:
+        import psycopg
+
+        with psycopg.connect(database_url.replace("+psycopg", "")) as conn:
+            conn.execute("LOCK TABLE checklistitem IN EXCLUSIVE MODE")
+            yield
+            conn.rollback()
+        return
+    conn = sqlite3.connect(var / "zwgk.db", isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        yield
+        conn.execute("ROLLBACK")
+    finally:
+        conn.close()
+
+
+def test_a_completion_waiting_on_the_database_holds_up_no_other_request(
+    web: str, directory: str, smtp: SMTPServer, env: Path, database_url: str | None
+) -> None:
+    """Handlers do their database work in the threadpool: while one waits for a lock, the
+    service still answers (an async handler blocking the event loop would stall them all)."""
+    _assign_and_mail(smtp)
+    link = _link_for(smtp, "jyj@test.example.gov.cn")
+    item = _items("jyj@test.example.gov.cn")[0]
+    posted: list[tuple[int, str, str]] = []
+    with _writes_locked(database_url, env):
+        post = threading.Thread(
+            target=lambda: posted.append(
+                _post(f"{link}/items/{item.id}", evidence="https://a.example.cn/1")
+            )
+        )
+        post.start()
+        answered = 0
+        window = time.monotonic() + 3
+        while time.monotonic() < window:  # the POST is waiting on the lock all this time
+            with urllib.request.urlopen(web + "/health", timeout=2) as r:
+                answered += r.status == 200
+            assert _get(link)[0] == 200  # a page that only reads
+        assert answered >= 3 and post.is_alive() and posted == []
+    post.join(timeout=30)
+    assert posted and posted[0][0] == 303
+    assert next(i for i in _items("jyj@test.example.gov.cn") if i.id == item.id).status == "done"
 
 
 def test_complete_twice_is_harmless(web: str, directory: str, smtp: SMTPServer) -> None:
