@@ -97,24 +97,9 @@ def unit_progress(
         return p
 
     for district, name, status, is_late, on_time, n in rows:
-        p = of(district, name)
-        if status == ItemStatus.done:
-            if on_time is True:
-                p.done_on_time += n
-            elif on_time is False:
-                p.done_late += n
-        elif status == ItemStatus.waived:
-            p.waived += n
-        elif is_late:
-            p.overdue += n
-        else:
-            p.open += n
+        of(district, name).tally(status, past_due=is_late, on_time=on_time, n=n)
     for district, name, due, completed in unjudged:
-        p = of(district, name)
-        if completed is None or shanghai_date(as_utc(completed)) <= due:  # type: ignore[arg-type]
-            p.done_on_time += 1
-        else:
-            p.done_late += 1
+        of(district, name).tally_by_date(due, as_utc(completed))
     return sorted(units.values(), key=lambda p: p.unit)
 
 

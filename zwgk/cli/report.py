@@ -1,4 +1,4 @@
-"""``zwgk report``: the progress summary and the annual report draft."""
+"""``zwgk report``: the progress summary, the 通报, the 考核 and the annual report draft."""
 
 from __future__ import annotations
 
@@ -104,3 +104,107 @@ def report_annual(
         typer.echo(f"已写入 {out}。")
     if report.errors:
         warn(f"勾稽关系校验发现 {len(report.errors)} 处问题：\n" + "\n".join(report.errors[:20]))
+
+
+def _rules(district: str, rules: Path | None):  # type: ignore[no-untyped-def]
+    from workflows.registry import item_titles
+    from zwgk.config import get_settings
+    from zwgk.reports.assessment import load_rules, rules_for
+
+    path = rules_for(district, get_settings().var_dir, rules)
+    return load_rules(path, known=set(item_titles()))
+
+
+@app.command("bulletin")
+def report_bulletin(
+    period: Annotated[str, typer.Option("--period", help="期间：2026-11、2026-Q4 或 2026")],
+    district: Annotated[str | None, typer.Option("--district", help="区")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="docx、xlsx 或 md")] = "docx",
+    out: Annotated[Path | None, typer.Option("--out", help="输出文件（docx、xlsx 必填）")] = None,
+    today: Annotated[
+        str | None, typer.Option("--today", help="按此日期判断逾期（落款日期）")
+    ] = None,
+    rules: Annotated[Path | None, typer.Option("--rules", help="考评标准文件（YAML）")] = None,
+) -> None:
+    """政务公开重点工作完成情况通报：完成率、按时完成率、各单位排名与得分、逾期未完成事项。"""
+    from workflows.registry import item_titles
+    from zwgk.clock import today_shanghai
+    from zwgk.config import get_settings
+    from zwgk.intake.directory import resolve_district
+    from zwgk.reports.bulletin import build_bulletin, parse_period, to_markdown, to_xlsx
+    from zwgk.reports.bulletin_docx import to_docx
+
+    if fmt not in ("docx", "xlsx", "md"):
+        raise UserError(f"--format「{fmt}」无效，应为 docx、xlsx 或 md")
+    if fmt != "md" and out is None:
+        raise UserError(f"{fmt} 格式请用 --out 指定输出文件，如 --out 通报.{fmt}")
+    p = parse_period(period)
+    as_of = parse_day(today, "--today") if today else today_shanghai()
+    settings = get_settings()
+    with open_db() as session:
+        d = resolve_district(session=session, district=district, default=settings.default_district)
+        b = build_bulletin(
+            session=session,
+            period=p,
+            district=d,
+            today=as_of,
+            office=settings.office_for(d),
+            rules=_rules(d, rules),
+            titles=item_titles(),
+        )
+    if not b.ranking:
+        warn(f"{d}{p.label}没有到期的事项，通报中只有说明。")
+    if fmt == "md":
+        data = to_markdown(b).encode("utf-8")
+    elif fmt == "xlsx":
+        data = to_xlsx(b)
+    else:
+        data = to_docx(b)
+    if out is None:
+        sys.stdout.write(data.decode("utf-8"))
+        return
+    write_file(out, data)
+    typer.echo(f"已写入 {out}（{b.title}，{len(b.ranking)} 个单位）。")
+
+
+@app.command("assessment")
+def report_assessment(
+    year: Annotated[int, typer.Option("--year", help="考核年度")],
+    district: Annotated[str | None, typer.Option("--district", help="区")] = None,
+    rules: Annotated[Path | None, typer.Option("--rules", help="考评标准文件（YAML）")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="md 或 json")] = "md",
+    out: Annotated[Path | None, typer.Option("--out", help="输出文件")] = None,
+    today: Annotated[str | None, typer.Option("--today", help="按此日期判断逾期")] = None,
+) -> None:
+    """年度政务公开考核：按考评标准计算各单位得分，列出每一项扣分的原因。"""
+    from workflows.registry import item_titles
+    from zwgk.clock import today_shanghai
+    from zwgk.config import get_settings
+    from zwgk.intake.directory import resolve_district
+    from zwgk.reports.assessment import assessment_markdown, build_assessment
+
+    if fmt not in ("md", "json"):
+        raise UserError(f"--format「{fmt}」无效，应为 md 或 json")
+    if not 2000 <= year <= 2100:
+        raise UserError(f"--year {year} 超出范围（2000–2100）")
+    as_of = parse_day(today, "--today") if today else today_shanghai()
+    settings = get_settings()
+    with open_db() as session:
+        d = resolve_district(session=session, district=district, default=settings.default_district)
+        a = build_assessment(
+            session=session,
+            year=year,
+            district=d,
+            today=as_of,
+            rules=_rules(d, rules),
+            titles=item_titles(),
+        )
+    if fmt == "json":
+        data = json.dumps(a.as_json(), ensure_ascii=False, indent=2).encode() + b"\n"
+    else:
+        data = assessment_markdown(a).encode()
+    if out is None:
+        sys.stdout.write(data.decode())
+        return
+    write_file(out, data)
+    typer.echo(f"已写入 {out}（{len(a.scores)} 个单位）。")

@@ -100,6 +100,36 @@ class UnitProgress:
         required = self.total - self.waived
         return self.done / required if required else 0.0
 
+    @property
+    def on_time_rate(self) -> float:
+        """Items done on time as a fraction (0–1) of the items not waived; 0 when none."""
+        required = self.total - self.waived
+        return self.done_on_time / required if required else 0.0
+
+    def tally(self, status: str, *, past_due: bool, on_time: bool | None, n: int = 1) -> None:
+        """Count ``n`` items of one stored status (a ``GROUP BY`` row): a pending item past its
+        due date is overdue; a done one counts by its recorded verdict, and one without a
+        verdict is not counted here (``tally_by_date`` judges it)."""
+        if status == "done":
+            if on_time is True:
+                self.done_on_time += n
+            elif on_time is False:
+                self.done_late += n
+        elif status == "waived":
+            self.waived += n
+        elif past_due:
+            self.overdue += n
+        else:
+            self.open += n
+
+    def tally_by_date(self, due: date, completed_at: datetime | None) -> None:
+        """Count one done item that has no recorded verdict (from before it was kept): on time
+        when done by its due date (Asia/Shanghai); no date means no evidence of lateness."""
+        if completed_at is None or shanghai_date(completed_at) <= due:
+            self.done_on_time += 1
+        else:
+            self.done_late += 1
+
 
 def shanghai_date(moment: datetime) -> date:
     """The calendar date in Asia/Shanghai of an aware datetime (naive ones are taken as UTC)."""
