@@ -507,11 +507,13 @@ def test_dashboard_numbers_equal_status_json(
     assert html.index("period-decision-catalogue-2026") < html.index("period-monthly-filing")
     section = html[html.index('id="units-decision-catalogue-2026"') :]
     lines = re.findall(
-        r'<tr class="unit-line"><td><a href="[^"]+">([^<]+)</a></td>\s*<td class="num( overdue)?">(\d+)',
+        r'<tr class="unit-line"><td><a href="[^"]+">([^<]+)</a>(?:<span[^>]*>[^<]*</span>)?</td>'
+        r'\s*<td class="num( overdue)?">(\d+)',
         section,
     )
     overdue = [int(n) for _, _, n in lines]
-    assert overdue == sorted(overdue, reverse=True)
+    assert overdue and overdue == sorted(overdue, reverse=True)
+    assert '区财政局</a><span class="muted">（示例区）</span>' in html  # two districts: named
 
 
 def test_unit_page_lists_what_the_unit_owes(

@@ -39,6 +39,7 @@ class UnitLine:
 
     unit: str
     unit_id: int
+    district: str
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
     open_items: list[dict[str, Any]] = field(default_factory=list)  # overdue first
 
@@ -78,9 +79,11 @@ class PeriodSummary:
         return sorted(lines, key=lambda u: (-u.counts["overdue"], -u.counts["pending"], u.unit))
 
 
-def summaries(rows: list[dict[str, Any]], unit_of: dict[int, int]) -> list[PeriodSummary]:
+def summaries(
+    rows: list[dict[str, Any]], unit_of: dict[int, tuple[int, str]]
+) -> list[PeriodSummary]:
     """``zwgk status --json`` rows grouped by obligation period (``unit_of``: item id → unit
-    id, since two districts may each have a unit of the same name)."""
+    id and district, since two districts may each have a unit of the same name)."""
     from workflows.registry import item_titles
 
     titles = item_titles()
@@ -95,8 +98,8 @@ def summaries(rows: list[dict[str, Any]], unit_of: dict[int, int]) -> list[Perio
         p.counts[r["status"]] += 1
         p.first_due = min(p.first_due or r["due"], r["due"])
         p.last_due = max(p.last_due, r["due"])
-        uid = unit_of[r["id"]]
-        line = p.units.setdefault(uid, UnitLine(r["unit"], uid))
+        uid, district = unit_of[r["id"]]
+        line = p.units.setdefault(uid, UnitLine(r["unit"], uid, district))
         line.counts[r["status"]] += 1
         if r["status"] in ("overdue", "pending"):
             line.open_items.append(r)
@@ -109,12 +112,12 @@ def summaries(rows: list[dict[str, Any]], unit_of: dict[int, int]) -> list[Perio
     )
 
 
-def _visible_rows(who: Principal) -> tuple[list[dict[str, Any]], dict[int, int]]:
+def _visible_rows(who: Principal) -> tuple[list[dict[str, Any]], dict[int, tuple[int, str]]]:
     today = today_shanghai()
     with session_scope() as s:
         pairs = [(i, u) for i, u in query_items(session=s) if who.may_see(u.district)]
         rows = [item_json(i, u, today) for i, u in pairs]
-        unit_of = {i.id: u.id for i, u in pairs}
+        unit_of = {i.id: (u.id, u.district) for i, u in pairs}
     return rows, unit_of  # type: ignore[return-value]
 
 
@@ -125,6 +128,7 @@ def dashboard(request: Request, who: Principal) -> Response:
     periods = summaries(rows, unit_of)
     shown = periods if show_all else [p for p in periods if p.in_progress]
     overdue = sum(p.counts["overdue"] for p in shown)
+    districts = {d for _, d in unit_of.values()}
     return page(
         "admin/dashboard.html",
         who=who,
@@ -132,6 +136,7 @@ def dashboard(request: Request, who: Principal) -> Response:
         hidden=len(periods) - len(shown),
         show_all=show_all,
         overdue=overdue,
+        several_districts=len(districts) > 1,
         today=today_shanghai(),
         labels=STATUS_LABELS,
         cn_period=cn_period,
