@@ -11,7 +11,7 @@ from sqlmodel import select
 from models import ChecklistItem, ItemEvent
 from tests.cli import run_inprocess
 from tests.smtpd import SMTPServer
-from tests.test_web import _get, _link_for, web  # noqa: F401  (web: the served page)
+from tests.test_web import _get, _link_for  # the `web` fixture is in conftest
 from zwgk.db import session_scope
 
 

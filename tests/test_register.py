@@ -16,7 +16,7 @@ import pytest
 from models.checklist import ChecklistItem, Role
 from models.unit import Unit, UnitKind
 from notifications.render import Rendered, render
-from tests.test_web import _get, _link_for, web  # noqa: F401  (the `web` fixture)
+from tests.test_web import _get, _link_for  # the `web` fixture is in conftest
 from workflows.events import EVENT_KINDS
 from workflows.registry import REGISTRY
 from workflows.reminders import ItemView, UnitBehind
