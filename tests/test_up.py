@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from deployments.spec import specs
 from tests.smtpd import free_port
 
 ZWGK = str(Path(sys.executable).parent / "zwgk")
@@ -65,7 +66,7 @@ class Up:
                 _answers(f"http://127.0.0.1:{self.port}/api/health")
                 and _answers(f"http://127.0.0.1:{self.web_port}/health")
                 and serve_log.exists()
-                and "正在提供 8 个定时部署" in serve_log.read_text()
+                and f"正在提供 {len(specs())} 个定时部署" in serve_log.read_text()
             ):
                 return
             time.sleep(0.5)

@@ -187,6 +187,27 @@ QUARTERLY_PROGRESS = Obligation(
 )
 
 
+ASSESSMENT_RESULT = Obligation(
+    slug="assessment-result",
+    title="政务公开考核结果公开",
+    basis="本区政务公开工作要点关于上一年度政务公开考核结果于次年第一季度公开的要求",
+    cadence=Cadence.yearly,
+    steps=(
+        Step(
+            slug="publish",
+            title="公开上一年度各单位政务公开考核结果",
+            due=FixedDate(3, 31, year_offset=1),
+            who=OFFICE,
+            role=Role.lead,
+            detail="考核得分及扣分原因可用 zwgk report assessment 按考评标准生成，核定后公开。",
+        ),
+    ),
+    cron="0 9 10 1 *",
+    schedule_note="每年1月10日 09:00 生成上一年度考核结果公开清单",
+    default_period=previous_year,
+)
+
+
 def _plan_items(**kwargs):  # type: ignore[no-untyped-def]
     from workflows.workplan import plan_work_plan
 
@@ -212,6 +233,7 @@ REGISTRY: dict[str, Obligation] = {
         OPEN_MONTH,
         ANNUAL_REPORT,
         QUARTERLY_PROGRESS,
+        ASSESSMENT_RESULT,
         WORK_PLAN,
     )
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,30 @@ def test_cli_with_a_rules_file(directory: str, tmp_path: Path) -> None:
     r = run_subprocess("report", "assessment", "--year", "2026", "--rules", str(rules))
     assert r.code == 2 and "monthly-filling" in r.err and "Traceback" not in r.err
     assert r.out == ""
+
+
+def test_the_office_is_reminded_to_publish_the_result_in_the_first_quarter(directory: str) -> None:
+    from sqlmodel import select
+
+    from models.checklist import ChecklistItem
+    from models.unit import Unit
+    from workflows.engine import build_checklist
+    from workflows.registry import get_obligation
+    from zwgk.config import get_settings
+
+    ob = get_obligation("assessment-result")
+    january = date(2027, 1, 10)
+    period = ob.default_period(january)
+    assert str(period) == "2026"
+    with session_scope() as s:
+        build_checklist(
+            session=s,
+            ob=ob,
+            period=period,
+            settings=get_settings(),
+            district=directory,
+            today=january,
+        )
+    with session_scope() as s:
+        rows = s.exec(select(ChecklistItem, Unit).join(Unit)).all()
+    assert [(u.name, i.due) for i, u in rows] == [("区政府办公室", date(2027, 3, 31))]
