@@ -2,7 +2,7 @@
 # System packages some tests need (headless Chromium for the web-page tests, the PostgreSQL
 # server for `pytest --db postgresql` and the scale-out recipe). Installed when missing and
 # when we may (root with apt); tests that need a missing one are skipped with the reason,
-# never faked.
+# never faked. Under CI=true a missing one is an error: CI runs every test `make test` promises.
 set -u
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium chromium-driver)
@@ -18,5 +18,14 @@ if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
   fi
 else
   echo "test-deps: ${need[*]} missing and cannot install here; tests needing them will be skipped"
+fi
+if [ "${CI:-}" = "true" ]; then
+  missing=()
+  command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || missing+=(chromium chromium-driver)
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "test-deps: CI=true and ${missing[*]} still missing: the tests needing them cannot be skipped in CI" >&2
+    exit 1
+  fi
 fi
 exit 0
