@@ -110,6 +110,9 @@ def test_cli_with_a_rules_file(directory: str, tmp_path: Path) -> None:
     r = run_subprocess("report", "assessment", "--year", "2026", "--rules", str(rules))
     assert r.code == 2 and "monthly-filling" in r.err and "Traceback" not in r.err
     assert r.out == ""
+    for bad, message in ((tmp_path, "是文件夹"), (tmp_path / "无.yaml", "不存在")):
+        r = run_subprocess("report", "assessment", "--year", "2026", "--rules", str(bad))
+        assert r.code == 2 and message in r.err and "Traceback" not in r.err
 
 
 def test_the_office_is_reminded_to_publish_the_result_in_the_first_quarter(directory: str) -> None:

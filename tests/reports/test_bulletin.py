@@ -17,7 +17,6 @@ from tests.cli import run_subprocess
 from workflows.items import complete, waive
 from workflows.progress import unit_progress
 from workflows.registry import get_obligation, item_titles
-from workflows.workcal import load_calendar  # noqa: F401  (the engine's calendar, imported early)
 from zwgk.config import Office, get_settings
 from zwgk.db import session_scope
 from zwgk.reports.assessment import load_rules
@@ -209,3 +208,31 @@ def test_cli_writes_the_docx_and_refuses_bad_input(directory: str, tmp_path: Pat
         "report", "bulletin", "--period", "2026-11", "--format", "md", "--today", "2026-12-01"
     )
     assert r.code == 0 and "| 1 | 区政府办公室 |" in r.out
+
+
+def test_a_period_with_nothing_due_says_so(directory: str) -> None:
+    _build(directory)
+    b = _bulletin(directory, "2026-09")
+    assert b.ranking == [] and b.overdue == []
+    text = to_markdown(b)
+    assert "2026年9月全区没有到期的政务公开重点工作事项。" in text
+    assert "无逾期未完成事项。" in text
+    doc = Document(io.BytesIO(to_docx(b)))
+    assert doc.tables == [] and doc.paragraphs[0].text.startswith("关于2026年9月")
+
+
+def test_items_not_yet_due_are_open_not_overdue(directory: str) -> None:
+    _build(directory)
+    with session_scope() as s:
+        b = build_bulletin(
+            session=s,
+            period=parse_period("2026-11"),
+            district=directory,
+            today=date(2026, 11, 25),  # the due date itself: nothing is late yet
+            office=Office("测试区人民政府办公室"),
+            rules=load_rules(),
+            titles=item_titles(),
+        )
+    t = b.total
+    assert (t.overdue, t.open) == (0, 1) and b.overdue == []
+    assert "未完成1项；" in to_markdown(b)

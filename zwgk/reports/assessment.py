@@ -151,6 +151,10 @@ def load_rules(path: Path | None = None, *, known: set[str] | None = None) -> Ru
         raise UserError(f"考评标准文件 {path} 不存在") from None
     except UnicodeDecodeError:
         raise UserError(f"考评标准文件 {path} 不是 UTF-8 编码的文本") from None
+    except IsADirectoryError:
+        raise UserError(f"考评标准 {path} 是文件夹，请指定 YAML 文件") from None
+    except PermissionError:
+        raise UserError(f"考评标准文件 {path} 没有读取权限") from None
     rules = parse_rules(text, source=source)
     if known is not None:
         for slug in rules.obligations:
