@@ -98,23 +98,35 @@ def _task_plans(
             f"zwgk plan import FILE --district {district} --year {period.year} --issued YYYY-MM-DD"
         )
     tasks = session.exec(
-        select(PlanTask).where(PlanTask.plan_id == plan.id, PlanTask.retired == False)  # noqa: E712
-    ).all()
+        select(PlanTask)
+        .where(PlanTask.plan_id == plan.id, PlanTask.retired == False)  # noqa: E712
+        .execution_options(yield_per=20)
+    )
     earliest = cal.add_workdays(plan.issued, MIN_LEAD_WORKDAYS).date
-    out = []
-    for task in sorted(tasks, key=lambda t: (_seq_key(t.seq), t.sub)):
-        roles: dict[str, Role] = {}
-        for name in task.cooperating_units:
-            roles[name] = Role.cooperating
-        for name in task.units:
-            roles[name] = Role.responsible
-        for name in task.lead_units:
-            roles[name] = Role.lead
+    # Tasks naming the same units share one roles map: a task of 各单位 lists every unit
+    # of the district, and a 100-task plan of them would otherwise keep 100 copies.
+    shared: dict[tuple[tuple[str, ...], ...], dict[str, Role]] = {}
+    ordered = []
+    for task in tasks:  # streamed: each task's lists of names are let go once resolved
+        names = (tuple(task.cooperating_units), tuple(task.units), tuple(task.lead_units))
+        roles = shared.get(names)
+        if roles is None:
+            roles = shared[names] = {}
+            for name in names[0]:
+                roles[name] = Role.cooperating
+            for name in names[1]:
+                roles[name] = Role.responsible
+            for name in names[2]:
+                roles[name] = Role.lead
         checkpoints = [
             (f"task-{task.id}{suffix}", f"第{task.seq}项 {task.name}{title_suffix}", due)
             for suffix, title_suffix, due in _checkpoints(task, plan, earliest)
         ]
-        out.append(_TaskPlan(roles, _detail(task), checkpoints))
+        ordered.append(
+            ((_seq_key(task.seq), task.sub), _TaskPlan(roles, _detail(task), checkpoints))
+        )
+    ordered.sort(key=lambda e: e[0])
+    out = [t for _, t in ordered]
     if memo is not None:
         memo[key] = out
     return out
