@@ -438,6 +438,8 @@ def test_a_district_admin_sees_only_their_districts_audit(
     login(client, "chenli")
     page = client.get("/admin/audit").text
     assert "新增账号「chenli」" in page and "新增账号「wangjing」" not in page
+    only_logins = client.get("/admin/audit?action=login").text
+    assert 'data-action="login"' in only_logins and 'data-action="user-add"' not in only_logins
 
 
 def test_a_units_completion_on_its_page_is_audited(
@@ -605,6 +607,9 @@ def test_users_cli(
     assert run_inprocess(capsys, "users", "passwd", "chenli", "--password-stdin").code == 0
     assert run_inprocess(capsys, "users", "disable", "chenli").code == 0
     r = run_inprocess(capsys, "users", "disable", "nobody")
+    assert r.code == 2 and "账号「nobody」不存在" in r.err
+    _stdin(monkeypatch, "")  # not asked for: the missing account is named first
+    r = run_inprocess(capsys, "users", "passwd", "nobody", "--password-stdin")
     assert r.code == 2 and "账号「nobody」不存在" in r.err
     r = run_inprocess(capsys, "audit", "list", "--json")
     entries = json.loads(r.out)

@@ -129,9 +129,12 @@ def users_passwd(
     ] = False,
 ) -> None:
     """重设账号密码（同时解除锁定，已登录的会话随即失效）。"""
-    from zwgk.access.accounts import set_password
+    from zwgk.access.accounts import get_user, set_password
     from zwgk.access.audit import cli_actor
 
+    with open_db() as session:  # name a missing account before asking for a password
+        if get_user(session=session, name=name) is None:
+            raise UserError(f"账号「{name}」不存在（zwgk users list 查看全部账号）")
     password = _read_password(password_stdin)
     with open_db() as session:
         set_password(session=session, name=name, password=password, actor=cli_actor())

@@ -17,8 +17,16 @@ def audit_page(request: Request, who: Principal) -> Response:
     """操作日志. An account limited to a district sees that district's entries only."""
     before = request.query_params.get("before", "")
     before_id = int(before) if before.isdigit() else None
+    action = request.query_params.get("action", "")
+    action = action if action in ACTION_LABELS else ""
     with session_scope() as s:
-        rows = entries(session=s, district=who.district, limit=PAGE_SIZE + 1, before_id=before_id)
+        rows = entries(
+            session=s,
+            district=who.district,
+            limit=PAGE_SIZE + 1,
+            before_id=before_id,
+            action=action or None,
+        )
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     return page(
@@ -28,6 +36,7 @@ def audit_page(request: Request, who: Principal) -> Response:
         labels=ACTION_LABELS,
         older=rows[-1].id if more and rows else None,
         first_page=before_id is None,
+        action=action,
     )
 
 
