@@ -215,9 +215,9 @@ def fingerprint(url: str) -> dict[str, Any]:
 
 def worker(stage: str, impl: str, opts: dict[str, Any]) -> dict[str, Any]:
     """Run one stage (``setup`` or a measured one) in this fresh process."""
+    from models.directory import districts as list_districts
     from zwgk.config import get_settings
     from zwgk.db import reset_engine, session_scope
-    from zwgk.intake.directory import districts as list_districts
 
     url = os.environ["ZWGK_DATABASE_URL"]
     settings = get_settings()

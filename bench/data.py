@@ -118,9 +118,10 @@ def load_city(
 ) -> list[str]:
     """Create the schema and import every district's directory and plan (real importers)."""
     from workflows.workcal import load_calendar
-    from zwgk.db import init_db, session_scope
+    from zwgk.db import session_scope
     from zwgk.intake.directory import import_units
     from zwgk.intake.plan.importer import import_plan
+    from zwgk.migrations import init_db
 
     init_db()
     names = district_names(districts)

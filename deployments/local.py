@@ -39,6 +39,7 @@ from types import FrameType
 from deployments.prefect_api import answers, healthy
 from zwgk.config import get_settings
 from zwgk.errors import UserError
+from zwgk.migrations import init_db
 
 STARTUP_TIMEOUT = 180.0  # a cold Prefect home migrates Prefect's database first (30 s+)
 STOP_GRACE = 12.0  # seconds each stage of stopping may take before its processes are killed
@@ -303,7 +304,6 @@ def _run(supervisor: Supervisor, port: int, web_port: int) -> int:
             f"端口 {'、'.join(map(str, busy))} 已被占用：zwgk 是否已在运行？"
             "请先停止它，或用 --port / --web-port / ZWGK_MAIL_CAPTURE_PORT 换一个端口"
         )
-    from zwgk.db import init_db
 
     init_db()  # a database that cannot be reached is one message, before anything starts
 

@@ -149,7 +149,7 @@ def env(
     monkeypatch.setenv("ZWGK_SMTP_TIMEOUT", "5")
     monkeypatch.setenv("ZWGK_MAIL_FROM", "政务公开办 <zwgk@test.example.gov.cn>")
     reset_settings()
-    from zwgk.db import init_db
+    from zwgk.migrations import init_db
 
     init_db()
     yield var

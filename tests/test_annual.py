@@ -11,11 +11,11 @@ import pytest
 from sqlmodel import select
 
 from models import Application, ChecklistItem
+from models.annual import COLUMNS, OUTCOMES, TABLE3_ROWS
 from tests.cli import run_inprocess
 from tests.factories import write_csv
 from tests.smtpd import SMTPServer
 from zwgk.db import session_scope
-from zwgk.reports.annual import COLUMNS, OUTCOMES, TABLE3_ROWS
 
 COLS = COLUMNS[:-1]
 # Seed 003 (长宁区 2024 年报) table 三, columns 自然人…其他 (总计 is computed).

@@ -8,10 +8,11 @@ import pytest
 from sqlmodel import select
 
 from models import Unit
+from models.directory import find_unit, list_units, members, unit_groups
 from tests.factories import HEADER, SMALL_DIRECTORY, write_units_csv
 from zwgk.db import session_scope
 from zwgk.errors import UserError
-from zwgk.intake.directory import find_unit, import_units, list_units, members, unit_groups
+from zwgk.intake.directory import import_units
 
 
 def _import(path: Path, district: str = "测试区"):  # type: ignore[no-untyped-def]

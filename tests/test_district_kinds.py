@@ -9,10 +9,10 @@ import pytest
 from sqlmodel import select
 
 from models import Unit
+from models.directory import declared_kinds, find_unit, unit_groups
 from tests.cli import run_inprocess
 from tests.factories import PLAN_HEADER, write_csv
 from zwgk.db import session_scope
-from zwgk.intake.directory import declared_kinds, find_unit, unit_groups
 
 DISTRICT = "示例区"
 KINDS = [

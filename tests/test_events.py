@@ -54,11 +54,11 @@ def test_record_event_creates_item_with_workday_deadline(
 
 
 def test_event_item_goes_through_reminders(directory: str, smtp: SMTPServer) -> None:
+    from models.directory import find_unit
     from notifications.outbox import dispatch
     from workflows.events import EVENT_KINDS, record_event
     from workflows.reminders import sweep
     from zwgk.config import get_settings
-    from zwgk.intake.directory import find_unit
 
     with session_scope() as s:
         unit = find_unit(session=s, name="区教育局")

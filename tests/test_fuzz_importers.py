@@ -696,7 +696,7 @@ def figure_cell(draw: st.DrawFn, row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _figures(s: Any, path: Path) -> Any:
-    from zwgk.reports.annual import import_figures
+    from zwgk.intake.figures import import_figures
 
     return import_figures(session=s, path=path, district=None)
 
@@ -751,7 +751,7 @@ def answered(draw: st.DrawFn, row: dict[str, Any]) -> dict[str, Any]:
 
 def _register(s: Any, path: Path) -> Any:
     from zwgk.config import get_settings
-    from zwgk.reports.annual import import_register
+    from zwgk.intake.register import import_register
 
     return import_register(
         session=s, path=path, district=None, settings=get_settings(), today=date(2026, 11, 18)

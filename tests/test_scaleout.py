@@ -468,13 +468,13 @@ def check_app_database(recipe: Recipe) -> None:
     from sqlmodel import Session, select
 
     from models.checklist import ChecklistItem
+    from models.directory import list_units
     from models.outbox import OutboxMessage
     from workflows.engine import plan
     from workflows.registry import get_obligation
     from workflows.workcal import load_calendar
     from zwgk.config import Settings
     from zwgk.db import make_engine
-    from zwgk.intake.directory import list_units
 
     engine = make_engine(recipe.app_url)
     try:

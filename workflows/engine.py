@@ -16,6 +16,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from models.checklist import ROLE_LABELS, ChecklistItem, ItemStatus, Role
+from models.directory import list_units, resolve_district, unit_groups
 from models.outbox import OutboxAttachment, OutboxMessage
 from models.unit import Unit, UnitKind
 from notifications.links import unit_link
@@ -26,7 +27,6 @@ from workflows.workcal import WorkCalendar, load_calendar
 from zwgk.bulk import insert_rows
 from zwgk.clock import today_shanghai, utcnow
 from zwgk.config import Settings
-from zwgk.intake.directory import list_units, resolve_district, unit_groups
 from zwgk.periods import Period
 
 INSERT_CHUNK = 5000  # rows per bulk INSERT

@@ -13,9 +13,12 @@ from datetime import date, timedelta
 
 from sqlmodel import Session, select
 
+from models.annual import Application
 from models.checklist import ChecklistItem, Role
 from models.outbox import OutboxMessage
+from models.reminder import ItemEvent
 from models.unit import Unit, UnitKind
+from notifications.links import unit_link
 from notifications.outbox import enqueue
 from notifications.render import cn_day, render
 from workflows.obligation import DEFAULT_LADDER, Ladder
@@ -213,8 +216,6 @@ def record_event(
     session.add(item)
     session.flush()
     if notify and unit.email:
-        from notifications.links import unit_link
-
         office = session.exec(
             select(Unit).where(Unit.district == unit.district, Unit.kind == UnitKind.office)
         ).first()
@@ -258,9 +259,6 @@ def adjust_clock(
 ) -> ChecklistItem:
     """Apply a correction date or consultation days to an item already recorded; what is
     not given keeps its earlier value. The change is kept in the item's history."""
-    from models.annual import Application
-    from models.reminder import ItemEvent
-
     item = session.get(ChecklistItem, item_id)
     if item is None:
         raise UserError(f"事项 {item_id} 不存在")

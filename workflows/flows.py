@@ -19,9 +19,13 @@ from prefect.states import Failed, State
 from notifications.outbox import DispatchReport, dispatch
 from workflows.engine import build_checklist
 from workflows.obligation import Obligation
+from workflows.progress import publish_artifacts
 from workflows.registry import REGISTRY, get_obligation
+from workflows.reminders import sweep
+from zwgk.clock import today_shanghai
 from zwgk.config import get_settings
-from zwgk.db import init_db, session_scope, transact
+from zwgk.db import session_scope, transact
+from zwgk.migrations import init_db
 
 
 @task(retries=2, retry_delay_seconds=5)
@@ -29,8 +33,6 @@ def build_checklist_task(
     slug: str, period: str | None, today: date | None, district: str | None
 ) -> dict[str, Any]:
     """Create the period's checklist items and queue the assignment mails."""
-    from zwgk.clock import today_shanghai
-
     ob = get_obligation(slug)
     settings = get_settings()
     as_of = today or today_shanghai()
@@ -74,9 +76,6 @@ def dispatch_task() -> dict[str, Any]:
 @task
 def publish_progress_task(slug: str, period: str, today: date | None) -> str | None:
     """Publish where the obligation period stands as Prefect artifacts (table, progress, chart)."""
-    from workflows.progress import publish_artifacts
-    from zwgk.clock import today_shanghai
-
     with session_scope() as session:
         return publish_artifacts(
             session=session,
@@ -149,9 +148,6 @@ def make_flow(ob: Obligation):  # type: ignore[no-untyped-def]
 def sweep_task(today: date | None, district: str | None) -> dict[str, Any]:
     """Record the reminder rungs reached today; queue one digest per unit and the overdue
     summaries (one to the office, one to each lead unit with coordinated units behind)."""
-    from workflows.reminders import sweep
-    from zwgk.clock import today_shanghai
-
     as_of = today or today_shanghai()
     init_db()
     result = transact(

@@ -9,6 +9,7 @@ templates under ``notifications/templates/<slug>/``.
 from __future__ import annotations
 
 from models.checklist import Role
+from workflows.events import EVENT_KINDS
 from workflows.obligation import (
     ALL_UNITS,
     OFFICE,
@@ -21,8 +22,11 @@ from workflows.obligation import (
     WorkdaysAfterPeriodEnd,
     previous_year,
 )
+from workflows.workplan import plan_work_plan
 from zwgk.errors import UserError
 from zwgk.periods import Cadence
+from zwgk.reports.annual import build_report
+from zwgk.reports.annual_docx import to_docx
 
 MONTHLY_FILING = Obligation(
     slug="monthly-filing",
@@ -111,9 +115,6 @@ DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 
 def _annual_drafts(*, session, unit, period):  # type: ignore[no-untyped-def]
     """Each unit's draft report for the year (and the district's for the office)."""
-    from zwgk.reports.annual import build_report
-    from zwgk.reports.annual_docx import to_docx
-
     files = []
     report = build_report(session=session, year=period.year, unit=unit)
     files.append(
@@ -208,19 +209,13 @@ ASSESSMENT_RESULT = Obligation(
 )
 
 
-def _plan_items(**kwargs):  # type: ignore[no-untyped-def]
-    from workflows.workplan import plan_work_plan
-
-    return plan_work_plan(**kwargs)
-
-
 WORK_PLAN = Obligation(
     slug="work-plan",
     title="政务公开工作要点任务",
     basis="本区年度政务公开工作要点任务分解表",
     cadence=Cadence.yearly,
     steps=(),
-    planner=_plan_items,
+    planner=plan_work_plan,
     cron="0 9 1 * *",
     schedule_note="每月1日 09:00 按已导入的工作要点补建清单",
 )
@@ -249,8 +244,6 @@ def get_obligation(slug: str) -> Obligation:
 
 def item_titles() -> dict[str, str]:
     """Chinese title for every ``obligation`` an item can carry: obligations and event kinds."""
-    from workflows.events import EVENT_KINDS
-
     return {slug: ob.title for slug, ob in REGISTRY.items()} | {
         k.obligation: k.title for k in EVENT_KINDS.values()
     }
@@ -258,8 +251,6 @@ def item_titles() -> dict[str, str]:
 
 def item_ladders() -> dict[str, Ladder]:
     """The reminder ladder for every ``obligation`` an item can carry."""
-    from workflows.events import EVENT_KINDS
-
     return {slug: ob.ladder for slug, ob in REGISTRY.items()} | {
         k.obligation: k.ladder for k in EVENT_KINDS.values()
     }

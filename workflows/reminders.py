@@ -38,9 +38,11 @@ from models.checklist import ROLE_LABELS, ChecklistItem, ItemStatus, Role
 from models.outbox import OutboxMessage
 from models.reminder import ReminderLog
 from models.unit import Unit, UnitKind
+from notifications.links import unit_link
 from notifications.outbox import enqueue_many
 from notifications.render import cn_date, cn_period, render
 from workflows.obligation import DEFAULT_LADDER, Ladder
+from workflows.registry import item_ladders, item_titles
 from workflows.workcal import WorkCalendar, load_calendar
 from zwgk.bulk import insert_rows
 from zwgk.clock import utcnow
@@ -215,8 +217,6 @@ def _open_sweep(
 ) -> _Sweep:
     """The sweep's shared state: the active units, the offices, which of them get a summary
     today (their district has an item past due), ladders and titles."""
-    from workflows.registry import item_ladders, item_titles
-
     unit_stmt = select(Unit).where(Unit.active == True)  # noqa: E712
     late_stmt = (
         select(Unit.district)
@@ -383,8 +383,6 @@ def _queue_digests(s: _Sweep, digest: dict[int, list[Any]], leads_of: dict[int, 
 
 def _digest(s: _Sweep, unit: Unit, entries: list[Any], leads: set[int]) -> OutboxMessage:
     """One unit's digest of the rungs its items reached today."""
-    from notifications.links import unit_link
-
     escalations = [item for item, r in entries if r.escalate]
     s.result.escalated += [i.id for i in escalations]
     shown = [s.views.get(item) for item, _ in entries]

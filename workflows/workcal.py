@@ -33,6 +33,11 @@ from functools import lru_cache
 from typing import Protocol
 
 import chinese_calendar
+from lunardate import LunarDate
+from sqlmodel import select
+
+from models import HolidayOverride
+from zwgk.db import session_scope
 
 logger = logging.getLogger(__name__)
 
@@ -74,8 +79,6 @@ class CalendarResult:
 @lru_cache(maxsize=64)
 def estimated_holidays(year: int) -> dict[date, str]:
     """Statutory holiday days of ``year`` by the 2024 放假办法 (no 调休 guessed)."""
-    from lunardate import LunarDate
-
     days: dict[date, str] = {date(year, 1, 1): "元旦"}
     # 春节: 除夕 (the day before 正月初一) to 正月初三.
     new_year = _lunar_to_solar(LunarDate, year, 1, 1)
@@ -193,10 +196,6 @@ class WorkCalendar:
 
 def load_calendar(session=None) -> WorkCalendar:  # type: ignore[no-untyped-def]
     """A calendar with the overrides stored in the app database."""
-    from sqlmodel import select
-
-    from models import HolidayOverride
-    from zwgk.db import session_scope
 
     def _load(s) -> WorkCalendar:  # type: ignore[no-untyped-def]
         rows = s.exec(select(HolidayOverride)).all()

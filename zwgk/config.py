@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 from difflib import get_close_matches
 from functools import lru_cache
 from pathlib import Path
@@ -11,6 +12,8 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from zwgk.errors import UserError
 
 SHANGHAI = "Asia/Shanghai"
 
@@ -76,8 +79,6 @@ class Settings(BaseSettings):
     @field_validator("decision_catalogue_unit_due")
     @classmethod
     def _month_day(cls, v: str) -> str:
-        from datetime import date
-
         try:
             m, d = (int(x) for x in v.split("-"))
             date(2024, m, d)
@@ -186,15 +187,11 @@ def get_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        from zwgk.errors import UserError
-
         lines = [str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()]
         raise UserError("环境变量设置有误：" + "；".join(lines)) from None
 
 
 def reset_settings() -> None:
-    """Forget cached settings (tests change the environment)."""
+    """Forget cached settings (tests change the environment); ``zwgk.db`` then makes a new
+    engine for the new settings on next use."""
     get_settings.cache_clear()
-    from zwgk import db
-
-    db.reset_engine()

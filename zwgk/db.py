@@ -1,4 +1,6 @@
-"""The app database (separate from Prefect's own): engine, schema, sessions."""
+"""The app database (separate from Prefect's own): engine, sessions, transactions.
+
+The schema (tables, migrations, ``init_db``) is ``zwgk.migrations``, above the models."""
 
 from __future__ import annotations
 
@@ -13,13 +15,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session, create_engine
 
-from zwgk.config import get_settings
+from zwgk.config import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _engine: Engine | None = None
-_migrated = False
+_engine_settings: Settings | None = None  # the settings _engine was made from
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -42,29 +44,20 @@ def make_engine(url: str) -> Engine:
 
 
 def get_engine() -> Engine:
-    global _engine
-    if _engine is None:
-        _engine = make_engine(get_settings().db_url)
+    """The engine of the current settings; after ``reset_settings()`` (new settings) a new one."""
+    global _engine, _engine_settings
+    settings = get_settings()
+    if _engine is None or _engine_settings is not settings:
+        reset_engine()
+        _engine, _engine_settings = make_engine(settings.db_url), settings
     return _engine
 
 
 def reset_engine() -> None:
-    global _engine, _migrated
+    global _engine, _engine_settings
     if _engine is not None:
         _engine.dispose()
-    _engine = None
-    _migrated = False
-
-
-def init_db() -> None:
-    """Bring the schema to the newest migration (once per process; cheap when current)."""
-    global _migrated
-    if _migrated:
-        return
-    from zwgk.migrations import upgrade
-
-    upgrade(get_engine())
-    _migrated = True
+    _engine = _engine_settings = None
 
 
 @contextmanager

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
 
 class UserError(Exception):
     """A problem with what the user gave us (file, row, field, value).
@@ -16,6 +20,12 @@ class UserError(Exception):
         self.message = message
         if exit_code is not None:
             self.exit_code = exit_code
+
+
+def clip(value: str, limit: int = 40) -> str:
+    """A value fit to quote in a message: control characters shown escaped, long text cut."""
+    shown = value if len(value) <= limit else value[:limit] + f"…（共 {len(value)} 字）"
+    return _CONTROL_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", shown)
 
 
 def where(file: str | None = None, row: int | None = None, field: str | None = None) -> str:

@@ -19,7 +19,7 @@ def annual_import(
     district: Annotated[str | None, typer.Option("--district")] = None,
 ) -> None:
     """导入年报表格的手工数据（表二、表四，或表三的更正数）。"""
-    from zwgk.reports.annual import import_figures
+    from zwgk.intake.figures import import_figures
 
     with open_db() as session:
         n = import_figures(session=session, path=file, district=district)
@@ -37,8 +37,8 @@ def annual_set(
     district: Annotated[str | None, typer.Option("--district")] = None,
 ) -> None:
     """填写年报表格中的一个数。"""
-    from zwgk.intake.directory import find_unit
-    from zwgk.reports.annual import set_figure
+    from models.directory import find_unit
+    from zwgk.intake.figures import set_figure
 
     if value < 0:
         raise UserError("数值不能为负数")

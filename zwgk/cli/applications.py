@@ -24,7 +24,7 @@ def applications_import(
 ) -> None:
     """导入依申请公开登记（重复导入不会重复登记），并跟踪法定答复期限。"""
     from zwgk.config import get_settings
-    from zwgk.reports.annual import import_register
+    from zwgk.intake.register import import_register
 
     with open_db() as session:
         r = import_register(session=session, path=file, district=district, settings=get_settings())
@@ -54,7 +54,7 @@ def applications_add(
     import tempfile
 
     from zwgk.config import get_settings
-    from zwgk.reports.annual import import_register
+    from zwgk.intake.register import import_register
 
     # One row through the same validation as a file import.
     with tempfile.TemporaryDirectory() as tmp:

@@ -41,7 +41,8 @@ def parse_day(value: str, what: str = "日期") -> date:
 
 def open_db() -> AbstractContextManager[Session]:
     """The database, created or upgraded first, as a session context (``with open_db() as s``)."""
-    from zwgk.db import init_db, session_scope
+    from zwgk.db import session_scope
+    from zwgk.migrations import init_db
 
     init_db()
     return session_scope()

@@ -36,10 +36,10 @@ def event_record(
     consultation_days: ConsultationDays = None,
 ) -> None:
     """登记一个事件（如决策文件印发），按工作日生成办理时限。"""
+    from models.directory import find_unit
     from notifications.outbox import dispatch
     from workflows.events import get_event_kind, record_event
     from zwgk.config import get_settings
-    from zwgk.intake.directory import find_unit
 
     k = get_event_kind(kind)
     day = parse_day(on, "--date")

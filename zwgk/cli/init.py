@@ -20,8 +20,9 @@ def init(
     if_empty: Annotated[bool, typer.Option("--if-empty", help="名录已有单位时不导入示例")] = False,
 ) -> None:
     """创建数据库表；--sample 同时导入示例名录。"""
+    from models.directory import districts
     from zwgk.config import get_settings
-    from zwgk.intake.directory import districts, import_units
+    from zwgk.intake.directory import import_units
 
     with open_db() as session:
         typer.echo(f"数据库已就绪：{get_settings().db_url}")

@@ -72,10 +72,10 @@ def status_cmd(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """查看事项清单及完成情况。"""
+    from models.directory import find_unit
     from workflows.items import item_json, query_items
     from workflows.registry import get_obligation
     from zwgk.clock import today_shanghai
-    from zwgk.intake.directory import find_unit
     from zwgk.intake.plan.moves import overdue_at_issue
 
     as_of = parse_day(today, "--today") if today else today_shanghai()

@@ -99,9 +99,9 @@ def plan_move_due(
     reason: Annotated[str, typer.Option("--reason", help="调整理由")] = "",
 ) -> None:
     """确认或调整某项任务的截止日期（如印发时已逾期的任务），其待办事项随之调整。"""
+    from models.directory import resolve_district
     from workflows.workcal import load_calendar
     from zwgk.config import get_settings
-    from zwgk.intake.directory import resolve_district
     from zwgk.intake.plan.deadlines import cn_date
     from zwgk.intake.plan.moves import move_due
     from zwgk.intake.tabular import FIRST_YEAR, LAST_YEAR

@@ -73,7 +73,7 @@ def report_annual(
     out: Annotated[Path | None, typer.Option("--out", help="输出文件（docx 必填）")] = None,
 ) -> None:
     """生成政府信息公开工作年度报告草稿，并校验表三的勾稽关系。"""
-    from zwgk.intake.directory import find_unit, resolve_district
+    from models.directory import find_unit, resolve_district
     from zwgk.reports.annual import build_report
     from zwgk.reports.annual_docx import to_docx, to_markdown
 

@@ -19,7 +19,7 @@ def web_cmd(
     import uvicorn
 
     from zwgk.config import get_settings
-    from zwgk.db import init_db
+    from zwgk.migrations import init_db
     from zwgk.web.app import create_app
 
     init_db()

@@ -15,8 +15,8 @@ app = typer.Typer(help="责任单位名录", no_args_is_help=True)
 
 def target_district(session: Any, district: str | None) -> str:
     """--district, else ZWGK_DEFAULT_DISTRICT, else the directory's only district."""
+    from models.directory import districts
     from zwgk.config import get_settings
-    from zwgk.intake.directory import districts
 
     d = district or get_settings().default_district
     if d:
@@ -70,8 +70,8 @@ def units_kinds_list(
     """列出单位类别：默认类别及各区自定的类别，以及各类别对应的组名。"""
     from sqlmodel import select
 
+    from models.directory import KIND_GROUPS, kind_label
     from models.unit import KIND_LABELS, DistrictKind
-    from zwgk.intake.directory import KIND_GROUPS, kind_label
 
     for kind, label in KIND_LABELS.items():
         typer.echo(f"（默认）  {kind}  [{label}]  组名：{'、'.join(KIND_GROUPS[kind])}")
@@ -92,7 +92,7 @@ def units_list(
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
 ) -> None:
     """列出单位名录。"""
-    from zwgk.intake.directory import declared_kinds, kind_label, list_units
+    from models.directory import declared_kinds, kind_label, list_units
 
     with open_db() as session:
         units = list_units(session=session, district=district)

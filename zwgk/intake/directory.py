@@ -1,19 +1,22 @@
-"""The unit directory (责任单位名录): import, list, group membership."""
+"""Importing the unit directory (责任单位名录) and a district's unit kinds from CSV.
+
+The lookups (units, districts, a unit's groups) are ``models.directory``."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from difflib import get_close_matches
 from pathlib import Path
 
 from sqlmodel import Session, select
 
+from models.directory import declared_kinds
 from models.unit import KIND_LABELS, DistrictKind, Unit, UnitKind
 from zwgk.clock import utcnow
-from zwgk.errors import UserError, refused
-from zwgk.intake.tabular import clip, read_csv_rows, split_list
+from zwgk.errors import clip, refused
+from zwgk.intake.tabular import read_csv_rows, split_list
 
 UNIT_COLUMNS = ("name", "aliases", "kind", "email", "contact", "groups")
 KIND_COLUMNS = ("kind", "label", "groups")
@@ -33,54 +36,10 @@ KIND_WORDS: dict[str, UnitKind] = {
     "园区": UnitKind.park,
 }
 
-# Group phrases implied by kind (组别): 区政府各部门 = departments, 各街镇 = streets and
-# towns, 园区 = parks, 各单位 = everyone.
-KIND_GROUPS: dict[UnitKind, tuple[str, ...]] = {
-    UnitKind.office: ("区政府办公室",),
-    UnitKind.department: ("区政府各部门", "各委办局"),
-    UnitKind.street: ("各街道（镇）", "各街镇", "各街道"),
-    UnitKind.town: ("各街道（镇）", "各街镇", "各镇"),
-    UnitKind.park: ("园区", "各园区"),
-}
-ALL_GROUP = "各单位"
-
 # Longer than this is another column pasted into the cell, not a unit's name or contact.
 MAX_NAME, MAX_CONTACT = 100, 200
 
 EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}$")
-
-
-def kind_groups(kind: str, declared: Mapping[str, DistrictKind] | None = None) -> tuple[str, ...]:
-    """The group phrases a kind implies: the default set's for a default kind, and those the
-    district declared for it (a district may add group names to a default kind)."""
-    groups = KIND_GROUPS.get(UnitKind(kind), ()) if kind in KIND_GROUPS else ()
-    d = (declared or {}).get(kind)
-    if d is not None:
-        groups += tuple(g for g in d.groups if g not in groups)
-    return groups
-
-
-def kind_label(kind: str, declared: Mapping[str, DistrictKind] | None = None) -> str:
-    d = (declared or {}).get(kind)
-    if d is not None and d.label:
-        return d.label
-    return KIND_LABELS[UnitKind(kind)] if kind in KIND_LABELS else kind
-
-
-def unit_groups(unit: Unit, declared: Mapping[str, DistrictKind] | None = None) -> list[str]:
-    """Every group the unit belongs to: from its kind, 各单位, and its explicit groups.
-
-    ``declared``: the district's own kinds (:func:`declared_kinds`), for units of those kinds.
-    """
-    groups = [*kind_groups(unit.kind, declared), ALL_GROUP]
-    groups += [g for g in unit.groups if g not in groups]
-    return groups
-
-
-def declared_kinds(*, session: Session, district: str) -> dict[str, DistrictKind]:
-    """The kinds ``district`` declared beyond the default set, by kind name."""
-    rows = session.exec(select(DistrictKind).where(DistrictKind.district == district))
-    return {k.kind: k for k in rows}
 
 
 @dataclass
@@ -288,60 +247,3 @@ def import_kinds(*, session: Session, path: Path, district: str) -> ImportResult
         else:
             result.unchanged += 1
     return result
-
-
-def list_units(*, session: Session, district: str | None = None) -> list[Unit]:
-    stmt = select(Unit).where(Unit.active == True)  # noqa: E712
-    if district:
-        stmt = stmt.where(Unit.district == district)
-    return list(session.exec(stmt.order_by(Unit.district, Unit.id)))
-
-
-def districts(*, session: Session) -> list[str]:
-    return sorted(set(session.exec(select(Unit.district).where(Unit.active == True))))  # noqa: E712
-
-
-def resolve_district(*, session: Session, district: str | None, default: str | None) -> str:
-    """The district to work on: given, configured, or the only one in the directory."""
-    if district:
-        if district not in districts(session=session):
-            raise UserError(
-                f"单位名录中没有「{district}」的单位：请先 zwgk units import FILE --district {district}"
-            )
-        return district
-    known = districts(session=session)
-    if default:
-        if default in known:
-            return default
-        raise UserError(
-            f"ZWGK_DEFAULT_DISTRICT 为「{default}」，但单位名录中没有该区的单位"
-            + (f"（名录中有：{'、'.join(known)}）" if known else "")
-            + f"：请先 zwgk units import FILE --district {default}，或改用 --district 指定"
-        )
-    if len(known) == 1:
-        return known[0]
-    if not known:
-        raise UserError(
-            "单位名录为空：请先运行 zwgk init --sample 或 zwgk units import FILE --district 区名"
-        )
-    raise UserError(f"名录中有多个区（{'、'.join(known)}）：请用 --district 指定")
-
-
-def find_unit(*, session: Session, name: str, district: str | None = None) -> Unit:
-    """A unit by name or alias."""
-    units = list_units(session=session, district=district)
-    for u in units:
-        if u.name == name:
-            return u
-    matches = [u for u in units if name in u.aliases]
-    if len(matches) == 1:
-        return matches[0]
-    if not matches:
-        raise UserError(f"单位名录中没有「{clip(name)}」")
-    raise UserError(
-        f"「{clip(name)}」对应多个单位：{'、'.join(u.name + '（' + u.district + '）' for u in matches)}，请用 --district 指定"
-    )
-
-
-def members(units: Sequence[Unit], group: str) -> list[Unit]:
-    return [u for u in units if group in unit_groups(u)]

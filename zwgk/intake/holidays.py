@@ -9,9 +9,9 @@ from sqlmodel import Session
 
 from models.calendar import HolidayOverride
 from workflows.workcal import HOLIDAY, WORKDAY
-from zwgk.errors import refused
-from zwgk.intake.tabular import clip, read_csv_rows
+from zwgk.errors import clip, refused
 from zwgk.intake.tabular import parse_date as _parse_date
+from zwgk.intake.tabular import read_csv_rows
 
 KIND_WORDS = {
     "holiday": HOLIDAY,

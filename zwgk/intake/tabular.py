@@ -8,7 +8,7 @@ import re
 from datetime import date
 from pathlib import Path
 
-from zwgk.errors import UserError
+from zwgk.errors import UserError, clip
 
 # Years a date in an imported file may have: the working-day calendar counts from them (its
 # estimates for years chinesecalendar does not cover need lunar dates, known up to 2099, and
@@ -16,13 +16,6 @@ from zwgk.errors import UserError
 FIRST_YEAR, LAST_YEAR = 2000, 2098
 
 DATE_RE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\S*)?$")
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-
-
-def clip(value: str, limit: int = 40) -> str:
-    """A cell value fit to quote in a message: control characters shown escaped, long text cut."""
-    shown = value if len(value) <= limit else value[:limit] + f"…（共 {len(value)} 字）"
-    return _CONTROL_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", shown)
 
 
 def parse_date(value: str) -> date | None:

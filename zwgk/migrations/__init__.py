@@ -6,7 +6,8 @@ models and a database at head; read it, and commit it with the model change.
 ``tests/test_migrations.py`` checks that upgrading an empty database to head gives exactly
 the models' schema, on both databases.
 
-:func:`upgrade` is what ``zwgk db upgrade`` and every command's start-up run. It
+:func:`init_db` (every command's and flow's start-up) runs :func:`upgrade` once per engine;
+``zwgk db upgrade`` runs it directly. It
 
 * returns at once when the database is at head (one query);
 * takes a lock first (a PostgreSQL advisory lock; a file lock beside a SQLite file), so two
@@ -30,9 +31,13 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection, Engine
 
+from zwgk.db import get_engine
+
 HERE = Path(__file__).parent
 BASELINE = "0001"
 _PG_LOCK_KEY = 0x7A77676B  # "zwgk"
+
+_migrated: Engine | None = None  # the engine init_db last brought to head
 
 
 def alembic_config() -> Config:
@@ -92,6 +97,16 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
             before = BASELINE
         command.upgrade(cfg, revision)
         return before, current(conn) or ""
+
+
+def init_db() -> None:
+    """Bring the app database to the newest migration (once per engine; cheap when current)."""
+    global _migrated
+    engine = get_engine()
+    if engine is _migrated:
+        return
+    upgrade(engine)
+    _migrated = engine
 
 
 def downgrade(engine: Engine, revision: str) -> None:

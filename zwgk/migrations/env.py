@@ -11,6 +11,7 @@ from typing import Any, Literal
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlmodel import SQLModel
+from sqlmodel.sql.sqltypes import AutoString
 
 import models  # noqa: F401  (registers the tables)
 
@@ -20,8 +21,6 @@ target_metadata = SQLModel.metadata
 
 def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     """Write plain SQLAlchemy types, so revisions do not depend on sqlmodel's internals."""
-    from sqlmodel.sql.sqltypes import AutoString
-
     if type_ == "type" and isinstance(obj, AutoString):
         return "sa.String()"
     if type_ == "type" and type(obj).__name__ == "UTCDateTime":

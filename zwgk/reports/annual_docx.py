@@ -6,21 +6,19 @@ from __future__ import annotations
 
 import io
 
-from zwgk.reports.annual import (
+from models.annual import (
     APPLICANT_TYPES,
     CARRIED_IN,
     CARRIED_OUT,
     COLUMNS,
-    GROUP_NUMERALS,
     NEW,
     OUTCOME_GROUPS,
     TABLE2,
     TABLE4_GROUPS,
     TABLE4_RESULTS,
     TOTAL,
-    AnnualReport,
-    _n,
 )
+from zwgk.reports.annual import GROUP_NUMERALS, AnnualReport, _n
 
 SECTIONS = (
     "一、总体情况",
@@ -119,6 +117,7 @@ def to_markdown(report: AnnualReport) -> str:
 
 
 def to_docx(report: AnnualReport) -> bytes:
+    # python-docx is heavy (lxml); loaded only when a DOCX is written.
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX
     from docx.oxml.ns import qn

@@ -18,11 +18,12 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from models.directory import declared_kinds, list_units
 from models.plan import Plan, PlanTask
 from models.unit import Unit, UnitKind
 from workflows.workcal import WorkCalendar
 from zwgk.clock import utcnow
-from zwgk.errors import UserError, refused
+from zwgk.errors import UserError, clip, refused
 from zwgk.intake.plan.deadlines import (
     DeadlineError,
     DueSpec,
@@ -32,6 +33,7 @@ from zwgk.intake.plan.deadlines import (
 )
 from zwgk.intake.plan.tables import LABELS, TaskRow, read_table, squash
 from zwgk.intake.plan.unitphrases import DirectoryEntry, UnitAssignment, parse_units
+from zwgk.intake.tabular import FIRST_YEAR, LAST_YEAR
 
 
 @dataclass
@@ -294,8 +296,6 @@ def _units_text(row: TaskRow) -> str:
 def unknown_unit_error(name: str, outcome: ParseOutcome) -> str:
     """One line for a name the directory lacks: the first row naming it, the column, the cell,
     the closest directory name where there is one (「X」不在名录中，是否为「Y」？), other rows."""
-    from zwgk.intake.tabular import clip
-
     rows = outcome.unknown[name]
     cell = outcome.unknown_cells.get(name, "")
     column = outcome.unknown_columns.get(name, LABELS["units"])
@@ -364,9 +364,6 @@ def import_plan(
 
     Raises one UserError listing every problem; the caller's transaction then writes nothing.
     """
-    from zwgk.intake.directory import declared_kinds, list_units
-    from zwgk.intake.tabular import FIRST_YEAR, LAST_YEAR, clip
-
     if not FIRST_YEAR <= year <= LAST_YEAR or not FIRST_YEAR <= issued.year <= LAST_YEAR:
         raise UserError(
             f"导入 {path.name}：年度 {year} 或印发日期 {issued} 超出范围"

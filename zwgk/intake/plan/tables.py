@@ -18,6 +18,8 @@ normalise them.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -289,9 +291,6 @@ def read_docx(path: Path, table: int | None = None, *, need_deadline: bool = Tru
 
 
 def read_delimited(path: Path, *, need_deadline: bool = True) -> list[TaskRow]:
-    import csv
-    import io
-
     text = read_text(path)
     sample = text[:4096]
     delimiter = (
