@@ -20,9 +20,10 @@ run: $(STAMP)
 	@# Ctrl-C ends `zwgk up` with 130: a normal stop, not a make error.
 	$(BIN)/zwgk up || [ $$? -eq 130 ]
 
-## Set everything up and run the whole suite (what CI runs): on SQLite, then again with the
-## app database on a real PostgreSQL server the tests start (Debian's postgresql package).
-test: $(STAMP)
+## Set everything up and run what CI runs: the static checks (`make lint`), then the whole
+## suite on SQLite, then again with the app database on a real PostgreSQL server the tests
+## start (Debian's postgresql package).
+test: lint
 	bash scripts/test-deps.sh
 	$(BIN)/python -m pytest
 	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || [ -n "$$ZWGK_TEST_PG_URL" ]; then \
@@ -32,10 +33,13 @@ test: $(STAMP)
 	  echo "make test: PostgreSQL is not installed here; the PostgreSQL pass is skipped"; \
 	fi
 
+## ruff (lint and format), mypy across the packages, and the one-way layers (import-linter,
+## contracts in pyproject.toml).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy zwgk models workflows notifications deployments
+	$(BIN)/lint-imports
 
 ## City-scale benchmark against plain floors (a command, not a test; see README "Benchmark").
 bench: $(STAMP)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models.unit import KIND_LABELS, DistrictKind, Unit, UnitKind
 from zwgk.errors import UserError, clip
@@ -63,7 +63,7 @@ def list_units(*, session: Session, district: str | None = None) -> list[Unit]:
     stmt = select(Unit).where(Unit.active == True)  # noqa: E712
     if district:
         stmt = stmt.where(Unit.district == district)
-    return list(session.exec(stmt.order_by(Unit.district, Unit.id)))
+    return list(session.exec(stmt.order_by(col(Unit.district), col(Unit.id))))
 
 
 def districts(*, session: Session) -> list[str]:

@@ -128,7 +128,7 @@ def enqueue_many(*, session: Session, messages: list[OutboxMessage]) -> list[Out
     now = utcnow()
     insert_rows(
         session,
-        OutboxMessage.__table__,  # type: ignore[arg-type]
+        OutboxMessage.__table__,  # type: ignore[attr-defined]
         OUTBOX_COLUMNS,
         [
             (
@@ -745,12 +745,12 @@ def _count_left(
     lease = timedelta(seconds=settings.outbox_lease_seconds)
     with session_scope() as s:
         stmt = sa_select(
-            OutboxMessage.id,
-            OutboxMessage.status,
-            OutboxMessage.next_attempt_at,
-            OutboxMessage.claim_token,
-            OutboxMessage.claimed_by,
-            OutboxMessage.claimed_at,
+            col(OutboxMessage.id),
+            col(OutboxMessage.status),
+            col(OutboxMessage.next_attempt_at),
+            col(OutboxMessage.claim_token),
+            col(OutboxMessage.claimed_by),
+            col(OutboxMessage.claimed_at),
         ).where(col(OutboxMessage.status).in_([OutboxStatus.pending, OutboxStatus.sending]))
         if ids is not None:
             stmt = stmt.where(col(OutboxMessage.id).in_(ids))

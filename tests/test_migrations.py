@@ -123,7 +123,9 @@ def test_db_commands(tmp_path: Path, database_url: str | None) -> None:
     assert r.out.strip() == f"{head()}（最新）"
     r = run_subprocess("db", "revision", "-m", "nothing changed", env=env)
     assert r.code != 0 and "没有需要生成的迁移" in r.err
-    assert not list((Path(__file__).parents[1] / "zwgk" / "migrations" / "versions").glob("*nothing*"))
+    assert not list(
+        (Path(__file__).parents[1] / "zwgk" / "migrations" / "versions").glob("*nothing*")
+    )
 
 
 def test_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:

@@ -151,7 +151,7 @@ def _insert_items(
     for start in range(0, len(rows), INSERT_CHUNK):
         insert_rows(
             session,
-            ChecklistItem.__table__,  # type: ignore[arg-type]
+            ChecklistItem.__table__,  # type: ignore[attr-defined]
             ITEM_COLUMNS,
             [(*r, now) for r in rows[start : start + INSERT_CHUNK]],
         )

@@ -229,9 +229,9 @@ def record_event(
             on=on,
             ref=ref,
             today=today or on,
-            link=unit_link(unit.id, settings),
+            link=unit_link(unit.id, settings),  # type: ignore[arg-type]
             subject="",
-        )  # type: ignore[arg-type]
+        )
         enqueue(
             session=session,
             message=OutboxMessage(

@@ -27,6 +27,11 @@ from zwgk.config import get_settings
 from zwgk.db import session_scope, transact
 from zwgk.migrations import init_db
 
+# The unique keys a concurrent run of the same work reaches first (zwgk.db.transact retries
+# only these): a period's items and their mails; a day's reminder rungs and their mails.
+CHECKLIST_KEYS = ("uq_item_key", "uq_outbox_key")
+REMINDER_KEYS = ("uq_reminder_item_rung", "uq_outbox_key")
+
 
 @task(retries=2, retry_delay_seconds=5)
 def build_checklist_task(
@@ -46,6 +51,7 @@ def build_checklist_task(
             session=session, ob=ob, period=p, settings=settings, district=district, today=as_of
         ),
         what=f"{slug} {p}",
+        collisions=CHECKLIST_KEYS,
     )
     logger = get_run_logger()
     logger.info(
@@ -155,6 +161,7 @@ def sweep_task(today: date | None, district: str | None) -> dict[str, Any]:
             session=session, settings=get_settings(), today=as_of, district=district
         ),
         what=f"reminders {as_of}",
+        collisions=REMINDER_KEYS,
     )
     logger = get_run_logger()
     if not result.workday:

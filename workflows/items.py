@@ -64,8 +64,8 @@ def complete(
         )
     now = now or utcnow()
     session.add(
-        ItemEvent(item_id=item.id, action="complete", by=by or "", reason=note or "", at=now)
-    )  # type: ignore[arg-type]
+        ItemEvent(item_id=item.id, action="complete", by=by or "", reason=note or "", at=now)  # type: ignore[arg-type]
+    )
     item.status = ItemStatus.done
     item.completed_at = now
     item.on_time = now.astimezone(TZ).date() <= item.due

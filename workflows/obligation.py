@@ -167,7 +167,7 @@ class Assignees:
     groups: tuple[str, ...] = ()
     label: str = "各单位"
 
-    def matches(self, kind: UnitKind, groups: Sequence[str]) -> bool:
+    def matches(self, kind: str, groups: Sequence[str]) -> bool:
         if not self.kinds and not self.groups:
             return True
         return kind in self.kinds or any(g in groups for g in self.groups)

@@ -5,15 +5,15 @@ The schema (tables, migrations, ``init_db``) is ``zwgk.migrations``, above the m
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import UniqueConstraint, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
 from zwgk.config import Settings, get_settings
 
@@ -75,36 +75,88 @@ def session_scope() -> Iterator[Session]:
 # SQLSTATEs worth running the whole transaction again for: serialization failure and
 # deadlock (PostgreSQL); SQLite reports its lock time-out as OperationalError "locked".
 _RETRY_SQLSTATES = {"40001", "40P01"}
+_UNIQUE_VIOLATION = "23505"  # PostgreSQL
+_SQLITE_UNIQUE = "UNIQUE constraint failed: "
 
 
-def _conflict(exc: DBAPIError) -> bool:
+def unique_keys() -> dict[str, frozenset[str]]:
+    """Every named unique constraint of the app's tables, as its columns ("table.column")."""
+    return {
+        str(c.name): frozenset(f"{table.name}.{column.name}" for column in c.columns)
+        for table in SQLModel.metadata.tables.values()
+        for c in table.constraints
+        if isinstance(c, UniqueConstraint) and c.name
+    }
+
+
+def violated_unique_key(exc: IntegrityError) -> str | None:
+    """The name of the unique constraint ``exc`` reports, or None when it reports anything
+    else (NOT NULL, a foreign key, a check, a primary key).
+
+    PostgreSQL names the constraint; SQLite names its columns ("UNIQUE constraint failed:
+    checklistitem.obligation, checklistitem.period, …"), matched here to the constraint.
+    """
+    orig = exc.orig
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if code is not None:
+        if code != _UNIQUE_VIOLATION:
+            return None
+        return getattr(getattr(orig, "diag", None), "constraint_name", None)
+    message = str(orig)
+    if not message.startswith(_SQLITE_UNIQUE):
+        return None
+    columns = frozenset(c.strip() for c in message.removeprefix(_SQLITE_UNIQUE).split(","))
+    return next((name for name, key in unique_keys().items() if key == columns), None)
+
+
+def _retry_reason(exc: DBAPIError, collisions: Collection[str]) -> str | None:
+    """Why ``exc`` is worth running the transaction again for, or None to re-raise it."""
     if isinstance(exc, IntegrityError):
-        return True
+        key = violated_unique_key(exc)
+        return f"unique key {key}" if key in collisions else None
     code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
     if code in _RETRY_SQLSTATES:
-        return True
-    return isinstance(exc, OperationalError) and "locked" in str(exc.orig)
+        return f"SQLSTATE {code}"
+    if isinstance(exc, OperationalError) and "locked" in str(exc.orig):
+        return "database locked"
+    return None
 
 
-def transact(work: Callable[[Session], T], *, attempts: int = 3, what: str = "transaction") -> T:
+def transact(
+    work: Callable[[Session], T],
+    *,
+    collisions: Collection[str],
+    attempts: int = 3,
+    what: str = "transaction",
+) -> T:
     """Run ``work`` in one transaction; if a concurrent run wrote the same unique rows first
     (or the database asks for a retry), roll back and run it again from the start.
+
+    ``collisions``: the unique constraints (by name, e.g. ``uq_item_key``) on which a
+    concurrent run of the same work may get there first. Only those are retried; any other
+    integrity error (another unique key, NOT NULL, a foreign key) is a bug and raised at
+    once. A serialization failure or deadlock (PostgreSQL) and SQLite's lock time-out are
+    the database asking for a retry, and retried too.
 
     ``work`` must be idempotent: on the second pass it sees the other run's committed rows
     and creates nothing twice. This is how two runs of the same flow and period at once
     (a manual trigger during the scheduled one) end with one item and one mail per unit.
     """
+    unknown = set(collisions) - set(unique_keys())
+    if unknown:
+        raise ValueError(f"transact: no unique constraint named {sorted(unknown)}")
     for attempt in range(1, attempts):
         try:
             with session_scope() as session:
                 return work(session)
         except DBAPIError as exc:
-            if not _conflict(exc):
+            reason = _retry_reason(exc, collisions)
+            if reason is None:
                 raise
             logger.warning(
                 "%s collided with a concurrent run (%s); retrying (%d/%d)",
                 what,
-                exc.__class__.__name__,
+                reason,
                 attempt,
                 attempts - 1,
             )

@@ -232,9 +232,14 @@ def test_chart_is_valid_svg() -> None:
     assert "Microsoft YaHei" in root.get("font-family", "")
     assert len(root.findall("svg:polyline[@stroke-width='2']", ns)) == 2
     texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
-    assert {"完成率 & 进度", "新增非密公文全量备案", "年报 <A&B>", "日期", "100%", "11月15日"} <= set(
-        texts
-    )
+    assert {
+        "完成率 & 进度",
+        "新增非密公文全量备案",
+        "年报 <A&B>",
+        "日期",
+        "100%",
+        "11月15日",
+    } <= set(texts)
     for polyline in root.findall("svg:polyline[@stroke-width='2']", ns):
         ys = [float(p.split(",")[1]) for p in polyline.get("points", "").split()]
         assert len(ys) == 16 and ys == sorted(ys, reverse=True)  # completion only rises

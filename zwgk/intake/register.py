@@ -154,7 +154,7 @@ def parse_register(*, session: Session, path: Path, district: str | None) -> lis
         extended = r.get("extended", "").strip().lower() in ("1", "yes", "true", "是", "延期", "y")
         for p in problems:
             errors.append(f"{where}，{p}")
-        if not problems and received is not None:
+        if not problems and unit is not None and received is not None:
             clean.append(
                 RegisterRow(
                     rowno,

@@ -153,8 +153,10 @@ class AnnualReport:
         }
 
 
-def _figures(session: Session, unit_ids: list[int], year: int) -> dict[tuple[int, str], Table]:
-    out: dict[tuple[int, str], Table] = defaultdict(lambda: defaultdict(dict))
+def _figures(
+    session: Session, unit_ids: list[int | None], year: int
+) -> dict[tuple[int | None, str], Table]:
+    out: dict[tuple[int | None, str], Table] = defaultdict(lambda: defaultdict(dict))
     for f in session.exec(
         select(AnnualFigure).where(
             col(AnnualFigure.unit_id).in_(unit_ids), AnnualFigure.year == year
@@ -168,20 +170,20 @@ def unit_tables(session: Session, unit: Unit, year: int) -> tuple[Table, Table, 
     """(table2, table3, table4, whether the year has any table-3 data) for one unit."""
     apps = list(session.exec(select(Application).where(Application.unit_id == unit.id)))
     t3 = table3_from_register(apps, year)
-    figs = _figures(session, [unit.id], year)  # type: ignore[list-item]
-    hand3 = figs.get((unit.id, "table3"), {})  # type: ignore[call-overload]
+    figs = _figures(session, [unit.id], year)
+    hand3 = figs.get((unit.id, "table3"), {})
     for row, cols in hand3.items():
         for c, v in cols.items():
             t3[row][c] = v
     t2 = {
         r: {c: figs.get((unit.id, "table2"), {}).get(r, {}).get(c, 0) for c in cols}
         for r, cols in TABLE2
-    }  # type: ignore[call-overload]
+    }
     t4: Table = {g: {r: 0 for r in TABLE4_RESULTS} for g in TABLE4_GROUPS}
-    for g, cols in figs.get((unit.id, "table4"), {}).items():  # type: ignore[call-overload]
+    for g, cols in figs.get((unit.id, "table4"), {}).items():
         for r, v in cols.items():
             t4[g][r] = v
-    hand4 = figs.get((unit.id, "table4"), {})  # type: ignore[call-overload]
+    hand4 = figs.get((unit.id, "table4"), {})
     for g in TABLE4_GROUPS:
         if "总计" not in hand4.get(g, {}):
             t4[g]["总计"] = sum(t4[g][r] for r in TABLE4_RESULTS[:-1])

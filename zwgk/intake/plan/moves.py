@@ -165,7 +165,7 @@ def overdue_at_issue(*, session: Session, rows: Iterable[tuple[ChecklistItem, Un
         key = (unit.district, item.period)
         if key not in issued:
             issued[key] = session.exec(
-                select(Plan.issued).where(
+                select(col(Plan.issued)).where(
                     Plan.district == unit.district, Plan.year == int(item.period)
                 )
             ).first()
