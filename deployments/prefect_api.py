@@ -99,6 +99,7 @@ def server_url(settings: Settings) -> str | None:
     """A running server to use (``PREFECT_API_URL``, else the local one), without starting
     one. ``PREFECT_API_URL`` set but not answering is an error that says so."""
     prepare_home(settings)
+    # Prefect reads its home when first imported: only after prepare_home.
     from prefect.settings import PREFECT_API_URL
 
     configured = PREFECT_API_URL.value()
@@ -121,6 +122,7 @@ def prefect_api(settings: Settings, *, temporary: bool = True) -> Iterator[str]:
     running this is an error that says how to start one.
     """
     url = server_url(settings)
+    # After server_url has prepared Prefect's home (read on first import).
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     if url is not None:

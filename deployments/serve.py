@@ -56,6 +56,7 @@ def serve_registered(settings: Settings) -> None:
 
 def serve_all() -> None:
     """Register every deployment and poll for its scheduled runs until SIGINT or SIGTERM."""
+    # Prefect's runner is heavy and reads its home on import: loaded when serving starts.
     from prefect.exceptions import TerminationSignal
     from prefect.runner import Runner
     from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL

@@ -68,7 +68,7 @@ def resolve_password(settings: Settings) -> str | None:
     if settings.smtp_password is not None:
         return settings.smtp_password.get_secret_value()
     if settings.smtp_password_block:
-        from prefect.blocks.system import Secret
+        from prefect.blocks.system import Secret  # Prefect only for a password kept in a block
 
         block = Secret.load(settings.smtp_password_block, _sync=True)  # type: ignore[call-arg]
         return str(block.get())  # type: ignore[union-attr]

@@ -129,6 +129,7 @@ def publish_artifacts(
 
     Returns the chart's path. Does nothing outside a flow run.
     """
+    # Prefect only inside a flow run (the CLI's progress report needs none of it).
     from prefect.artifacts import create_markdown_artifact, create_progress_artifact
     from prefect.context import FlowRunContext
 

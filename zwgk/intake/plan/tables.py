@@ -221,7 +221,7 @@ def _number_rows(rows: list[TaskRow]) -> None:
 
 
 def read_xlsx(path: Path, *, need_deadline: bool = True) -> list[TaskRow]:
-    from openpyxl import load_workbook
+    from openpyxl import load_workbook  # heavy; only for .xlsx tables
 
     try:
         wb = load_workbook(path, data_only=True)
@@ -254,7 +254,7 @@ def read_xlsx(path: Path, *, need_deadline: bool = True) -> list[TaskRow]:
 
 
 def read_docx(path: Path, table: int | None = None, *, need_deadline: bool = True) -> list[TaskRow]:
-    from docx import Document
+    from docx import Document  # heavy (lxml); only for .docx tables
 
     try:
         doc = Document(str(path))
