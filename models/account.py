@@ -17,6 +17,9 @@ from sqlalchemy import JSON, Column, UniqueConstraint, event
 from sqlalchemy.orm.attributes import get_history
 from sqlmodel import Field, Session, SQLModel
 
+from models.checklist import ChecklistItem
+from models.reminder import ItemEvent
+from models.unit import Unit
 from zwgk.clock import utcnow
 
 
@@ -82,10 +85,6 @@ def _plain(value: object) -> object:
 
 def _mirror_item_events(session: Session, _context: object, _instances: object) -> None:
     """Before a flush: one AuditEntry per new ItemEvent, with the item's changed fields."""
-    from models.checklist import ChecklistItem
-    from models.reminder import ItemEvent
-    from models.unit import Unit
-
     new_events = [o for o in session.new if isinstance(o, ItemEvent)]
     if not new_events:
         return

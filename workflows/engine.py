@@ -252,12 +252,14 @@ def build_checklist(
     # Every unit of the district, inactive ones too: their pending items of a planner's
     # obligation are withdrawn. Another district's items are never touched.
     active = {u.id: u for u in units}
-    all_ids = list(session.exec(select(Unit.id).where(Unit.district == district).order_by(Unit.id)))
+    all_ids = list(
+        session.exec(select(col(Unit.id)).where(Unit.district == district).order_by(col(Unit.id)))
+    )
     session.info[PLANNER_MEMO] = {}
     try:
         for start in range(0, len(all_ids), CHUNK_UNITS):
             chunk = all_ids[start : start + CHUNK_UNITS]
-            _build_chunk(b, chunk, [active[i] for i in chunk if i in active])  # type: ignore[index]
+            _build_chunk(b, chunk, [active[i] for i in chunk if i in active])  # type: ignore[arg-type]
     finally:
         session.info.pop(PLANNER_MEMO, None)
     return b.result
@@ -392,7 +394,9 @@ def _queue_mails(
     """Render each unit's assignment mail once and queue the chunk's mails in bulk (not
     for units already sent one for this period, or without an address)."""
     ob, period, session = b.ob, b.period, b.session
-    keys = {u.id: assignment_key(ob, period, u.id) for u in units if u.id in per_unit}  # type: ignore[arg-type]
+    keys: dict[int | None, str] = {
+        u.id: assignment_key(ob, period, u.id) for u in units if u.id in per_unit
+    }  # type: ignore[arg-type]
     sent_keys = set(
         session.exec(
             select(OutboxMessage.key).where(col(OutboxMessage.key).in_(list(keys.values())))

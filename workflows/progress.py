@@ -70,7 +70,10 @@ def unit_progress(
     late = col(ChecklistItem.due) < today
     key = (Unit.district, Unit.name, ChecklistItem.status, late, ChecklistItem.on_time)
     stmt = _scope(
-        select(*key, func.count()).join(Unit, col(Unit.id) == col(ChecklistItem.unit_id)),
+        # sqlmodel's select is typed for at most four columns; this is six.
+        select(*key, func.count()).join(  # type: ignore[call-overload]
+            Unit, col(Unit.id) == col(ChecklistItem.unit_id)
+        ),
         obligation,
         period,
     ).group_by(*key)
@@ -78,7 +81,12 @@ def unit_progress(
     # Done items without a recorded verdict (from before it was kept): judged by the date.
     unjudged = session.exec(
         _scope(
-            select(Unit.district, Unit.name, ChecklistItem.due, ChecklistItem.completed_at)
+            select(
+                col(Unit.district),
+                col(Unit.name),
+                col(ChecklistItem.due),
+                col(ChecklistItem.completed_at),
+            )
             .join(Unit, col(Unit.id) == col(ChecklistItem.unit_id))
             .where(ChecklistItem.status == ItemStatus.done)
             .where(col(ChecklistItem.on_time).is_(None)),

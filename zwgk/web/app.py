@@ -30,6 +30,7 @@ from zwgk.clock import today_shanghai
 from zwgk.config import get_settings
 from zwgk.db import session_scope
 from zwgk.errors import UserError
+from zwgk.web.admin import mount
 
 _env = Environment(
     loader=FileSystemLoader(str(Path(__file__).parent / "templates")),
@@ -197,8 +198,6 @@ async def health(request: Request) -> Response:
 
 
 def create_app() -> Starlette:
-    from zwgk.web.admin import mount
-
     return Starlette(
         routes=[
             Route("/", home),

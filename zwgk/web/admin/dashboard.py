@@ -22,9 +22,10 @@ from models.checklist import ROLE_LABELS, ChecklistItem, Role
 from models.reminder import ItemEvent, ReminderLog
 from models.unit import Unit
 from notifications.render import cn_period
-from workflows.items import item_json, query_items
+from workflows.items import item_json, query_items, reopen, waive
+from workflows.registry import item_titles
 from zwgk.access.audit import ACTION_LABELS
-from zwgk.clock import today_shanghai
+from zwgk.clock import as_utc, today_shanghai
 from zwgk.db import session_scope
 from zwgk.errors import UserError
 from zwgk.web.admin.common import Principal, action, page, refusal, view
@@ -84,8 +85,6 @@ def summaries(
 ) -> list[PeriodSummary]:
     """``zwgk status --json`` rows grouped by obligation period (``unit_of``: item id → unit
     id and district, since two districts may each have a unit of the same name)."""
-    from workflows.registry import item_titles
-
     titles = item_titles()
     groups: dict[tuple[str, str], PeriodSummary] = {}
     for r in rows:
@@ -160,8 +159,6 @@ def _load_item(who: Principal, item_id: str) -> tuple[ChecklistItem, Unit] | Res
 
 def item_view(request: Request, who: Principal) -> Response:
     """事项详情: details, history (actions and reminders), evidence; actions for admins."""
-    from workflows.registry import item_titles
-
     loaded = _load_item(who, request.path_params["item_id"])
     if isinstance(loaded, Response):
         return loaded
@@ -203,7 +200,6 @@ def item_view(request: Request, who: Principal) -> Response:
         }
         for r in reminders
     ]
-    from zwgk.clock import as_utc
 
     history.sort(key=lambda h: as_utc(h["at"]))  # type: ignore[arg-type,return-value]
     data = item_json(item, unit, today)
@@ -225,8 +221,6 @@ def item_view(request: Request, who: Principal) -> Response:
 
 def unit_view(request: Request, who: Principal) -> Response:
     """One unit: everything it owes (open items first, overdue first) and its recent history."""
-    from workflows.registry import item_titles
-
     unit_id = request.path_params["unit_id"]
     if not unit_id.isdigit():
         return refusal(404, "单位不存在", f"没有编号为「{unit_id}」的单位。", who)
@@ -271,8 +265,6 @@ def unit_view(request: Request, who: Principal) -> Response:
 
 
 def _act(request: Request, who: Principal, form: dict[str, str], what: str) -> Response:
-    from workflows.items import reopen, waive
-
     loaded = _load_item(who, request.path_params["item_id"])
     if isinstance(loaded, Response):
         return loaded
