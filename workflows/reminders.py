@@ -263,7 +263,7 @@ def _open_items(s: _Sweep, unit_ids: list[int]) -> list[Any]:
     for a city's ~100,000 open items)."""
     stmt = (
         sa_select(*ITEM_COLUMNS)
-        .where(ChecklistItem.status == ItemStatus.pending)
+        .where(col(ChecklistItem.status) == ItemStatus.pending)
         .where(col(ChecklistItem.unit_id).in_(unit_ids))
         .order_by(col(ChecklistItem.unit_id), col(ChecklistItem.id))
     )
@@ -445,7 +445,7 @@ def _queue_summaries(s: _Sweep) -> None:
 
 # What the sweep reads of an open item (``_Views`` and ``_coordinators`` take these rows;
 # ``_Views.get`` unpacks them in this order).
-ITEM_COLUMNS = (
+ITEM_COLUMNS: tuple[Any, ...] = (
     ChecklistItem.id,
     ChecklistItem.unit_id,
     ChecklistItem.obligation,
@@ -486,7 +486,7 @@ class _LogWriter:
         if self.rows:
             insert_rows(
                 self.session,
-                ReminderLog.__table__,  # type: ignore[arg-type]
+                ReminderLog.__table__,  # type: ignore[attr-defined]
                 self.COLUMNS,
                 self.rows,
             )

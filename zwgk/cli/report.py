@@ -127,10 +127,10 @@ def report_bulletin(
     rules: Annotated[Path | None, typer.Option("--rules", help="考评标准文件（YAML）")] = None,
 ) -> None:
     """政务公开重点工作完成情况通报：完成率、按时完成率、各单位排名与得分、逾期未完成事项。"""
+    from models.directory import resolve_district
     from workflows.registry import item_titles
     from zwgk.clock import today_shanghai
     from zwgk.config import get_settings
-    from zwgk.intake.directory import resolve_district
     from zwgk.reports.bulletin import build_bulletin, parse_period, to_markdown, to_xlsx
     from zwgk.reports.bulletin_docx import to_docx
 
@@ -177,10 +177,10 @@ def report_assessment(
     today: Annotated[str | None, typer.Option("--today", help="按此日期判断逾期")] = None,
 ) -> None:
     """年度政务公开考核：按考评标准计算各单位得分，列出每一项扣分的原因。"""
+    from models.directory import resolve_district
     from workflows.registry import item_titles
     from zwgk.clock import today_shanghai
     from zwgk.config import get_settings
-    from zwgk.intake.directory import resolve_district
     from zwgk.reports.assessment import assessment_markdown, build_assessment
 
     if fmt not in ("md", "json"):

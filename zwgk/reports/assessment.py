@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from models.checklist import ChecklistItem, ItemStatus
 from models.unit import Unit
-from notifications.render import cn_period
+from notifications.render import cn_day, cn_period
 from zwgk.clock import as_utc
 from zwgk.errors import UserError
 from zwgk.reports.progress import UnitProgress
@@ -410,8 +410,6 @@ def _md(value: object) -> str:
 
 def assessment_markdown(a: Assessment) -> str:
     """The ranked scores, then every unit's deductions with their reasons."""
-    from notifications.render import cn_day
-
     r = a.rules
     lines = [
         f"## {a.district}{a.year}年度政务公开考核结果（截至{cn_day(a.as_of)}）",

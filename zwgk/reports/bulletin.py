@@ -24,7 +24,7 @@ from zwgk.config import Office
 from zwgk.errors import UserError
 from zwgk.periods import Cadence, Period
 from zwgk.reports.assessment import Rules, UnitScore, counts_due, points, rank, score_unit
-from zwgk.reports.progress import UnitProgress
+from zwgk.reports.progress import UnitProgress, _display_width
 
 RANKING_HEADER = ["排名", "单位", "按时完成", "逾期完成", "未完成", "免办", "完成率", "得分"]
 OVERDUE_HEADER = ["序号", "单位", "重点工作", "期间", "工作内容", "截止日期", "逾期天数"]
@@ -325,8 +325,6 @@ def to_xlsx(b: Bulletin) -> bytes:
     """Sheets 排名 (title row, header, units ranked, totals) and 逾期未完成事项."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
-
-    from zwgk.reports.progress import _display_width
 
     wb = Workbook()
     ws = wb.active
