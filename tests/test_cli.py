@@ -238,3 +238,20 @@ def test_listings_align_chinese_columns_by_display_width(
         (line,) = [row for row in rows if cell in row]
         starts.add(cell_len(line[: line.index(cell)]))
     assert len(starts) == 1, r.out
+
+
+@pytest.mark.parametrize("args", [["--help"], ["report", "bulletin", "--help"], ["units"]])
+def test_help_pages_are_chinese(cli_env: dict[str, str], args: list[str]) -> None:
+    """typer's and click's own words (panel titles, usage prefix, the help option) in Chinese."""
+    r = run_subprocess(*args)
+    page = r.out + r.err
+    assert "用法：" in page and "显示本说明并退出。" in page, page
+    for english in (
+        "Usage:",
+        "Options",
+        "Commands",
+        "Show this message",
+        "[default:",
+        "[required]",
+    ):
+        assert english not in page, (english, page)

@@ -24,7 +24,10 @@ from zwgk.cli import (
     units,
     users,
 )
+from zwgk.cli.help import chinese_help
 from zwgk.errors import UserError
+
+chinese_help()
 
 app = typer.Typer(
     help="政务公开事项管理：单位名录、工作日历、事项清单、通知与完成登记。",
