@@ -1166,7 +1166,8 @@ def test_deadline_phrases_parse_or_refuse(tokens: list[str]) -> None:
 @given(tokens=st.lists(st.sampled_from(UNIT_TOKENS), max_size=40))
 def test_unit_phrases_never_raise(tokens: list[str]) -> None:
     """Any 责任单位 cell resolves to roles and unknown names; it never raises."""
-    from zwgk.intake.plan.unitphrases import DirectoryEntry, parse_units
+    from zwgk.intake.plan.unitphrases import parse_units
+    from zwgk.intake.plan.unitresolve import DirectoryEntry
 
     directory = [
         DirectoryEntry("区政府办公室", ("区政府办",), "office"),
@@ -1194,7 +1195,8 @@ def test_unit_phrases_long_cells_stay_fast(text: str) -> None:
     """A pasted paragraph in the 责任单位 column is parsed in well under a second."""
     import time
 
-    from zwgk.intake.plan.unitphrases import DirectoryEntry, parse_units
+    from zwgk.intake.plan.unitphrases import parse_units
+    from zwgk.intake.plan.unitresolve import DirectoryEntry
 
     start = time.perf_counter()
     parse_units(text, [DirectoryEntry("区教育局", (), "department")])

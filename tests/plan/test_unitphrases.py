@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from zwgk.intake.plan.unitphrases import DirectoryEntry, UnitAssignment, parse_units, suggest_name
+from zwgk.intake.plan.unitphrases import UnitAssignment, parse_units
+from zwgk.intake.plan.unitresolve import DirectoryEntry
+from zwgk.intake.plan.unitsuggest import suggest_name
 
 E = DirectoryEntry
 

@@ -5,7 +5,8 @@ stays cheap; import ``zwgk.intake.plan.importer`` / ``zwgk.intake.plan.tables`` 
 """
 
 from zwgk.intake.plan.deadlines import DeadlineError, DueSpec, parse_deadline
-from zwgk.intake.plan.unitphrases import DirectoryEntry, UnitAssignment, parse_units
+from zwgk.intake.plan.unitphrases import UnitAssignment, parse_units
+from zwgk.intake.plan.unitresolve import DirectoryEntry
 
 __all__ = [
     "DeadlineError",

@@ -32,7 +32,8 @@ from zwgk.intake.plan.deadlines import (
     parse_deadline,
 )
 from zwgk.intake.plan.tables import LABELS, TaskRow, read_table, squash
-from zwgk.intake.plan.unitphrases import DirectoryEntry, UnitAssignment, parse_units
+from zwgk.intake.plan.unitphrases import UnitAssignment, parse_units
+from zwgk.intake.plan.unitresolve import DirectoryEntry
 from zwgk.intake.tabular import FIRST_YEAR, LAST_YEAR
 
 
