@@ -235,7 +235,7 @@ def worker(stage: str, impl: str, opts: dict[str, Any]) -> dict[str, Any]:
 
     # Import and connect before the clock starts.
     from bench import floors
-    from notifications.outbox import dispatch
+    from notifications.outbox_send import dispatch
     from workflows.engine import build_checklist
     from workflows.registry import get_obligation
     from workflows.reminders import sweep

@@ -327,7 +327,7 @@ def test_january_run_mails_each_unit_its_draft(
 ) -> None:
     from docx import Document
 
-    from notifications.outbox import dispatch
+    from notifications.outbox_send import dispatch
     from workflows.engine import build_checklist
     from workflows.registry import REGISTRY
     from zwgk.config import get_settings

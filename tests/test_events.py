@@ -55,7 +55,7 @@ def test_record_event_creates_item_with_workday_deadline(
 
 def test_event_item_goes_through_reminders(directory: str, smtp: SMTPServer) -> None:
     from models.directory import find_unit
-    from notifications.outbox import dispatch
+    from notifications.outbox_send import dispatch
     from workflows.events import EVENT_KINDS, record_event
     from workflows.reminders import sweep
     from zwgk.config import get_settings

@@ -189,7 +189,7 @@ def test_smtp_password_from_a_prefect_secret_block(
     from aiosmtpd.smtp import AuthResult
     from prefect.blocks.system import Secret
 
-    from notifications.outbox import dispatch
+    from notifications.outbox_send import dispatch
     from zwgk.config import get_settings, reset_settings
 
     Secret(value="s3cret-pw").save("zwgk-test-smtp-password", overwrite=True)

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from models import OutboxMessage
-from notifications.outbox import dispatch
+from notifications.outbox_send import dispatch
 from tests.factories import queue_messages
 from tests.smtpd import SMTPServer
 from zwgk.config import get_settings, reset_settings

@@ -24,14 +24,9 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from models import OutboxMessage
-from notifications.outbox import (
-    DispatchReport,
-    Held,
-    claim,
-    dispatch,
-    holder,
-    holder_alive,
-)
+from notifications.outbox_claims import claim, holder, holder_alive
+from notifications.outbox_report import DispatchReport, Held
+from notifications.outbox_send import dispatch
 from tests.cli import run_subprocess
 from tests.factories import queue_messages
 from tests.smtpd import SMTPServer
@@ -288,7 +283,7 @@ def test_an_outcome_is_not_recorded_over_a_claim_taken_over_meanwhile(env: Path)
     """A dispatcher whose lease ran out while it sent (a stalled database) must not write its
     result over the row another dispatcher took over and sent: that would turn "sent" back
     into "pending" and send it once more."""
-    from notifications.outbox import _Outcome, _settle
+    from notifications.outbox_send import _Outcome, _settle
 
     queue_messages(1)
     _claim_elsewhere(1)  # the slow one

@@ -21,7 +21,7 @@ import pytest
 from sqlmodel import select
 
 from models import OutboxMessage
-from notifications.outbox import dispatch
+from notifications.outbox_send import dispatch
 from tests.cli import run_subprocess
 from tests.factories import queue_messages
 from tests.smtpd import SMTPServer, free_port

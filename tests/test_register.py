@@ -241,7 +241,7 @@ def test_unit_page_and_real_mail_show_chinese_periods(
 ) -> None:
     """Through the engine, the outbox, the loopback SMTP server and `zwgk web`: the mails and
     the unit page write periods and dates in Chinese and are signed by the configured office."""
-    from notifications.outbox import dispatch
+    from notifications.outbox_send import dispatch
     from workflows.engine import build_checklist
     from zwgk.db import session_scope
 

@@ -22,7 +22,7 @@ STREETS = 40
 def city(env: Path, tmp_path: Path) -> str:
     """The office, one department that leads, and 40 streets, with one plan task for 6-30:
     区发展改革委牵头，各街镇负责 (assigned 3-2)."""
-    from notifications.outbox import dispatch
+    from notifications.outbox_send import dispatch
     from workflows.engine import build_checklist
     from workflows.registry import REGISTRY
     from zwgk.config import get_settings
@@ -124,7 +124,7 @@ def test_summary_and_digest_read_as_the_office_writes(directory: str, smtp: SMTP
     from sqlmodel import select
 
     from models import ChecklistItem, Unit
-    from notifications.outbox import dispatch
+    from notifications.outbox_send import dispatch
     from workflows.engine import build_checklist
     from workflows.registry import REGISTRY
     from workflows.reminders import sweep
@@ -194,7 +194,7 @@ def test_unit_without_mailbox_is_named_in_the_summary(directory: str, smtp: SMTP
     from sqlmodel import select
 
     from models import Unit
-    from notifications.outbox import dispatch
+    from notifications.outbox_send import dispatch
     from workflows.engine import build_checklist
     from workflows.registry import REGISTRY
     from workflows.reminders import sweep

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from models import ChecklistItem, ReminderLog, Unit
-from notifications.outbox import dispatch
+from notifications.outbox_send import dispatch
 from tests.smtpd import SMTPServer
 from workflows.engine import build_checklist
 from workflows.items import complete, waive

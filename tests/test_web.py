@@ -21,7 +21,7 @@ from sqlmodel import select
 
 from models import ChecklistItem, ItemEvent
 from notifications.links import sign
-from notifications.outbox import dispatch
+from notifications.outbox_send import dispatch
 from tests.required import unavailable
 from tests.smtpd import SMTPServer
 from workflows.engine import build_checklist

@@ -2,7 +2,7 @@
 
 ``plan`` computes the checklist of a period; ``build_checklist`` writes the missing items
 and enqueues one assignment mail per unit in one transaction; ``dispatch`` (in
-``notifications/outbox.py``) sends what is queued. Running again for the same period
+``notifications/outbox_send.py``) sends what is queued. Running again for the same period
 creates nothing and queues nothing, because items and messages carry unique keys.
 """
 

@@ -16,7 +16,8 @@ from prefect import flow, get_run_logger, task
 from prefect.runtime import flow_run
 from prefect.states import Failed, State
 
-from notifications.outbox import DispatchReport, dispatch
+from notifications.outbox_report import DispatchReport
+from notifications.outbox_send import dispatch
 from workflows.engine import build_checklist
 from workflows.obligation import Obligation
 from workflows.progress import publish_artifacts

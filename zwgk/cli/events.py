@@ -37,7 +37,7 @@ def event_record(
 ) -> None:
     """登记一个事件（如决策文件印发），按工作日生成办理时限。"""
     from models.directory import find_unit
-    from notifications.outbox import dispatch
+    from notifications.outbox_send import dispatch
     from workflows.events import get_event_kind, record_event
     from zwgk.config import get_settings
 

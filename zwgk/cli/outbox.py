@@ -10,7 +10,7 @@ from zwgk.cli.common import echo_json, open_db
 from zwgk.errors import UserError
 
 if TYPE_CHECKING:
-    from notifications.outbox import DispatchReport
+    from notifications.outbox_report import DispatchReport
 
 app = typer.Typer(help="发件箱", no_args_is_help=True)
 
@@ -60,7 +60,7 @@ def outbox_list(
     if as_json:
         echo_json(data)
         return
-    from notifications.outbox import holder_name, shanghai_time
+    from notifications.outbox_report import holder_name, shanghai_time
     from zwgk.cli.table import print_table
 
     table = []
@@ -100,7 +100,8 @@ def outbox_retry(
     all_: Annotated[bool, typer.Option("--all", help="重试全部失败和待重试的邮件")] = False,
 ) -> None:
     """把失败（或等待重试）的邮件重新放回队列并立即发送。"""
-    from notifications.outbox import dispatch, retry
+    from notifications.outbox import retry
+    from notifications.outbox_send import dispatch
     from zwgk.config import get_settings
 
     if message_id is None and not all_:
@@ -127,7 +128,7 @@ def outbox_retry(
 @app.command("send")
 def outbox_send() -> None:
     """发送队列中到期的邮件（失败后按退避时间等待的邮件到期才发；定时任务每 30 分钟也会执行）。"""
-    from notifications.outbox import dispatch
+    from notifications.outbox_send import dispatch
     from zwgk.config import get_settings
 
     with open_db():

@@ -175,7 +175,7 @@ def _run_reminders(today: str | None, district: str | None, dry_run: bool) -> No
 def _dispatch_notes(flow_result: dict[str, Any]) -> str:
     """Clauses, each led by "；", on what a flow run's dispatch took over or left (queued,
     held by another dispatcher, waiting for a retry) and when it goes; "" when nothing."""
-    from notifications.outbox import DispatchReport
+    from notifications.outbox_report import DispatchReport
 
     notes = DispatchReport.from_dict(flow_result.get("dispatch") or {}).notes()
     return "".join(f"；{n}" for n in notes)
