@@ -19,7 +19,7 @@ from notifications.render import Rendered, render
 from tests.test_web import _get, _link_for  # the `web` fixture is in conftest
 from workflows.events import EVENT_KINDS
 from workflows.registry import REGISTRY
-from workflows.reminders import ItemView, UnitBehind
+from workflows.reminder_views import ItemView, UnitBehind
 from workflows.workcal import WorkCalendar
 from zwgk.config import Settings, get_settings, reset_settings
 from zwgk.errors import UserError

@@ -224,7 +224,7 @@ def test_digest_is_one_mail_per_unit(directory: str, smtp: SMTPServer) -> None:
 @pytest.mark.parametrize("rung", list(EXPECTED_DATES))
 def test_each_rung_date(rung: str) -> None:
     from workflows.obligation import DEFAULT_LADDER
-    from workflows.reminders import LadderDates
+    from workflows.reminder_ladder import LadderDates
     from workflows.workcal import WorkCalendar
 
     dates = LadderDates(WorkCalendar())

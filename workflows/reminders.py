@@ -19,6 +19,9 @@ Rules, each tested by name in ``tests/test_reminders.py``:
   the non-lead units of a step it leads. A step whose units are all leads (各单位) has nobody
   to coordinate; the office never gets a lead summary (its own summary has everyone).
 * Summaries are keyed per day and recipient: a second sweep the same day queues none.
+
+The sweep is here; which rung an item has reached is :mod:`workflows.reminder_ladder`, the item
+lines and the summaries the mails show are :mod:`workflows.reminder_views`.
 """
 
 from __future__ import annotations
@@ -27,85 +30,30 @@ import hashlib
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from itertools import chain
 from typing import Any
 
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from models.checklist import ROLE_LABELS, ChecklistItem, ItemStatus, Role
+from models.checklist import ChecklistItem, ItemStatus, Role
 from models.outbox import OutboxMessage
 from models.reminder import ReminderLog
 from models.unit import Unit, UnitKind
 from notifications.links import unit_link
 from notifications.outbox import enqueue_many
-from notifications.render import cn_date, cn_period, render
+from notifications.render import render
 from workflows.obligation import DEFAULT_LADDER, Ladder
 from workflows.registry import item_ladders, item_titles
+from workflows.reminder_ladder import LadderDates, Reached, rung_order
+from workflows.reminder_views import ITEM_COLUMNS, ItemViews, behind_units, overdue_summary
 from workflows.workcal import WorkCalendar, load_calendar
 from zwgk.bulk import insert_rows
 from zwgk.clock import utcnow
 from zwgk.config import Settings
 
 logger = logging.getLogger(f"zwgk.{__name__}")  # one hierarchy for the CLI to quiet
-
-
-@dataclass(frozen=True)
-class Reached:
-    rung: str
-    order: int  # position on the ladder (weekly-N after every fixed rung)
-    on: date
-    title: str
-    escalate: bool
-
-
-class LadderDates:
-    """Rung dates per due date, computed once per sweep (many items share a due date)."""
-
-    def __init__(self, cal: WorkCalendar) -> None:
-        self.cal = cal
-        self._cache: dict[tuple[date, int], date] = {}
-
-    def shift(self, due: date, offset: int) -> date:
-        key = (due, offset)
-        if key not in self._cache:
-            if offset == 0:
-                self._cache[key] = due
-            else:
-                self._cache[key] = self.cal.add_workdays(due, offset).date
-        return self._cache[key]
-
-    def latest(self, ladder: Ladder, due: date, today: date, after: date | None) -> Reached | None:
-        """The latest rung reached by ``today`` that falls after ``after`` (the assignment)."""
-        best: Reached | None = None
-        last_fixed: date | None = None
-        for i, rung in enumerate(ladder.rungs):
-            on = self.shift(due, rung.offset)
-            last_fixed = on
-            if on <= today and (after is None or on > after):
-                best = Reached(rung.slug, i, on, rung.title, rung.escalate)
-        if ladder.weekly_days and last_fixed is not None and today > last_fixed:
-            n = (today - last_fixed).days // ladder.weekly_days
-            on = last_fixed + timedelta(days=n * ladder.weekly_days)
-            if n >= 1 and (after is None or on > after):
-                best = Reached(
-                    f"weekly-{n}",
-                    len(ladder.rungs) + n,
-                    on,
-                    f"逾期第{n}周催办",
-                    ladder.weekly_escalate,
-                )
-        return best
-
-
-def rung_order(ladder: Ladder, slug: str) -> int:
-    for i, r in enumerate(ladder.rungs):
-        if r.slug == slug:
-            return i
-    if slug.startswith("weekly-"):
-        return len(ladder.rungs) + int(slug.split("-", 1)[1])
-    return -1
 
 
 @dataclass
@@ -152,7 +100,7 @@ class _Sweep:
     result: SweepResult
     ladders: dict[str, Ladder]
     dates: LadderDates
-    views: _Views
+    views: ItemViews
     logs: _LogWriter
     unit_by_id: dict[int, Unit]
     office_by_district: dict[str, Unit]
@@ -250,7 +198,7 @@ def _open_sweep(
         result=result,
         ladders=item_ladders(),
         dates=LadderDates(cal),
-        views=_Views(today, cal, item_titles()),
+        views=ItemViews(today, cal, item_titles()),
         logs=_LogWriter(session, today),
         unit_by_id=unit_by_id,  # type: ignore[arg-type]
         office_by_district=office_by_district,
@@ -422,15 +370,19 @@ def _queue_summaries(s: _Sweep) -> None:
     summaries: list[tuple[OutboxMessage, str, int]] = []
     for d, office in s.offices.items():
         units = [u for u in s.overdue if unit_by_id[u].district == d]
-        behind = _behind(units, s.overdue, unit_by_id, s.views)
+        behind = behind_units(units, s.overdue, unit_by_id, s.views)
         summaries.append(
-            (_summary(office, behind, lead=False, today=s.today), s.label(office), len(behind))
+            (
+                overdue_summary(office, behind, lead=False, today=s.today),
+                s.label(office),
+                len(behind),
+            )
         )
     for lead_id, late_units in s.by_lead.items():
         lead = unit_by_id[lead_id]
-        behind = _behind(list(late_units), late_units, unit_by_id, s.views)
+        behind = behind_units(list(late_units), late_units, unit_by_id, s.views)
         summaries.append(
-            (_summary(lead, behind, lead=True, today=s.today), s.label(lead), len(behind))
+            (overdue_summary(lead, behind, lead=True, today=s.today), s.label(lead), len(behind))
         )
     new = {m.key for m in enqueue_many(session=s.session, messages=[m for m, _, _ in summaries])}
     for message, who, n in summaries:
@@ -441,22 +393,6 @@ def _queue_summaries(s: _Sweep) -> None:
                 else result.lead_summaries
             )
             target[who] = n
-
-
-# What the sweep reads of an open item (``_Views`` and ``_coordinators`` take these rows;
-# ``_Views.get`` unpacks them in this order).
-ITEM_COLUMNS: tuple[Any, ...] = (
-    ChecklistItem.id,
-    ChecklistItem.unit_id,
-    ChecklistItem.obligation,
-    ChecklistItem.period,
-    ChecklistItem.step,
-    ChecklistItem.step_title,
-    ChecklistItem.role,
-    ChecklistItem.due,
-    ChecklistItem.provisional,
-    ChecklistItem.assigned_on,
-)
 
 
 class _LogWriter:
@@ -538,132 +474,3 @@ def _coordinators(
         if key in wanted and unit_id not in found[key]:
             found[key].append(unit_id)
     return found
-
-
-@dataclass(slots=True)
-class ItemView:
-    """One item line of a digest or a summary (an object: see ``engine.ItemView``)."""
-
-    id: int
-    obligation_title: str
-    period: str  # as stored (2026-11); ``task`` has it written out
-    task: str  # 新增非密公文全量备案（2026年11月）: the obligation and its period
-    step_title: str
-    role_label: str
-    due: date
-    due_text: str  # 2026年11月25日（星期三）, with （暂定） when provisional
-    when: str  # 还剩 N 个工作日 / 今日截止 / 已逾期 N 个工作日
-    overdue: bool
-    days_overdue: int  # working days past ``due``; 0 when not overdue
-    provisional: bool
-
-
-@dataclass(slots=True)
-class UnitBehind:
-    """One unit in an overdue summary (逾期汇总): who to call, and what is late."""
-
-    name: str
-    contact: str
-    email: str
-    items: list[ItemView]
-
-    @property
-    def most_days(self) -> int:
-        return max(v.days_overdue for v in self.items)
-
-
-class _Views:
-    """Item lines, each built once (an overdue item shows in its unit's digest, the office's
-    summary and its leads' summaries); the wording per obligation period and per due date
-    once (a city summary lists thousands of items: fewer expressions per template row)."""
-
-    def __init__(self, today: date, cal: WorkCalendar, titles: dict[str, str]) -> None:
-        self.today = today
-        self.cal = cal
-        self.titles = titles
-        self.by_id: dict[int, ItemView] = {}
-        # (obligation, period, role, due, provisional) -> the fields an item line derives
-        self.facts: dict[tuple[Any, ...], tuple[Any, ...]] = {}
-        self.when: dict[date, tuple[str, int]] = {}
-
-    def get(self, item: Any) -> ItemView:
-        view = self.by_id.get(item.id)
-        if view is not None:
-            return view
-        iid, _unit, obligation, period, _step, step_title, role, due, provisional, _on = item
-        key = (obligation, period, role, due, provisional)
-        facts = self.facts.get(key)
-        if facts is None:
-            title = self.titles.get(obligation, obligation)
-            when, days = self._when(due)
-            facts = self.facts[key] = (
-                title,
-                f"{title}（{cn_period(period)}）",
-                ROLE_LABELS[Role(role)],
-                cn_date(due) + ("（暂定）" if provisional else ""),
-                when,
-                due < self.today,
-                days,
-            )
-        title, task, role_label, due_text, when, overdue, days = facts
-        view = ItemView(
-            iid, title, period, task, step_title, role_label, due, due_text, when, overdue, days,
-            provisional,
-        )  # fmt: skip
-        if overdue:  # shown again in the summaries; the others only once
-            self.by_id[iid] = view
-        return view
-
-    def _when(self, due: date) -> tuple[str, int]:
-        """How ``due`` stands today, and the working days overdue."""
-        hit = self.when.get(due)
-        if hit is None:
-            left = self.cal.workdays_between(self.today, due)
-            if due >= self.today:
-                hit = ("今日截止" if due == self.today else f"还剩 {left} 个工作日", 0)
-            else:
-                hit = (f"已逾期 {-left} 个工作日" if left < 0 else "已逾期", max(-left, 0))
-            self.when[due] = hit
-        return hit
-
-
-def _behind(
-    unit_ids: list[int], late: dict[int, list[Any]], unit_by_id: dict[int, Unit], views: _Views
-) -> list[UnitBehind]:
-    """The units behind, most overdue items first (then the longest overdue, then directory
-    order); each unit's items oldest due date first."""
-    out = []
-    for unit_id in sorted(unit_ids):
-        unit = unit_by_id[unit_id]
-        items = sorted(late[unit_id], key=lambda i: (i.due, i.id))
-        out.append(UnitBehind(unit.name, unit.contact, unit.email, [views.get(i) for i in items]))
-    out.sort(key=lambda b: (-len(b.items), -b.most_days))
-    return out
-
-
-def _summary(
-    recipient: Unit, behind: list[UnitBehind], *, lead: bool, today: date
-) -> OutboxMessage:
-    """The day's overdue summary for the office (``lead=False``) or a lead unit."""
-    kind = "lead-summary" if lead else "overdue-summary"
-    rendered = render(
-        "overdue-summary",
-        "reminder",
-        unit=recipient,
-        units=behind,
-        items=sum(len(b.items) for b in behind),
-        lead=lead,
-        today=today,
-        subject="",
-    )
-    return OutboxMessage(
-        key=f"{kind}:unit={recipient.id}:{today.isoformat()}",
-        recipient=recipient.email,
-        unit_id=recipient.id,
-        obligation="reminders",
-        period=today.isoformat(),
-        kind=kind,
-        subject=rendered.subject,
-        body_text=rendered.text,
-        body_html=rendered.html,
-    )
