@@ -115,6 +115,31 @@ def reopen(*, session: Session, item_id: int, by: str, reason: str = "") -> Chec
     return item
 
 
+def extend_due(
+    *, session: Session, item_id: int, new_due: date, reason: str, by: str
+) -> ChecklistItem:
+    """Give one open item a later due date (延长截止日期), with a reason; recorded with who
+    and when. Only later dates: an earlier one would make a unit overdue without warning."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise UserError("延长截止日期必须说明理由")
+    item = _get(session, item_id)
+    if item.status != ItemStatus.pending:
+        raise UserError(f"事项 {item_id} 已办结或免办，无需延期；如需延期请先重新打开")
+    if new_due <= item.due:
+        raise UserError(f"新的截止日期 {new_due} 应晚于现在的截止日期 {item.due}")
+    old = item.due
+    item.due = new_due
+    item.provisional = False
+    session.add(item)
+    session.add(
+        ItemEvent(
+            item_id=item_id, action="extend", by=by, reason=f"截止日期由 {old} 延至 {new_due}：{reason}"
+        )
+    )
+    return item
+
+
 def query_items(
     *,
     session: Session,

@@ -25,6 +25,11 @@ ACTION_LABELS = {
     "withdraw": "撤回",
     "move-due": "调整截止日期",
     "reclock": "重算办理时限",
+    "extend": "延长截止日期",
+    "import-units": "导入单位名录",
+    "import-plan": "导入工作要点",
+    "import-holidays": "导入节假日安排",
+    "import-register": "导入依申请公开登记",
 }
 
 

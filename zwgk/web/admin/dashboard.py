@@ -22,12 +22,13 @@ from models.checklist import ROLE_LABELS, ChecklistItem, Role
 from models.reminder import ItemEvent, ReminderLog
 from models.unit import Unit
 from notifications.render import cn_period
-from workflows.items import item_json, query_items, reopen, waive
+from workflows.items import extend_due, item_json, query_items, reopen, waive
 from workflows.registry import item_titles
 from zwgk.access.audit import ACTION_LABELS
 from zwgk.clock import as_utc, today_shanghai
 from zwgk.db import session_scope
 from zwgk.errors import UserError
+from zwgk.intake.tabular import parse_date
 from zwgk.web.admin.common import Principal, action, page, refusal, view
 
 STATUS_LABELS = {"pending": "待办", "overdue": "已逾期", "done": "已完成", "waived": "免办"}
@@ -273,7 +274,15 @@ def _act(request: Request, who: Principal, form: dict[str, str], what: str) -> R
     token = current_actor.set(who.name)
     try:
         with session_scope() as s:
-            if what == "waive":
+            if what == "extend":
+                try:
+                    new_due = parse_date(form.get("due", ""))
+                except ValueError as exc:
+                    raise UserError(f"新的截止日期：{exc}") from None
+                if new_due is None:
+                    raise UserError("请填写新的截止日期（YYYY-MM-DD）")
+                extend_due(session=s, item_id=item.id, new_due=new_due, reason=reason, by=who.name)  # type: ignore[arg-type]
+            elif what == "waive":
                 waive(session=s, item_id=item.id, reason=reason, by=who.name)  # type: ignore[arg-type]
             else:
                 if not reason:
@@ -296,10 +305,15 @@ def reopen_item(request: Request, who: Principal, form: dict[str, str]) -> Respo
     return _act(request, who, form, "reopen")
 
 
+def extend_item(request: Request, who: Principal, form: dict[str, str]) -> Response:
+    return _act(request, who, form, "extend")
+
+
 routes = [
     Route("/", view(dashboard), methods=["GET"]),
     Route("/items/{item_id}", view(item_view), methods=["GET"]),
     Route("/units/{unit_id}", view(unit_view), methods=["GET"]),
     Route("/items/{item_id}/waive", action(waive_item), methods=["POST"]),
     Route("/items/{item_id}/reopen", action(reopen_item), methods=["POST"]),
+    Route("/items/{item_id}/extend", action(extend_item), methods=["POST"]),
 ]
