@@ -16,17 +16,9 @@ from models import Unit
 from models.annual import Application
 from models.calendar import HolidayOverride
 from models.plan import PlanTask
+from tests import test_admin_web as admin_web
 from tests.factories import write_units_csv
-from tests.test_admin_web import (  # noqa: F401  (fixtures)
-    PASSWORD,
-    _audit,
-    _item,
-    _screenshot,
-    accounts,
-    client,
-    items,
-    login,
-)
+from tests.test_admin_web import PASSWORD, _audit, _item, _screenshot, login
 from zwgk.config import get_settings
 from zwgk.db import session_scope
 
@@ -36,6 +28,11 @@ NEW_UNITS = [
     ["区民政局", "", "department", "mzj@test.example.gov.cn", "孙立", ""],
 ]
 PLANS = Path(__file__).parent / "fixtures" / "plans"
+
+# The workbench tests' fixtures: three accounts, a TestClient, items in two districts.
+accounts = admin_web.accounts
+client = admin_web.client
+items = admin_web.items
 
 
 def _count(model: type) -> int:
@@ -301,7 +298,7 @@ def test_admin_extends_a_due_date_with_a_reason(
     old = _item(item_id).due
     new = old + timedelta(days=10)
     csrf = login(client, "wangjing")
-    assert 'action="/admin/items/%d/extend"' % item_id in client.get(f"/admin/items/{item_id}").text
+    assert f'action="/admin/items/{item_id}/extend"' in client.get(f"/admin/items/{item_id}").text
     url = f"/admin/items/{item_id}/extend"
     r = client.post(url, data={"csrf_token": csrf, "due": str(new), "reason": ""})
     assert r.status_code == 400 and "说明理由" in r.text
@@ -327,10 +324,16 @@ def test_viewer_and_other_district_cannot_extend(
     old = _item(item_id).due
     data = {"due": str(old + timedelta(days=5)), "reason": "x"}
     csrf = login(client, "lingdao")
-    assert client.post(f"/admin/items/{item_id}/extend", data=data | {"csrf_token": csrf}).status_code == 403
+    assert (
+        client.post(f"/admin/items/{item_id}/extend", data=data | {"csrf_token": csrf}).status_code
+        == 403
+    )
     client.cookies.clear()
     csrf = login(client, "chenli")  # 测试区's admin; the item is 示例区's
-    assert client.post(f"/admin/items/{item_id}/extend", data=data | {"csrf_token": csrf}).status_code == 403
+    assert (
+        client.post(f"/admin/items/{item_id}/extend", data=data | {"csrf_token": csrf}).status_code
+        == 403
+    )
     assert client.post(f"/admin/items/{item_id}/extend", data=data).status_code == 403
     assert _item(item_id).due == old and not _audit("extend")
 
@@ -353,8 +356,8 @@ def test_upload_preview_confirm_and_audit_in_chromium(
     upload = tmp_path / "长宁区单位名录.csv"
     upload.write_text(
         text.rstrip("\n")
-        + "\n区数据局,区大数据中心,department,sjj@shcn.gov.cn,钱进,\n"
-        + "区国资委,,department,gzw@shcn.gov.cn,孙立,\n",
+        + "\n区气象局,,department,qxj@changning.example.gov.cn,钱进,\n"
+        + "区地方志办公室,区史志办,department,dfz@changning.example.gov.cn,孙立,\n",
         encoding="utf-8",
     )
     before = _count(Unit)
@@ -372,7 +375,7 @@ def test_upload_preview_confirm_and_audit_in_chromium(
         wait(driver, By.ID, "username").send_keys("wangjing")
         driver.find_element(By.ID, "password").send_keys(PASSWORD)
         submit("login")
-        wait(driver, By.ID, "periods")
+        wait(driver, By.ID, "who")
         driver.find_element(By.LINK_TEXT, "数据导入").click()
         district = wait(driver, By.ID, "district")
         district.clear()
@@ -382,7 +385,7 @@ def test_upload_preview_confirm_and_audit_in_chromium(
         summary = wait(driver, By.ID, "preview-summary").text
         assert "新增 2 个单位" in summary, summary
         rows = driver.find_element(By.ID, "preview-rows").text
-        assert "区数据局" in rows and "区国资委" in rows
+        assert "区气象局" in rows and "区地方志办公室" in rows
         assert _count(Unit) == before  # the preview wrote nothing
         _screenshot(driver, tmp_path, "admin-import-preview.png")
         confirm = driver.find_element(By.ID, "confirm")

@@ -134,7 +134,10 @@ def extend_due(
     session.add(item)
     session.add(
         ItemEvent(
-            item_id=item_id, action="extend", by=by, reason=f"截止日期由 {old} 延至 {new_due}：{reason}"
+            item_id=item_id,
+            action="extend",
+            by=by,
+            reason=f"截止日期由 {old} 延至 {new_due}：{reason}",
         )
     )
     return item
