@@ -104,3 +104,151 @@ class AnnualFigure(SQLModel, table=True):
     col: str  # a column of that table (TABLE2's, COLUMNS, TABLE4_RESULTS)
     value: float
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+# --- Labels as printed in the national format (国办公开办函〔2021〕30号) -----------------------
+# Offices copy last year's published tables, so a cell may be named by its printed label, with
+# or without its numbering ("（三）不予公开 1.属于国家秘密", "四、结转下年度继续办理"), or by the
+# internal key above. Both intake (reading figures) and reports (naming a failed check) use these.
+
+TABLE_NAMES = {"table2": "表二", "table3": "表三", "table4": "表四"}
+_TABLE_ALIASES = {
+    **{k: k for k in TABLE_NAMES},
+    **{v: k for k, v in TABLE_NAMES.items()},
+    "二": "table2",
+    "三": "table3",
+    "四": "table4",
+    "表2": "table2",
+    "表3": "table3",
+    "表4": "table4",
+}
+NUMERALS = ("一", "二", "三", "四", "五", "六", "七")
+PARTIAL_NOTE = "（区分处理的，只计这一情形，不计其他情形）"
+TABLE4_PRINTED_GROUPS = {
+    "行政复议": "行政复议",
+    "未经复议直接起诉": "行政诉讼—未经复议直接起诉",
+    "复议后起诉": "行政诉讼—复议后起诉",
+}
+
+
+def table3_row_label(key: str) -> str:
+    """A table-三 row as printed: "一、本年新收…", "（三）不予公开 1.属于国家秘密"."""
+    if key == NEW:
+        return "一、本年新收政府信息公开申请数量"
+    if key == CARRIED_IN:
+        return "二、上年结转政府信息公开申请数量"
+    if key == TOTAL:
+        return "（七）总计"
+    if key == CARRIED_OUT:
+        return "四、结转下年度继续办理"
+    group, _, sub = key.partition("/")
+    n = next(i for i, (g, _s) in enumerate(OUTCOME_GROUPS) if g == group)
+    label = f"（{NUMERALS[n]}）{group}"
+    if not sub:
+        return label
+    subs = OUTCOME_GROUPS[n][1]
+    return f"{label} {subs.index(sub) + 1}.{sub}"
+
+
+def table3_col_label(col: str) -> str:
+    return col
+
+
+def cell_label(table: str, row: str, col: str) -> str:
+    """「表三「（三）不予公开 1.属于国家秘密」行「自然人」列」 — a cell named as printed."""
+    if table == "table3":
+        row = table3_row_label(row)
+    elif table == "table4":
+        row = TABLE4_PRINTED_GROUPS.get(row, row)
+    return f"{TABLE_NAMES.get(table, table)}「{row}」行「{col}」列"
+
+
+def canon(text: str) -> str:
+    """A label reduced for matching: width, spaces, numbering, separators and notes dropped."""
+    import re
+    import unicodedata
+
+    t = unicodedata.normalize("NFKC", text)
+    t = "".join(t.split())
+    t = t.replace("“", '"').replace("”", '"')
+    t = t.replace("(区分处理的,只计这一情形,不计其他情形)", "")
+    t = re.sub(r"\((?:单位:)?万元\)", "", t)
+    t = re.sub(r"^[一二三四五六七八九十]+、", "", t)
+    t = t.replace("本年度办理结果", "")
+    t = re.sub(r"\([一二三四五六七八九十]+\)", "", t)
+    t = re.sub(r"(?:^|(?<=[^0-9]))[0-9]{1,2}[.、]", "", t)
+    t = re.sub(r"[/\\\-—–_|:>·]", "", t)
+    return t
+
+
+def _row_aliases() -> dict[str, dict[str, str]]:
+    rows3: dict[str, str] = {}
+    for key in TABLE3_ROWS:
+        rows3[canon(key)] = key
+        rows3[canon(table3_row_label(key))] = key
+        group, _, sub = key.partition("/")
+        if sub:
+            rows3[canon(sub)] = key
+    rows3[canon("本年新收")] = NEW
+    rows3[canon("上年结转")] = CARRIED_IN
+    rows3[canon("总计")] = TOTAL
+    rows3[canon("结转下年度")] = CARRIED_OUT
+    rows4 = {canon(g): g for g in TABLE4_GROUPS}
+    rows4 |= {canon(p): g for g, p in TABLE4_PRINTED_GROUPS.items()}
+    rows4 |= {canon("行政诉讼" + g): g for g in TABLE4_GROUPS[1:]}
+    rows2 = {canon(r): r for r, _c in TABLE2}
+    return {"table2": rows2, "table3": rows3, "table4": rows4}
+
+
+def _col_aliases(table: str, row: str) -> dict[str, str]:
+    if table == "table3":
+        out = {canon(c): c for c in COLUMNS}
+        out |= {canon("法人或其他组织" + c): c for c in APPLICANT_TYPES[1:]}
+        out |= {canon("申请人情况" + c): c for c in APPLICANT_TYPES}
+        return out
+    if table == "table4":
+        return {canon(r): r for r in TABLE4_RESULTS}
+    cols = next(c for r, c in TABLE2 if r == row)
+    out = {canon(c): c for c in cols}
+    if "本年收费金额（万元）" in cols:
+        out[canon("本年收费金额")] = "本年收费金额（万元）"
+    return out
+
+
+def _closest(word: str, choices: dict[str, str], shown: dict[str, str]) -> str:
+    from difflib import get_close_matches
+
+    near = get_close_matches(canon(word), list(choices), n=1, cutoff=0.3)
+    if near:
+        return f"，最接近的是「{shown[choices[near[0]]]}」"
+    return "，可用的有：" + "、".join(dict.fromkeys(shown.values()))
+
+
+def resolve_cell(table: str, row: str, col: str) -> tuple[str, str, str]:
+    """(table, row, col) as stored from a cell named as printed or by internal key; ValueError
+    with a Chinese message naming the label and the closest valid one."""
+    t = _TABLE_ALIASES.get("".join(table.split()).lower()) or _TABLE_ALIASES.get(
+        "".join(table.split())
+    )
+    if t is None:
+        raise ValueError(
+            f"没有「{table}」这张表，应为 表二、表三 或 表四（也可写 二/三/四、table2/3/4）"
+        )
+    rows = _row_aliases()[t]
+    if t == "table3":
+        shown = {k: table3_row_label(k) for k in TABLE3_ROWS}
+    elif t == "table4":
+        shown = dict(TABLE4_PRINTED_GROUPS)
+    else:
+        shown = {r: r for r, _c in TABLE2}
+    r = rows.get(canon(row))
+    if r is None:
+        raise ValueError(f"{TABLE_NAMES[t]}没有「{row}」这一行{_closest(row, rows, shown)}")
+    cols = _col_aliases(t, r)
+    c = cols.get(canon(col))
+    if c is None:
+        raise ValueError(
+            f"{TABLE_NAMES[t]}「{shown[r]}」行没有「{col}」这一列"
+            f"{_closest(col, cols, {v: v for v in cols.values()})}"
+        )
+    return t, r, c

@@ -154,10 +154,14 @@ def test_hand_entered_inconsistent_figure_is_reported_by_cell(
     report = _json(capsys, "--year", "2024", "--unit", "区教育局")
     errors = report["consistency"]["errors"]
     assert not report["consistency"]["ok"]
-    assert any("「本年新收」行「总计」列为 1026，但各类申请人之和为 1029" in e for e in errors)
     assert any(
-        "「自然人」列：本年新收 999 + 上年结转 32 = 1031，不等于 办理结果总计 988 + 结转下年度 40 = 1028"
+        "表三「一、本年新收政府信息公开申请数量」行「总计」列为 1026，但自然人与法人或其他组织各列之和为 1029"
         in e
+        for e in errors
+    )
+    assert any(
+        "表三「自然人」列：一、本年新收 999 + 二、上年结转 32 = 1031，不等于 "
+        "三、本年度办理结果（七）总计 988 + 四、结转下年度继续办理 40 = 1028" in e
         for e in errors
     )
     # The draft says so too.
@@ -181,7 +185,11 @@ def test_carry_over_must_match_last_year(
     )
     assert run_inprocess(capsys, "annual", "import", str(path)).code == 0
     errors = _json(capsys, "--year", "2024", "--unit", "区教育局")["consistency"]["errors"]
-    assert any("「上年结转」行「自然人」列为 1，但上一年度「结转下年度」为 2" in e for e in errors)
+    assert any(
+        "表三「二、上年结转政府信息公开申请数量」行「自然人」列为 1，"
+        "但上一年度表三「四、结转下年度继续办理」行「自然人」列为 2" in e
+        for e in errors
+    )
 
 
 def test_table2_and_table4_figures(
@@ -214,7 +222,7 @@ def test_table2_and_table4_figures(
     assert report["table2"]["行政事业性收费"]["本年收费金额（万元）"] == 31276.29269
     assert report["table4"]["行政复议"]["总计"] == 56
     assert report["consistency"]["errors"] == [
-        "表四「复议后起诉」的「总计」为 24，但维持、纠正、其他、尚未审结之和为 23"
+        "表四「行政诉讼—复议后起诉」行「总计」列为 24，但结果维持、结果纠正、其他结果、尚未审结之和为 23"
     ]
 
 
@@ -294,7 +302,7 @@ def test_docx_has_the_statutory_sections(
     )
     assert r.code == 0, r.err
     doc = Document(str(out))
-    headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
+    headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
     assert headings == [
         "一、总体情况",
         "二、主动公开政府信息情况",
@@ -304,7 +312,11 @@ def test_docx_has_the_statutory_sections(
         "六、其他需要报告的事项",
     ]
     text = "\n".join(p.text for p in doc.paragraphs)
-    assert text.count("【待填写：") == 3
+    # Section 一 states the register's numbers; what it cannot know is marked, in yellow.
+    assert "共收到政府信息公开申请1026件" in text and "结转下年度继续办理42件" in text
+    marked = [r.text for p in doc.paragraphs for r in p.runs if r.font.highlight_color]
+    assert marked and all(m.startswith("【待填写：") for m in marked)
+    assert len(marked) == text.count("【待填写：")
     table3 = next(t for t in doc.tables if "申请人情况" in t.cell(0, 2).text)
     cells = [[c.text for c in row.cells] for row in table3.rows]
     assert [
@@ -319,6 +331,7 @@ def test_docx_has_the_statutory_sections(
         "1026",
     ] in cells
     assert any(row[1] == "1.属于国家秘密" and row[-1] == "1" for row in cells)
+    assert any(row[0] == "三、本年度办理结果" and row[-1] == "" for row in cells)
     assert any(row[0] == "四、结转下年度继续办理" and row[-1] == "42" for row in cells)
 
 

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     office_name: str = "区政府办公室（政务公开办）"
     office_contact: str = ""
     office_phone: str = ""
+    # The office's full name as the annual report's title and preamble print it
+    # ("上海市长宁区人民政府办公室"); the district's full name is this without "人民政府办公室".
+    office_full_name: str = ""
     # Where several districts share one installation, each district's own, as a JSON object:
     # ZWGK_OFFICES='{"宝山区": {"name": "区政府办公室", "contact": "李明", "phone": "021-…"}}'.
     # A district not named, or a key left out, takes the three settings above.
@@ -100,6 +103,7 @@ class Settings(BaseSettings):
             name=own.get("name") or self.office_name,
             contact=own.get("contact", self.office_contact),
             phone=own.get("phone", self.office_phone),
+            full_name=own.get("full_name", self.office_full_name),
         )
 
     @field_validator("outbox_lease_seconds", "outbox_batch", "web_session_minutes")
@@ -144,9 +148,10 @@ class Office:
     name: str
     contact: str = ""
     phone: str = ""
+    full_name: str = ""  # "上海市长宁区人民政府办公室" (annual report title and preamble)
 
 
-_OFFICE_KEYS = ("name", "contact", "phone")
+_OFFICE_KEYS = ("name", "contact", "phone", "full_name")
 
 
 @lru_cache(maxsize=8)
@@ -167,11 +172,17 @@ def _parse_offices(text: str) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     for district, entry in data.items():
         if not isinstance(entry, dict):
-            raise ValueError(f"{where} 中「{district}」的值应为对象（name、contact、phone）")
+            raise ValueError(
+                f"{where} 中「{district}」的值应为对象（name、contact、phone、full_name）"
+            )
         for key, value in entry.items():
             if key not in _OFFICE_KEYS:
                 near = get_close_matches(key, _OFFICE_KEYS, n=1)
-                hint = f"，是否为「{near[0]}」？" if near else "，可用的字段：name、contact、phone"
+                hint = (
+                    f"，是否为「{near[0]}」？"
+                    if near
+                    else "，可用的字段：name、contact、phone、full_name"
+                )
                 raise ValueError(f"{where} 中「{district}」的字段「{key}」无法识别{hint}")
             if not isinstance(value, str):
                 raise ValueError(

@@ -30,21 +30,49 @@ def annual_import(
 def annual_set(
     unit: Annotated[str, typer.Option("--unit")],
     year: Annotated[int, typer.Option("--year")],
-    table: Annotated[str, typer.Argument(help="table2、table3 或 table4")],
-    row: Annotated[str, typer.Argument(help="行名，如 行政规范性文件、本年新收、行政复议")],
+    table: Annotated[str, typer.Argument(help="表二、表三 或 表四（也可写 二/三/四、table2/3/4）")],
+    row: Annotated[
+        str, typer.Argument(help="行名，按年报表格原样，如「（三）不予公开 1.属于国家秘密」")
+    ],
     column: Annotated[str, typer.Argument(help="列名，如 本年制发件数、自然人、结果纠正")],
-    value: Annotated[float, typer.Argument()],
+    value: Annotated[str, typer.Argument(help="数值（非负数）")],
     district: Annotated[str | None, typer.Option("--district")] = None,
 ) -> None:
     """填写年报表格中的一个数。"""
+    from models.annual import cell_label
     from models.directory import find_unit
     from zwgk.intake.figures import set_figure
 
-    if value < 0:
-        raise UserError("数值不能为负数")
     with open_db() as session:
         u = find_unit(session=session, name=unit, district=district)
-        set_figure(
+        cell = set_figure(
             session=session, unit=u, year=year, table=table, row=row, col_=column, value=value
         )
-    typer.echo(f"已填写 {u.name} {year} 年 {table}「{row}」「{column}」= {value:g}。")
+    typer.echo(f"已填写 {u.name} {year} 年{cell_label(*cell)} = {value.strip()}。")
+
+
+@app.command("check")
+def annual_check(
+    year: Annotated[int, typer.Option("--year", help="报告年度")],
+    unit: Annotated[str | None, typer.Option("--unit", help="单位")] = None,
+    district: Annotated[str | None, typer.Option("--district", help="区（汇总各单位）")] = None,
+) -> None:
+    """校验年报表三、表四的勾稽关系，以及上年结转与上一年度结转下年度是否一致。"""
+    from models.directory import find_unit, resolve_district
+    from zwgk.reports.annual import build_report
+
+    if unit and district:
+        raise UserError("--unit 和 --district 只能选一个")
+    with open_db() as session:
+        if unit:
+            u = find_unit(session=session, name=unit, district=district)
+            report = build_report(session=session, year=year, unit=u)
+        else:
+            d = resolve_district(session=session, district=district, default=None)
+            report = build_report(session=session, year=year, district=d)
+    if report.errors:
+        typer.echo(f"{report.scope} {year} 年年报表格校验发现 {len(report.errors)} 处问题：")
+        for e in report.errors:
+            typer.echo(f"- {e}")
+        raise typer.Exit(1)
+    typer.echo(f"{report.scope} {year} 年年报表格校验通过（表三、表四勾稽关系，上年结转）。")

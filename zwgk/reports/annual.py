@@ -38,6 +38,7 @@ from models.annual import (
     TOTAL,
     AnnualFigure,
     Application,
+    cell_label,
 )
 from models.directory import list_units
 from models.unit import Unit
@@ -78,25 +79,30 @@ def fill_totals(t: Table) -> None:
 
 
 def check_table3(t: Table) -> list[str]:
-    """Every 勾稽关系 violation, cell by cell (Chinese, user-facing)."""
+    """Every 勾稽关系 violation of table 三, each cell named as printed (Chinese, user-facing):
+    总计 = sum of the applicant columns (every row); (七)总计 = sum of the outcome rows (every
+    column); 一 + 二 = 三(七) + 四 (every column)."""
     errors = []
     for row in TABLE3_ROWS:
         s = sum(t[row][c] for c in APPLICANT_TYPES)
         if t[row]["总计"] != s:
             errors.append(
-                f"表三「{row}」行「总计」列为 {_n(t[row]['总计'])}，但各类申请人之和为 {_n(s)}"
+                f"{cell_label('table3', row, '总计')}为 {_n(t[row]['总计'])}，"
+                f"但自然人与法人或其他组织各列之和为 {_n(s)}"
             )
     for c in COLUMNS:
         s = sum(t[o][c] for o in OUTCOMES)
         if t[TOTAL][c] != s:
             errors.append(
-                f"表三「{TOTAL}」行「{c}」列为 {_n(t[TOTAL][c])}，但各项办理结果之和为 {_n(s)}"
+                f"{cell_label('table3', TOTAL, c)}为 {_n(t[TOTAL][c])}，"
+                f"但（一）至（六）各项办理结果之和为 {_n(s)}"
             )
         left, right = t[NEW][c] + t[CARRIED_IN][c], t[TOTAL][c] + t[CARRIED_OUT][c]
         if left != right:
             errors.append(
-                f"表三「{c}」列：本年新收 {_n(t[NEW][c])} + 上年结转 {_n(t[CARRIED_IN][c])} = {_n(left)}，"
-                f"不等于 办理结果总计 {_n(t[TOTAL][c])} + 结转下年度 {_n(t[CARRIED_OUT][c])} = {_n(right)}"
+                f"表三「{c}」列：一、本年新收 {_n(t[NEW][c])} + 二、上年结转 {_n(t[CARRIED_IN][c])}"
+                f" = {_n(left)}，不等于 三、本年度办理结果（七）总计 {_n(t[TOTAL][c])}"
+                f" + 四、结转下年度继续办理 {_n(t[CARRIED_OUT][c])} = {_n(right)}"
             )
     return errors
 
@@ -104,19 +110,22 @@ def check_table3(t: Table) -> list[str]:
 def check_carry_over(t: Table, previous_carried_out: dict[str, float]) -> list[str]:
     """This year's 上年结转 must equal last year's 结转下年度, column by column."""
     return [
-        f"表三「上年结转」行「{c}」列为 {_n(t[CARRIED_IN][c])}，但上一年度「结转下年度」为 {_n(previous_carried_out.get(c, 0))}"
+        f"{cell_label('table3', CARRIED_IN, c)}为 {_n(t[CARRIED_IN][c])}，"
+        f"但上一年度表三「四、结转下年度继续办理」行「{c}」列为 {_n(previous_carried_out.get(c, 0))}"
         for c in COLUMNS
         if t[CARRIED_IN][c] != previous_carried_out.get(c, 0)
     ]
 
 
 def check_table4(t: Table) -> list[str]:
+    """Table 四: each group's 总计 = 维持 + 纠正 + 其他 + 尚未审结."""
     errors = []
     for g in TABLE4_GROUPS:
         s = sum(t[g][r] for r in TABLE4_RESULTS[:-1])
         if t[g]["总计"] != s:
             errors.append(
-                f"表四「{g}」的「总计」为 {_n(t[g]['总计'])}，但维持、纠正、其他、尚未审结之和为 {_n(s)}"
+                f"{cell_label('table4', g, '总计')}为 {_n(t[g]['总计'])}，"
+                f"但结果维持、结果纠正、其他结果、尚未审结之和为 {_n(s)}"
             )
     return errors
 
@@ -134,6 +143,10 @@ class AnnualReport:
     table3: Table
     table4: Table
     errors: list[str] = field(default_factory=list)
+    district: str = ""
+    # Last year's tables 三 and 四 where last year has data (the comparison in section 一).
+    previous3: Table | None = None
+    previous4: Table | None = None
 
     def as_json(self) -> dict[str, Any]:
         def clean(t: Table) -> dict[str, dict[str, float]]:
@@ -213,6 +226,7 @@ def build_report(
     t3: Table = {}
     t4: Table = {}
     prev3: Table = {}
+    prev4: Table = {}
     prev_known = False
     errors: list[str] = []
     for u in units:
@@ -221,8 +235,9 @@ def build_report(
         _add(t3, a3)
         _add(t4, a4)
         # Last year's 结转下年度 is compared only where last year has data at all.
-        _, p3, _, p_known = unit_tables(session, u, year - 1)
+        _, p3, p4, p_known = unit_tables(session, u, year - 1)
         _add(prev3, p3)
+        _add(prev4, p4)
         prev_known = prev_known or p_known
         if unit is None:  # a district report names the unit each problem comes from
             problems = check_table3(a3) + check_table4(a4)
@@ -231,4 +246,15 @@ def build_report(
     if unit is not None:
         errors += check_table3(t3) + check_table4(t4)
         errors += check_carry_over(t3, prev3[CARRIED_OUT]) if prev_known else []
-    return AnnualReport(year, scope, [u.name for u in units], t2, t3, t4, errors)
+    return AnnualReport(
+        year,
+        scope,
+        [u.name for u in units],
+        t2,
+        t3,
+        t4,
+        errors,
+        district=units[0].district,
+        previous3=prev3 if prev_known else None,
+        previous4=prev4 if prev_known else None,
+    )

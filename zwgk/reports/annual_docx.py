@@ -1,10 +1,13 @@
 """Render the annual report draft (年度报告草稿) as Markdown or DOCX, laid out like the
-published reports (seed 003): six sections, tables 二/三/四 filled in, 一/五/六 marked
-for the unit to write."""
+published reports (seed 003): the title with the district's full name, the standard preamble,
+section 一 drafted from the tables (requests received, handled and carried over, by applicant
+type, outcomes with their shares, reviews and lawsuits, the change from last year), tables
+二/三/四 filled in; what the data cannot tell stays marked 【待填写】 for the office."""
 
 from __future__ import annotations
 
 import io
+import re
 
 from models.annual import (
     APPLICANT_TYPES,
@@ -18,7 +21,8 @@ from models.annual import (
     TABLE4_RESULTS,
     TOTAL,
 )
-from zwgk.reports.annual import GROUP_NUMERALS, AnnualReport, _n
+from zwgk.config import Office, get_settings
+from zwgk.reports.annual import GROUP_NUMERALS, AnnualReport, Table, _n
 
 SECTIONS = (
     "一、总体情况",
@@ -35,11 +39,134 @@ TABLE2_ITEMS = (
     ("第二十条第（六）项", ("行政处罚", "行政强制")),
     ("第二十条第（八）项", ("行政事业性收费",)),
 )
+RESULTS_LABEL = "三、本年度办理结果"
 TABLE3_NOTE = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
 
 
+def _office(report: AnnualReport) -> Office:
+    return get_settings().office_for(report.district or None)
+
+
+def full_scope(report: AnnualReport) -> str:
+    """ "上海市长宁区" for a district, "上海市长宁区教育局" for its 区教育局, from the office's
+    full name (ZWGK_OFFICE_FULL_NAME, or "full_name" in ZWGK_OFFICES); else the name as is."""
+    region = _office(report).full_name.removesuffix("人民政府办公室").removesuffix("政府办公室")
+    if not region:
+        return report.scope
+    if report.scope == report.district:
+        return region if region.endswith(report.district) else report.scope
+    if report.scope.startswith("区政府") and region.endswith("区"):
+        return region + "人民政府" + report.scope[3:]  # 区政府办公室 → …区人民政府办公室
+    if report.scope.startswith("区") and region.endswith("区"):
+        return region + report.scope[1:]
+    return report.scope
+
+
 def title(report: AnnualReport) -> str:
-    return f"{report.scope} {report.year} 年政府信息公开工作年度报告"
+    return f"{full_scope(report)}{report.year}年政府信息公开工作年度报告"
+
+
+def preamble(report: AnnualReport) -> str:
+    office = _office(report)
+    who = office.full_name or office.name
+    contact = "，".join(x for x in (office.contact, office.phone) if x) or PLACEHOLDER.format(
+        "地址、邮编、电话、电子邮箱"
+    )
+    return (
+        "本年度报告根据《中华人民共和国政府信息公开条例》（以下简称《条例》）的要求编制。"
+        "全文包括总体情况、主动公开政府信息情况、收到和处理政府信息公开申请情况、"
+        "政府信息公开行政复议和行政诉讼情况、存在的主要问题及改进情况，以及其他需要报告的事项。"
+        f"本年度报告中所列数据统计期限为{report.year}年1月1日至12月31日。"
+        f"本年度报告电子版可从{PLACEHOLDER.format('门户网站名称及网址')}下载。"
+        f"如对本年度报告有疑问，请与{who}联系（{contact}）。"
+    )
+
+
+def _pct(part: float, whole: float) -> str:
+    return f"{part / whole * 100:.2f}%" if whole else "0%"
+
+
+def _change(now: float, before: float, year: int) -> str:
+    if before == 0:
+        return f"{year}年为0件"
+    if now == before:
+        return f"与{year}年持平"
+    word = "上升" if now > before else "下降"
+    return f"较{year}年{word}{abs(now - before) / before * 100:.2f}%（{year}年为{_n(before)}件）"
+
+
+def _group_totals(t: Table) -> list[tuple[str, float]]:
+    return [
+        (g, sum(t[f"{g}/{s}" if s else g]["总计"] for s in (subs or ("",))))
+        for g, subs in OUTCOME_GROUPS
+    ]
+
+
+def overview(report: AnnualReport) -> list[tuple[str, str]]:
+    """Section 一 as (kind, text): "h" a sub-heading, "p" a paragraph (may hold 【待填写】)."""
+    y, t, t4 = report.year, report.table3, report.table4
+    p3, p4 = report.previous3, report.previous4
+    who = "全区" if report.scope == report.district else "本机关"
+    todo = PLACEHOLDER.format
+    out: list[tuple[str, str]] = [("p", todo(f"{y}年政务公开工作总体情况概述"))]
+    out.append(("h", "（一）主动公开方面"))
+    rules = report.table2["行政规范性文件"]
+    first = (
+        f"{y}年，{who}制发行政规范性文件{_n(rules['本年制发件数'])}件，废止"
+        f"{_n(rules['本年废止件数'])}件，现行有效{_n(rules['现行有效件数'])}件。"
+        if any(rules.values())
+        else ""
+    )
+    out.append(("p", first + todo("主动公开工作情况")))
+    out.append(("h", "（二）依申请公开方面"))
+    new = t[NEW]["总计"]
+    legal = new - t[NEW]["自然人"]
+    if p3 is None:
+        compare = todo(f"与{y - 1}年的比较（系统中没有{y - 1}年的数据）")
+    else:
+        compare = "申请数量" + _change(new, p3[NEW]["总计"], y - 1)
+    text = (
+        f"{y}年，{who}共收到政府信息公开申请{_n(new)}件，{compare}；其中自然人申请"
+        f"{_n(t[NEW]['自然人'])}件，法人或其他组织申请{_n(legal)}件。"
+        f"本年度办理答复政府信息公开申请{_n(t[TOTAL]['总计'])}件（含上年结转"
+        f"{_n(t[CARRIED_IN]['总计'])}件），结转下年度继续办理{_n(t[CARRIED_OUT]['总计'])}件。"
+    )
+    whole = t[TOTAL]["总计"]
+    groups = dict(_group_totals(t))
+    if whole:
+        parts = []
+        shown = groups["予以公开"] + groups["部分公开"]
+        if shown:
+            parts.append(f"予以公开及部分公开{_n(shown)}件，占{_pct(shown, whole)}")
+        for g in ("不予公开", "无法提供", "不予处理", "其他处理"):
+            if groups[g]:
+                parts.append(f"{g}{_n(groups[g])}件，占{_pct(groups[g], whole)}")
+        text += "办理结果中，" + "；".join(parts) + "。"
+    reviews = t4["行政复议"]["总计"]
+    suits = t4["未经复议直接起诉"]["总计"] + t4["复议后起诉"]["总计"]
+    corrected = t4["未经复议直接起诉"]["结果纠正"] + t4["复议后起诉"]["结果纠正"]
+    text += (
+        f"信息公开类行政复议{_n(reviews)}件，结果纠正{_n(t4['行政复议']['结果纠正'])}件；"
+        if reviews
+        else "未发生信息公开类行政复议；"
+    )
+    text += (
+        f"信息公开类行政诉讼{_n(suits)}件，结果纠正{_n(corrected)}件"
+        if suits
+        else "未发生信息公开类行政诉讼"
+    )
+    if p4 is not None and (reviews or suits or any(v for r in p4.values() for v in r.values())):
+        before = p4["未经复议直接起诉"]["总计"] + p4["复议后起诉"]["总计"]
+        text += f"（{y - 1}年分别为行政复议{_n(p4['行政复议']['总计'])}件、行政诉讼{_n(before)}件）"
+    text += "。" + todo("依申请公开办理工作的做法和成效")
+    out.append(("p", text))
+    for h, what in (
+        ("（三）政府信息管理方面", "政府信息管理工作情况"),
+        ("（四）平台建设方面", "政府网站、政务新媒体等平台建设情况"),
+        ("（五）监督保障方面", "组织领导、培训、考核、监督等情况"),
+    ):
+        out += [("h", h), ("p", todo(what))]
+    return out
 
 
 def table3_rows(report: AnnualReport) -> list[tuple[str, str, str, dict[str, float]]]:
@@ -48,6 +175,7 @@ def table3_rows(report: AnnualReport) -> list[tuple[str, str, str, dict[str, flo
     rows = [
         ("一、本年新收政府信息公开申请数量", "", NEW, t[NEW]),
         ("二、上年结转政府信息公开申请数量", "", CARRIED_IN, t[CARRIED_IN]),
+        (RESULTS_LABEL, "", "", {}),  # the label row over (一)…(七), no figures of its own
     ]
     for n, (group, subs) in enumerate(OUTCOME_GROUPS):
         label = f"（{GROUP_NUMERALS[n]}）{group}"
@@ -63,19 +191,14 @@ def table3_rows(report: AnnualReport) -> list[tuple[str, str, str, dict[str, flo
 
 
 def to_markdown(report: AnnualReport) -> str:
-    out = [f"# {title(report)}", ""]
+    out = [f"# {title(report)}", "", preamble(report), ""]
     if report.errors:
         out += (
             ["> **数据校验未通过（勾稽关系）：**", ">"] + [f"> - {e}" for e in report.errors] + [""]
         )
-    out += [
-        f"## {SECTIONS[0]}",
-        "",
-        PLACEHOLDER.format(
-            "总体情况，包括主动公开、依申请公开、政府信息管理、平台建设、监督保障等方面"
-        ),
-        "",
-    ]
+    out += [f"## {SECTIONS[0]}", ""]
+    for kind, text in overview(report):
+        out += [f"### {text}" if kind == "h" else text, ""]
     out += [f"## {SECTIONS[1]}", ""]
     for item, rows in TABLE2_ITEMS:
         cols = next(c for r, c in TABLE2 if r == rows[0])
@@ -93,7 +216,8 @@ def to_markdown(report: AnnualReport) -> str:
     out += ["| 项目 | | " + " | ".join(COLUMNS) + " |", "|---|---" + "|---" * len(COLUMNS) + "|"]
     out.append("| | | 自然人 | 法人或其他组织：" + " | ".join(APPLICANT_TYPES[1:]) + " | 总计 |")
     for group, sub, _key, cells in table3_rows(report):
-        out.append(f"| {group} | {sub} | " + " | ".join(_n(cells[c]) for c in COLUMNS) + " |")
+        figures = [_n(cells[c]) if cells else "" for c in COLUMNS]
+        out.append(f"| {group} | {sub} | " + " | ".join(figures) + " |")
     out += ["", f"## {SECTIONS[3]}", ""]
     out += ["| | " + " | ".join(TABLE4_RESULTS) + " |", "|---" * (len(TABLE4_RESULTS) + 1) + "|"]
     out += [
@@ -136,12 +260,25 @@ def to_docx(report: AnnualReport) -> bytes:
         for e in report.errors:
             doc.add_paragraph(e, style="List Bullet")
 
-    def placeholder(text: str) -> None:
-        run = doc.add_paragraph().add_run(PLACEHOLDER.format(text))
-        run.font.highlight_color = WD_COLOR_INDEX.YELLOW
+    def paragraph(text: str) -> None:
+        """Prose; each 【待填写…】 in it highlighted for the office."""
+        p = doc.add_paragraph()
+        for piece in re.split(r"(【待填写：[^】]*】)", text):
+            if piece:
+                run = p.add_run(piece)
+                if piece.startswith("【待填写"):
+                    run.font.highlight_color = WD_COLOR_INDEX.YELLOW
 
+    def placeholder(text: str) -> None:
+        paragraph(PLACEHOLDER.format(text))
+
+    paragraph(preamble(report))
     doc.add_heading(SECTIONS[0], level=1)
-    placeholder("总体情况，包括主动公开、依申请公开、政府信息管理、平台建设、监督保障等方面")
+    for kind, text in overview(report):
+        if kind == "h":
+            doc.add_heading(text, level=2)
+        else:
+            paragraph(text)
 
     doc.add_heading(SECTIONS[1], level=1)
     for item, rows in TABLE2_ITEMS:
@@ -182,7 +319,7 @@ def to_docx(report: AnnualReport) -> bytes:
         else:
             t.cell(i, 0).merge(t.cell(i, 1)).text = group
         for j, c in enumerate(COLUMNS, 2):
-            t.cell(i, j).text = _n(cells[c])
+            t.cell(i, j).text = _n(cells[c]) if cells else ""
 
     doc.add_heading(SECTIONS[3], level=1)
     n = len(TABLE4_RESULTS)
