@@ -85,6 +85,7 @@ def test_preview_writes_nothing_and_confirm_writes_once(
     r = _upload(client, "units", path, csrf, district=directory)
     assert r.status_code == 200, r.text
     assert "确认导入" in r.text and "区卫生健康委" in r.text and "区民政局" in r.text
+    assert "<td>区政府部门</td>" in r.text  # the kind in Chinese
     assert "新增 2 个单位，更新 0 个，未变 1 个" in r.text
     assert "区政府办公室</td>" not in r.text  # unchanged rows are counted, not listed
     assert _count(Unit) == before and not _audit("import-units")
@@ -105,6 +106,26 @@ def test_preview_writes_nothing_and_confirm_writes_once(
     assert "导入单位名录" in audit.text and "名录.csv" in audit.text
     # The file is gone once imported; only the result remains.
     assert not [p for p in _uploads() if p.suffix == ".csv"]
+
+
+def test_concurrent_confirms_write_once(
+    web: str, directory: str, accounts: None, tmp_path: Path
+) -> None:
+    """Four confirms of one preview at the same moment, on a real server: one import."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    path = write_units_csv(tmp_path / "u.csv", NEW_UNITS)
+    before = _count(Unit)
+    with httpx.Client(base_url=web, follow_redirects=False, timeout=30) as c:
+        csrf = login(c, "wangjing")  # type: ignore[arg-type]
+        token = _token(_upload(c, "units", path, csrf, district=directory).text)  # type: ignore[arg-type]
+        with ThreadPoolExecutor(4) as pool:
+            answers = list(pool.map(lambda _: _confirm(c, "units", csrf, token), range(4)))  # type: ignore[arg-type]
+    assert {r.status_code for r in answers} <= {303, 409}, [r.text for r in answers]
+    assert any(r.status_code == 303 for r in answers)
+    assert _count(Unit) == before + 2 and len(_audit("import-units")) == 1
 
 
 def test_bad_file_is_shown_by_row_and_nothing_is_written(
@@ -196,6 +217,25 @@ def test_stale_or_unknown_token_is_a_clear_page(
     for token in ("x" * 32, "../../zwgk.db", ""):
         r = _confirm(client, "units", csrf, token)
         assert r.status_code == 410 and "预览已失效" in r.text and "请重新上传" in r.text
+
+
+def test_a_preview_older_than_a_day_is_stale_and_swept(
+    client: TestClient, directory: str, accounts: None, tmp_path: Path
+) -> None:
+    import os
+    import time
+
+    csrf = login(client, "wangjing")
+    path = write_units_csv(tmp_path / "u.csv", NEW_UNITS)
+    token = _token(_upload(client, "units", path, csrf, district=directory).text)
+    day_old = time.time() - 24 * 3600 - 60
+    for p in _uploads():
+        os.utime(p, (day_old, day_old))
+    r = _confirm(client, "units", csrf, token)
+    assert r.status_code == 410 and "预览已失效" in r.text
+    assert not _audit("import-units")
+    _upload(client, "units", path, csrf, district=directory)  # the next upload sweeps
+    assert not [p for p in _uploads() if p.name.startswith(token)]
 
 
 def test_wrong_type_and_too_large(

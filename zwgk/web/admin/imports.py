@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -31,7 +32,7 @@ from starlette.routing import Route
 
 from models.annual import Application
 from models.calendar import HolidayOverride
-from models.directory import districts
+from models.directory import declared_kinds, districts, kind_label
 from models.unit import Unit
 from workflows.workcal import load_calendar
 from zwgk.access.audit import record
@@ -47,6 +48,7 @@ from zwgk.web.admin.common import Principal, action, csrf_ok, current, page, ref
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_PENDING = 5  # previews a session keeps open at once
+MAX_AGE_SECONDS = 24 * 3600  # a preview older than this is stale; its files are removed
 ZIP_MAGIC = b"PK\x03\x04"
 
 
@@ -107,8 +109,16 @@ def _run_units(s: Session, path: Path, params: dict[str, str], who: Principal) -
     r = import_units(session=s, path=path, district=district)
     s.flush()
     after = _unit_snapshot(s, district)
+    declared = declared_kinds(session=s, district=district)
     rows = [
-        [label, name, after[name][0], after[name][1], after[name][2], "、".join(after[name][3])]
+        [
+            label,
+            name,
+            kind_label(after[name][0], declared),
+            after[name][1],
+            after[name][2],
+            "、".join(after[name][3]),
+        ]
         for label, name in _labelled(before, after)
     ]
     return Outcome(
@@ -306,6 +316,24 @@ def _folder() -> Path:
     return folder
 
 
+def _sweep(now: float) -> None:
+    """Remove what previews older than :data:`MAX_AGE_SECONDS` left (files never confirmed,
+    results already shown)."""
+    for path in _folder().iterdir():
+        try:
+            if now - path.stat().st_mtime > MAX_AGE_SECONDS:
+                path.unlink()
+        except OSError:
+            pass  # another request removed it first
+
+
+def _fresh(sidecar: Path) -> bool:
+    try:
+        return time.time() - sidecar.stat().st_mtime <= MAX_AGE_SECONDS
+    except OSError:
+        return False
+
+
 def _paths(token: str, ext: str) -> tuple[Path, Path, Path, Path]:
     """The waiting file, its sidecar, the file once claimed by a confirm, and the result.
     The intake reads by suffix (.xlsx vs .csv): both files keep the upload's."""
@@ -476,6 +504,7 @@ def _store_and_preview(
     data: bytes,
     params: dict[str, str],
 ) -> Response:
+    _sweep(time.time())
     token = secrets.token_urlsafe(24)
     waiting, sidecar, _claimed, _done = _paths(token, ext)
     fd = os.open(waiting, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -531,6 +560,8 @@ def confirm(request: Request, who: Principal, form: dict[str, str]) -> Response:
     if not _valid_token(token) or token not in request.session.get("imports", []):
         return _stale(who, kind)
     _w, sidecar, _c, done = _paths(token, "")
+    if not _fresh(sidecar):
+        return _stale(who, kind)
     try:
         meta = json.loads(sidecar.read_text(encoding="utf-8"))
     except (OSError, ValueError):
