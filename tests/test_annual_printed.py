@@ -228,6 +228,11 @@ def test_section_one_states_the_year_and_the_change(
     assert "信息公开类行政复议56件，结果纠正10件；信息公开类行政诉讼50件，结果纠正1件" in md
     assert "（2023年分别为行政复议40件、行政诉讼0件）" in md
     assert "| 三、本年度办理结果 |" in md
+    district = run_inprocess(capsys, "report", "annual", "--year", "2024", "--district", "测试区")
+    assert district.out.startswith("# 上海市测试区2024年政府信息公开工作年度报告")
+    assert "2024年，全区共收到政府信息公开申请1026件" in district.out
+    unit = run_inprocess(capsys, "report", "annual", "--year", "2024", "--unit", "区教育局")
+    assert unit.out.startswith("# 上海市测试区教育局2024年政府信息公开工作年度报告")
     # No comparison without last year's data: marked for the office, not invented.
     other = run_inprocess(capsys, "report", "annual", "--year", "2025", "--unit", "区政府办公室")
     assert "【待填写：与2024年的比较" not in other.out  # 2024 has data
