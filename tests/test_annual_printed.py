@@ -56,7 +56,7 @@ def test_seed_2024_tables_as_printed_import_without_false_alarm(
     assert "已导入 200 个数据" in r.out
     r = run_inprocess(capsys, "annual", "check", "--year", "2024", "--unit", "区政府办公室")
     assert r.code == 0, r.out + r.err
-    assert "校验通过" in r.out
+    assert "校验通过" in r.out and "上年结转未与上一年度" not in r.out
     import json
 
     rep = run_inprocess(
@@ -88,6 +88,7 @@ def test_one_wrong_cell_is_reported_by_its_printed_row_and_column(
     assert run_inprocess(capsys, "annual", "import", str(path)).code == 0
     r = run_inprocess(capsys, "annual", "check", "--year", "2024", "--unit", "区政府办公室")
     assert r.code == 1
+    assert "注意：没有 2023 年的表三数据，上年结转未与上一年度结转下年度核对。" in r.out
     # The row's 总计 and the (七)总计 of its column no longer add up; nothing else.
     assert (
         "表三「（三）不予公开 7.属于行政执法案卷」行「总计」列为 2，但自然人与法人或其他组织各列之和为 3"
@@ -238,3 +239,12 @@ def test_section_one_states_the_year_and_the_change(
     assert "【待填写：与2024年的比较" not in other.out  # 2024 has data
     first = run_inprocess(capsys, "report", "annual", "--year", "2023", "--unit", "区政府办公室")
     assert "【待填写：与2022年的比较（系统中没有2022年的数据）】" in first.out
+
+
+def test_check_of_a_year_without_data_says_so(
+    directory: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    r = run_inprocess(capsys, "annual", "check", "--year", "2021", "--unit", "区教育局")
+    assert r.code != 0
+    assert "区教育局 2021 年没有年报数据（依申请公开登记或手工填报的表格），无法校验" in r.err
+    assert "Traceback" not in r.err

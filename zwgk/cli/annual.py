@@ -70,6 +70,12 @@ def annual_check(
         else:
             d = resolve_district(session=session, district=district, default=None)
             report = build_report(session=session, year=year, district=d)
+    if not report.has_data:
+        raise UserError(
+            f"{report.scope} {year} 年没有年报数据（依申请公开登记或手工填报的表格），无法校验"
+        )
+    if report.previous3 is None:
+        typer.echo(f"注意：没有 {year - 1} 年的表三数据，上年结转未与上一年度结转下年度核对。")
     if report.errors:
         typer.echo(f"{report.scope} {year} 年年报表格校验发现 {len(report.errors)} 处问题：")
         for e in report.errors:

@@ -147,6 +147,7 @@ class AnnualReport:
     # Last year's tables 三 and 四 where last year has data (the comparison in section 一).
     previous3: Table | None = None
     previous4: Table | None = None
+    has_data: bool = True  # any register entry or hand figure for the year
 
     def as_json(self) -> dict[str, Any]:
         def clean(t: Table) -> dict[str, dict[str, float]]:
@@ -228,9 +229,11 @@ def build_report(
     prev3: Table = {}
     prev4: Table = {}
     prev_known = False
+    has_data = False
     errors: list[str] = []
     for u in units:
-        a2, a3, a4, _ = unit_tables(session, u, year)
+        a2, a3, a4, known = unit_tables(session, u, year)
+        has_data = has_data or known or bool(_figures(session, [u.id], year))
         _add(t2, a2)
         _add(t3, a3)
         _add(t4, a4)
@@ -257,4 +260,5 @@ def build_report(
         district=units[0].district,
         previous3=prev3 if prev_known else None,
         previous4=prev4 if prev_known else None,
+        has_data=has_data,
     )
