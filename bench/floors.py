@@ -817,9 +817,9 @@ def progress_artifact(url: str, *, district: str, today: date) -> None:
                 db.q(
                     "SELECT i.status, i.due < ?, COUNT(*) FROM checklistitem i "
                     "JOIN unit u ON u.id = i.unit_id WHERE i.obligation = 'work-plan' "
-                    "AND i.period = ? AND u.district = ? GROUP BY i.status, i.due < ?"
+                    "AND i.period = ? AND u.district = ? GROUP BY 1, 2"
                 ),
-                (db.bind_date(today), str(YEAR), district, db.bind_date(today)),
+                (db.bind_date(today), str(YEAR), district),
             )
             .fetchall()
         )
