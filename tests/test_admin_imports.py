@@ -282,6 +282,13 @@ def test_holidays_preview_and_confirm(
     path.write_text("date,kind,name\n2026-13-01,holiday,x\n", encoding="utf-8")
     r = _upload(client, "holidays", path, csrf)
     assert r.status_code == 422 and "第 2 行，字段「date」" in r.text
+    # Holidays apply to every district: an admin limited to one may not import them.
+    client.cookies.clear()
+    csrf = login(client, "chenli")
+    assert client.get("/admin/import/holidays").status_code == 403
+    r = _upload(client, "holidays", path, csrf)
+    assert r.status_code == 403 and "不限区的管理员" in r.text
+    assert len(_audit("import-holidays")) == 1
 
 
 def test_register_preview_and_confirm(

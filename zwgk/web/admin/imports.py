@@ -380,9 +380,27 @@ def _shown(message: str, path: Path, name: str) -> str:
 # ---------------------------------------------------------------------------- pages
 
 
-def _form_page(kind: Kind, who: Principal, status: int = 200, **ctx: Any) -> Response:
+def _not_for(kind: Kind, who: Principal) -> Response | None:
+    """A viewer imports nothing; the holidays apply to every district, so only an account
+    not limited to one imports them."""
     if not who.is_admin:
-        return refusal(403, "无权操作", "您的账号为只读账号，可以查看但不能导入数据。", who)
+        return refusal(
+            403, "无权操作", "您的账号为只读账号，可以查看但不能修改，未作任何改动。", who
+        )
+    if kind.slug == "holidays" and who.district:
+        return refusal(
+            403,
+            "无权操作",
+            "节假日安排适用于所有区，须由不限区的管理员导入；您的账号限于"
+            f"{who.district}，未作任何改动。",
+            who,
+        )
+    return None
+
+
+def _form_page(kind: Kind, who: Principal, status: int = 200, **ctx: Any) -> Response:
+    if (refused := _not_for(kind, who)) is not None:
+        return refused
     settings = get_settings()
     defaults = {
         "district": who.district or settings.default_district or "",
@@ -453,10 +471,8 @@ async def upload(request: Request) -> Response:
                 "页面已过期或请求来源不明（缺少有效的校验码），未作任何改动。请返回并刷新页面后重试。",
                 who,
             )
-        if not who.is_admin:
-            return refusal(
-                403, "无权操作", "您的账号为只读账号，可以查看但不能修改，未作任何改动。", who
-            )
+        if (refused := _not_for(kind, who)) is not None:
+            return refused
         upload_file = form.get("file")
         params = {k: fields.get(k, "").strip()[:200] for k in PARAMS}
         if not isinstance(upload_file, UploadFile) or not upload_file.filename:
@@ -556,6 +572,8 @@ def _stale(who: Principal, kind: Kind) -> Response:
 def confirm(request: Request, who: Principal, form: dict[str, str]) -> Response:
     """确认导入: claim the waiting file (once), import it for real, audit, show the result."""
     kind = _kind(request)
+    if (refused := _not_for(kind, who)) is not None:
+        return refused
     token = form.get("token", "")
     if not _valid_token(token) or token not in request.session.get("imports", []):
         return _stale(who, kind)
