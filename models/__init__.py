@@ -7,9 +7,11 @@ from models.checklist import ChecklistItem, ItemStatus, Role
 from models.outbox import OutboxAttachment, OutboxMessage, OutboxStatus
 from models.plan import Plan, PlanTask
 from models.reminder import ItemEvent, ReminderLog
+from models.submission import Attachment, ReviewState, Submission
 from models.unit import DistrictKind, Unit, UnitKind
 
 __all__ = [
+    "Attachment",
     "AuditEntry",
     "AnnualFigure",
     "Application",
@@ -24,7 +26,9 @@ __all__ = [
     "Plan",
     "PlanTask",
     "ReminderLog",
+    "ReviewState",
     "Role",
+    "Submission",
     "Unit",
     "UnitKind",
     "User",

@@ -211,6 +211,10 @@ class Obligation:
     # Files for a unit's assignment mail:
     # attachments(session=, unit=, period=) -> list[(filename, bytes, mime type)]
     attachments: Callable[..., list[tuple[str, bytes, str]]] | None = None
+    # A unit's completion waits for the office's review (待审核 → 通过 / 退回):
+    review: bool = False
+    # A unit may declare there is nothing to do this period (本期无), with a reason:
+    allow_nil: bool = False
 
     @property
     def template_dir(self) -> str:

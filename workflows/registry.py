@@ -44,6 +44,8 @@ MONTHLY_FILING = Obligation(
     ),
     cron="0 9 1 * *",
     schedule_note="每月1日 09:00 生成当月清单",
+    review=True,  # the office checks each unit's filing (审核) and may send it back
+    allow_nil=True,  # 本月无新增公文
 )
 
 DECISION_CATALOGUE = Obligation(

@@ -22,6 +22,8 @@ ACTION_LABELS = {
     "complete": "登记完成",
     "waive": "免办",
     "reopen": "重新打开",
+    "accept": "审核通过",
+    "return": "退回",
     "withdraw": "撤回",
     "move-due": "调整截止日期",
     "reclock": "重算办理时限",

@@ -16,21 +16,32 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlmodel import col, select
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from models.checklist import ROLE_LABELS, ChecklistItem, ItemStatus, Role
+from models.submission import REVIEW_LABELS, Attachment, ReviewState
 from models.unit import Unit
 from notifications.links import TokenError, verify
 from notifications.render import cn_date, cn_period
-from workflows.items import complete, derived_status
-from workflows.registry import item_titles
-from zwgk.clock import today_shanghai
+from workflows.items import derived_status
+from workflows.registry import REGISTRY, item_titles
+from workflows.submissions import (
+    MAX_ATTACHMENT_BYTES,
+    StoredFile,
+    item_submissions,
+    store_upload,
+    submit,
+)
+from zwgk.clock import SHANGHAI as SHANGHAI_TZ
+from zwgk.clock import as_utc, today_shanghai
 from zwgk.config import get_settings
 from zwgk.db import session_scope
 from zwgk.errors import UserError
 from zwgk.web.admin import mount
+from zwgk.web.files import attachment_response
 
 _env = Environment(
     loader=FileSystemLoader(str(Path(__file__).parent / "templates")),
@@ -38,6 +49,7 @@ _env = Environment(
     undefined=StrictUndefined,
 )
 _env.filters["cn_date"] = cn_date
+_env.filters["local_date"] = lambda v: cn_date((as_utc(v) or v).astimezone(SHANGHAI_TZ).date())
 
 STATUS_LABELS = {"pending": "待办", "overdue": "已逾期", "done": "已完成", "waived": "免办"}
 
@@ -91,6 +103,7 @@ def _unit_page(
                 .order_by(col(ChecklistItem.due), col(ChecklistItem.id))
             )
         )
+        history = {i.id: item_submissions(session=s, item_id=i.id) for i in items}  # type: ignore[arg-type]
     open_items: list[dict[str, Any]] = []
     closed: list[dict[str, Any]] = []
     for i in items:
@@ -106,6 +119,18 @@ def _unit_page(
             "evidence": i.evidence or "",
             "provisional": i.provisional,
             "due_basis": i.due_basis or "",
+            "allow_nil": bool(REGISTRY.get(i.obligation) and REGISTRY[i.obligation].allow_nil),
+            "submissions": [
+                {
+                    "at": sub.at,
+                    "review": REVIEW_LABELS[ReviewState(sub.review)],
+                    "returned": sub.review == ReviewState.returned,
+                    "reason": sub.return_reason or "",
+                    "nil_reason": sub.nil_reason or "",
+                    "files": [(a.id, a.filename) for a in atts],
+                }
+                for sub, atts in history.get(i.id, [])
+            ],
         }
         (open_items if i.status == ItemStatus.pending else closed).append(view)
     return _page(
@@ -139,47 +164,127 @@ def unit_page(request: Request) -> Response:
 
 
 async def complete_item(request: Request) -> Response:
-    body = (await request.body()).decode("utf-8", "replace")
-    return await run_in_threadpool(
-        _complete_item, request.path_params["token"], request.path_params["item_id"], body
-    )
-
-
-def _complete_item(token: str, item_param: str, body: str) -> Response:
+    """A unit's submission: an urlencoded form, or multipart with the file ``attachment``.
+    The upload is checked (size, type by content) and stored before the database is touched;
+    a refused form removes it again."""
+    token = request.path_params["token"]
+    item_param = request.path_params["item_id"]
+    ctype = request.headers.get("content-type", "")
+    if not ctype.startswith("multipart/form-data"):
+        body = (await request.body()).decode("utf-8", "replace")
+        fields = {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
+        return await run_in_threadpool(_complete_item, token, item_param, fields, None)
     try:
         claims = verify(token, get_settings())
     except TokenError as exc:
         return _refuse(exc)
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_ATTACHMENT_BYTES + 1024 * 1024:
+        return await run_in_threadpool(
+            _unit_page,
+            token,
+            claims.unit_id,
+            status=413,
+            error="附件超过 20 MB，未保存。请压缩后重新上传。",
+            error_item=int(item_param) if item_param.isdigit() else None,
+        )
+    async with request.form(max_files=1, max_fields=10) as form:
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        upload = form.get("attachment")
+        stored: StoredFile | None = None
+        if isinstance(upload, UploadFile) and (upload.filename or upload.size):
+            try:
+                stored = await run_in_threadpool(
+                    store_upload, upload.file, upload.filename or "", get_settings()
+                )
+            except UserError as exc:
+                too_big = "20 MB" in exc.message
+                return await run_in_threadpool(
+                    _unit_page,
+                    token,
+                    claims.unit_id,
+                    status=413 if too_big else 415,
+                    error=exc.message,
+                    error_item=int(item_param) if item_param.isdigit() else None,
+                    form=fields,
+                )
+    return await run_in_threadpool(_complete_item, token, item_param, fields, stored)
+
+
+def _complete_item(
+    token: str, item_param: str, fields: dict[str, str], stored: StoredFile | None
+) -> Response:
+    try:
+        claims = verify(token, get_settings())
+    except TokenError as exc:
+        if stored:
+            stored.discard()
+        return _refuse(exc)
     try:
         item_id = int(item_param)
     except ValueError:
+        if stored:
+            stored.discard()
         return _page("refused.html", 404, title="事项不存在", message="没有这个事项。")
-    fields = {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
     evidence = fields.get("evidence", "").strip()
     note = fields.get("note", "").strip()
-    with session_scope() as s:
-        item = s.get(ChecklistItem, item_id)
-        if item is None or item.unit_id != claims.unit_id:
-            return _page(
-                "refused.html", 404, title="事项不存在", message="该事项不存在，或不属于本单位。"
-            )
-        unit = s.get(Unit, claims.unit_id)
-        by = f"{unit.name} {unit.contact}".strip() if unit else "单位填报"
-        try:
-            if len(note) > 2000:
-                raise UserError("备注过长（最多 2000 字）")
-            complete(session=s, item_id=item_id, evidence=evidence, note=note or None, by=by)
-        except UserError as exc:
-            s.rollback()
-            return _unit_page(
-                token,
-                claims.unit_id,
-                status=400,
-                error=exc.message,
-                error_item=item_id,
-                form={"evidence": evidence, "note": note},
-            )
+    nil = fields.get("nil") == "1"
+    nil_reason = fields.get("nil_reason", "") if nil else None
+    written = False
+    try:
+        with session_scope() as s:
+            item = s.get(ChecklistItem, item_id)
+            if item is None or item.unit_id != claims.unit_id:
+                return _page(
+                    "refused.html",
+                    404,
+                    title="事项不存在",
+                    message="该事项不存在，或不属于本单位。",
+                )
+            unit = s.get(Unit, claims.unit_id)
+            by = f"{unit.name} {unit.contact}".strip() if unit else "单位填报"
+            try:
+                result = submit(
+                    session=s,
+                    item_id=item_id,
+                    unit_id=claims.unit_id,
+                    evidence=evidence,
+                    note=note,
+                    file=stored,
+                    nil_reason=nil_reason,
+                    by=by,
+                )
+            except UserError as exc:
+                s.rollback()
+                return _unit_page(
+                    token,
+                    claims.unit_id,
+                    status=400,
+                    error=exc.message,
+                    error_item=item_id,
+                    form={"evidence": evidence, "note": note, "nil_reason": nil_reason or ""},
+                )
+            written = not result.already_done
+    finally:
+        if stored and not written:
+            stored.discard()  # refused, or the item was already done: keep nothing
     return RedirectResponse(f"/u/{token}?done={item_id}#item-{item_id}", status_code=303)
+
+
+def unit_file(request: Request) -> Response:
+    """A file the unit itself attached, through its own link (another unit's: 404)."""
+    try:
+        claims = verify(request.path_params["token"], get_settings())
+    except TokenError as exc:
+        return _refuse(exc)
+    att_id = request.path_params["file_id"]
+    with session_scope() as s:
+        att = s.get(Attachment, int(att_id)) if att_id.isdigit() else None
+    if att is None or att.unit_id != claims.unit_id:
+        return _page(
+            "refused.html", 404, title="附件不存在", message="该附件不存在，或不属于本单位。"
+        )
+    return attachment_response(att)
 
 
 async def home(request: Request) -> Response:
@@ -204,6 +309,7 @@ def create_app() -> Starlette:
             Route("/health", health),
             Route("/u/{token}", unit_page, methods=["GET"]),
             Route("/u/{token}/items/{item_id}", complete_item, methods=["POST"]),
+            Route("/u/{token}/files/{file_id}", unit_file, methods=["GET"]),
             Route("/admin", lambda request: RedirectResponse("/admin/", status_code=303)),
             mount(),  # the office's workbench (/admin/…)
         ]

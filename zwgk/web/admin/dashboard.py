@@ -29,6 +29,7 @@ from zwgk.clock import as_utc, today_shanghai
 from zwgk.db import session_scope
 from zwgk.errors import UserError
 from zwgk.intake.tabular import parse_date
+from zwgk.web.admin import review
 from zwgk.web.admin.common import Principal, action, page, refusal, view
 
 STATUS_LABELS = {"pending": "待办", "overdue": "已逾期", "done": "已完成", "waived": "免办"}
@@ -137,6 +138,7 @@ def dashboard(request: Request, who: Principal) -> Response:
         show_all=show_all,
         overdue=overdue,
         several_districts=len(districts) > 1,
+        awaiting=review.awaiting_for(who),  # 待审核
         today=today_shanghai(),
         labels=STATUS_LABELS,
         cn_period=cn_period,
@@ -217,6 +219,7 @@ def item_view(request: Request, who: Principal) -> Response:
         history=history,
         done=request.query_params.get("done"),
         today=today,
+        **review.item_context(item.id),  # type: ignore[arg-type]
     )
 
 

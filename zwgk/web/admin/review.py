@@ -1,0 +1,132 @@
+"""Review of units' submissions (审核): the list awaiting review, 通过 and 退回 on the item
+view, and downloads of the files units attached (any logged-in account that may see the
+item's district: viewers read everything)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from models.account import current_actor
+from models.checklist import ChecklistItem
+from models.submission import REVIEW_LABELS, Attachment, ReviewState
+from models.unit import Unit
+from notifications.render import cn_period
+from workflows.registry import item_titles
+from workflows.submissions import accept, awaiting_review, item_submissions, send_back
+from zwgk.config import get_settings
+from zwgk.db import session_scope
+from zwgk.errors import UserError
+from zwgk.web.admin.common import Principal, action, refusal, view
+from zwgk.web.files import attachment_response
+
+
+def item_context(item_id: int) -> dict[str, Any]:
+    """What the item view shows of the item's submissions (newest last) and whether one
+    awaits review."""
+    with session_scope() as s:
+        subs = item_submissions(session=s, item_id=item_id)
+    rows = [
+        {
+            "id": sub.id,
+            "at": sub.at,
+            "by": sub.by,
+            "evidence": sub.evidence or "",
+            "note": sub.note or "",
+            "nil_reason": sub.nil_reason or "",
+            "review": str(sub.review),
+            "review_label": REVIEW_LABELS[ReviewState(sub.review)],
+            "reviewed_by": sub.reviewed_by or "",
+            "return_reason": sub.return_reason or "",
+            "files": atts,
+        }
+        for sub, atts in subs
+    ]
+    awaiting = bool(rows) and rows[-1]["review"] == ReviewState.awaiting
+    return {"submissions": rows, "awaiting": awaiting}
+
+
+def awaiting_for(who: Principal) -> list[dict[str, Any]]:
+    """待审核 submissions in the districts the account sees, oldest first."""
+    titles = item_titles()
+    with session_scope() as s:
+        rows = awaiting_review(session=s)
+    return [
+        {
+            "item_id": item.id,
+            "title": titles.get(item.obligation, item.obligation),
+            "period": cn_period(item.period),
+            "unit": unit.name,
+            "district": unit.district,
+            "at": sub.at,
+        }
+        for sub, item, unit in rows
+        if who.may_see(unit.district)
+    ]
+
+
+def download(request: Request, who: Principal) -> Response:
+    """An attached file, for an account that may see its unit's district."""
+    file_id = request.path_params["file_id"]
+    with session_scope() as s:
+        att = s.get(Attachment, int(file_id)) if file_id.isdigit() else None
+        unit = s.get(Unit, att.unit_id) if att else None
+    if att is None or unit is None:
+        return refusal(404, "附件不存在", f"没有编号为「{file_id}」的附件。", who)
+    if not who.may_see(unit.district):
+        return refusal(403, "无权查看", f"该附件属于{unit.district}，不在您账号的管辖范围内。", who)
+    return attachment_response(att)
+
+
+def _review(request: Request, who: Principal, form: dict[str, str], what: str) -> Response:
+    item_id = request.path_params["item_id"]
+    if not item_id.isdigit():
+        return refusal(404, "事项不存在", f"没有编号为「{item_id}」的事项。", who)
+    back = f"/admin/items/{item_id}"
+    token = current_actor.set(who.name)
+    try:
+        with session_scope() as s:
+            item = s.get(ChecklistItem, int(item_id))
+            unit = s.get(Unit, item.unit_id) if item else None
+            if item is None or unit is None:
+                return refusal(404, "事项不存在", f"没有编号为 {item_id} 的事项。", who)
+            if not who.may_see(unit.district):
+                return refusal(
+                    403,
+                    "无权操作",
+                    f"事项 {item_id} 属于{unit.district}，不在您账号的管辖范围内。",
+                    who,
+                )
+            if what == "accept":
+                accept(session=s, item_id=int(item_id), by=who.name)
+            else:
+                send_back(
+                    session=s,
+                    item_id=int(item_id),
+                    by=who.name,
+                    reason=form.get("reason", ""),
+                    settings=get_settings(),
+                )
+    except UserError as exc:
+        return refusal(400, "未能办理", f"事项 {item_id}：{exc.message}", who, back=back)
+    finally:
+        current_actor.reset(token)
+    return RedirectResponse(f"{back}?done={what}", status_code=303)
+
+
+def accept_item(request: Request, who: Principal, form: dict[str, str]) -> Response:
+    return _review(request, who, form, "accept")
+
+
+def return_item(request: Request, who: Principal, form: dict[str, str]) -> Response:
+    return _review(request, who, form, "return")
+
+
+routes = [
+    Route("/files/{file_id}", view(download), methods=["GET"]),
+    Route("/items/{item_id}/accept", action(accept_item), methods=["POST"]),
+    Route("/items/{item_id}/return", action(return_item), methods=["POST"]),
+]

@@ -1,0 +1,34 @@
+"""Serving a stored attachment (附件) to whoever the caller has already let through."""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import PurePath
+from urllib.parse import quote
+
+from starlette.responses import HTMLResponse, Response
+
+from models.submission import Attachment
+from workflows.submissions import open_attachment
+from zwgk.config import get_settings
+from zwgk.errors import UserError
+
+
+def attachment_response(att: Attachment) -> Response:
+    """The stored bytes, as a download named as the unit named the file."""
+    try:
+        data = open_attachment(att, get_settings())
+    except UserError as exc:
+        return HTMLResponse(f"<p>{escape(exc.message)}</p>", status_code=404)
+    ascii_name = "attachment" + PurePath(att.filename).suffix.lower()
+    return Response(
+        data,
+        media_type=att.content_type,
+        headers={
+            "Content-Disposition": (
+                f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(att.filename)}"
+            ),
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
