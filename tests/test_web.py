@@ -246,7 +246,10 @@ def test_unit_completes_from_emailed_link_in_chromium(
         row = driver.find_element(By.ID, f"item-{item.id}")
         # An empty form first: refused on the page, nothing recorded.
         row.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-        assert "佐证网址不能为空" in wait(driver, By.ID, "error-message").text
+        assert (
+            "请填写公开网址（以 http:// 或 https:// 开头）或上传附件"
+            in wait(driver, By.ID, "error-message").text
+        )
         row = driver.find_element(By.ID, f"item-{item.id}")
         row.find_element(By.NAME, "evidence").send_keys("https://www.shcn.gov.cn/xxgk/jyj/ml2026")
         row.find_element(By.NAME, "note").send_keys("已在本单位信息公开专栏发布")
