@@ -175,6 +175,16 @@ def test_neither_url_nor_file_is_refused(client: TestClient, items: dict[str, li
     assert _subs(item_id) == []
 
 
+def test_another_units_item_is_refused_and_its_file_not_kept(
+    client: TestClient, items: dict[str, list[int]], env: Path
+) -> None:
+    item_id, _unit_id = _filing("测试区", 0)
+    _other_item, other_unit = _filing("测试区", 1)
+    r = _upload(client, other_unit, item_id, "清单.pdf", PDF)
+    assert r.status_code == 404 and "不属于本单位" in r.text
+    assert _subs(item_id) == [] and _stored(env) == []
+
+
 def test_double_submission_is_written_once(
     client: TestClient, items: dict[str, list[int]], env: Path
 ) -> None:
@@ -258,6 +268,14 @@ def test_return_reopens_mails_the_reason_and_shows_the_round_trip(
     # A viewer may look but not send back; no CSRF token, no change.
     csrf = login(client, "lingdao")
     assert client.post(url, data={"reason": reason, "csrf_token": csrf}).status_code == 403
+    client.cookies.clear()
+    with session_scope() as s:
+        add_user(
+            session=s, name="zhouli", role="admin", district=OTHER, password=PASSWORD, actor="t"
+        )
+    csrf = login(client, "zhouli")  # an admin of another district
+    r = client.post(url, data={"reason": reason, "csrf_token": csrf})
+    assert r.status_code == 403 and "不在您账号的管辖范围内" in r.text
     client.cookies.clear()
     csrf = login(client, "chenli")
     assert client.post(url, data={"reason": reason}).status_code == 403

@@ -230,7 +230,7 @@ def _complete_item(
     note = fields.get("note", "").strip()
     nil = fields.get("nil") == "1"
     nil_reason = fields.get("nil_reason", "") if nil else None
-    written = False
+    written = keep = False
     try:
         with session_scope() as s:
             item = s.get(ChecklistItem, item_id)
@@ -264,7 +264,8 @@ def _complete_item(
                     error_item=item_id,
                     form={"evidence": evidence, "note": note, "nil_reason": nil_reason or ""},
                 )
-            written = not result.already_done
+            keep = not result.already_done
+        written = keep  # committed: the file is now the evidence of record
     finally:
         if stored and not written:
             stored.discard()  # refused, or the item was already done: keep nothing
