@@ -197,6 +197,43 @@ def test_double_submission_is_written_once(
     assert [e.action for e in events] == ["complete"]
 
 
+def test_two_forms_sent_at_once_write_once(
+    web: str, items: dict[str, list[int]], env: Path
+) -> None:
+    """Two uploads of the same item racing on the real server: one submission, one file."""
+    import threading
+
+    import httpx
+
+    item_id, unit_id = _filing("测试区")
+    url = f"{web}/u/{_token(unit_id)}/items/{item_id}"
+    statuses: list[int] = []
+    start = threading.Barrier(4)
+
+    def send(n: int) -> None:
+        start.wait()
+        r = httpx.post(
+            url,
+            data={"evidence": "", "note": f"第{n}次"},
+            files={"attachment": ("清单.pdf", PDF + bytes([n]), "application/pdf")},
+            timeout=30,
+        )
+        statuses.append(r.status_code)
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [303] * 4
+    assert len(_subs(item_id)) == 1 and len(_stored(env)) == 1
+    with session_scope() as s:
+        events = s.exec(select(ItemEvent).where(ItemEvent.item_id == item_id)).all()
+        att = s.exec(select(Attachment).where(Attachment.item_id == item_id)).one()
+    assert [e.action for e in events] == ["complete"]
+    assert _stored(env)[0].name == att.stored_as
+
+
 def test_nil_with_a_reason_where_the_obligation_allows_it(
     client: TestClient, items: dict[str, list[int]]
 ) -> None:

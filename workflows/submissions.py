@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from models.checklist import ChecklistItem, ItemStatus
@@ -187,6 +188,18 @@ def submit(
     if evidence:
         evidence = validate_evidence_url(evidence)
     now = now or utcnow()
+    # Claim the item: of two forms sent at once, only the one whose UPDATE finds it still
+    # pending goes on (the other is told it is done), so a double submission writes once.
+    claimed = session.execute(
+        update(ChecklistItem)
+        .where(col(ChecklistItem.id) == item_id)
+        .where(col(ChecklistItem.status) == ItemStatus.pending)
+        .values(status=ItemStatus.done)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        session.expire(item)
+        return SubmitResult(None, already_done=True)
     sub = Submission(
         item_id=item_id,
         unit_id=unit_id,
