@@ -741,3 +741,28 @@ def test_login_dashboard_and_lockout_in_chromium(
     finally:
         driver.quit()
     assert [e.user for e in _audit("lockout")] == ["chenli"]
+
+
+def test_cli_imports_reach_the_audit_log(
+    items: dict[str, list[int]], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """An import from the CLI is logged as the workbench logs it: who (cli:<user>), the file,
+    the counts; a refused import logs nothing."""
+    good = tmp_path / "名录.csv"
+    good.write_text(
+        "name,aliases,kind,email,contact,groups\n新设局,,department,xinshe@example.gov.cn,张三,\n",
+        encoding="utf-8",
+    )
+    r = run_inprocess(capsys, "units", "import", str(good), "--district", "测试区")
+    assert r.code == 0, r.err
+    bad = tmp_path / "坏名录.csv"
+    bad.write_text(
+        "name,aliases,kind,email,contact,groups\n新设局,,department,不是邮箱,张三,\n",
+        encoding="utf-8",
+    )
+    assert run_inprocess(capsys, "units", "import", str(bad), "--district", "测试区").code != 0
+    entries = json.loads(run_inprocess(capsys, "audit", "list", "--json").out)
+    (entry,) = [e for e in entries if e["action"] == "import-units"]
+    assert entry["user"].startswith("cli") and entry["district"] == "测试区"
+    assert "名录.csv" in entry["detail"] and "新增 1 个单位" in entry["detail"]
+    assert "导入单位名录" in run_inprocess(capsys, "audit", "list").out

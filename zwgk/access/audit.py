@@ -32,6 +32,7 @@ ACTION_LABELS = {
     "import-plan": "导入工作要点",
     "import-holidays": "导入节假日安排",
     "import-register": "导入依申请公开登记",
+    "import-figures": "导入年报表格数据",
 }
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from zwgk.cli.common import open_db
+from zwgk.cli.common import audit, open_db
 from zwgk.errors import UserError
 
 app = typer.Typer(help="年报数据（表二、表三、表四手工填报）", no_args_is_help=True)
@@ -23,6 +23,14 @@ def annual_import(
 
     with open_db() as session:
         n = import_figures(session=session, path=file, district=district)
+        audit(
+            session,
+            "import-figures",
+            file,
+            f"导入年报表格数据「{file.name}」：{n} 个。",
+            district=district,
+            after={"数据": n},
+        )
     typer.echo(f"已导入 {n} 个数据。")
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from zwgk.cli.common import open_db
+from zwgk.cli.common import audit, open_db
 
 app = typer.Typer(help="依申请公开登记", no_args_is_help=True)
 
@@ -28,7 +28,17 @@ def applications_import(
 
     with open_db() as session:
         r = import_register(session=session, path=file, district=district, settings=get_settings())
-    typer.echo(f"依申请公开登记：新增 {r.created} 件，更新 {r.updated} 件，未变 {r.unchanged} 件。")
+        summary = f"新增 {r.created} 件，更新 {r.updated} 件，未变 {r.unchanged} 件。"
+        counts = {"新增": r.created, "更新": r.updated, "未变": r.unchanged}
+        audit(
+            session,
+            "import-register",
+            file,
+            f"导入依申请公开登记「{file.name}」：{summary}",
+            district=district,
+            after=counts,
+        )
+    typer.echo(f"依申请公开登记：{summary}")
 
 
 @app.command("add")

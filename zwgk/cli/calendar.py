@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from zwgk.cli.common import echo_json, open_db, parse_day, warn
+from zwgk.cli.common import audit, echo_json, open_db, parse_day, warn
 
 app = typer.Typer(help="工作日历（节假日、调休）", no_args_is_help=True)
 holidays_app = typer.Typer(help="管理员维护的节假日安排", no_args_is_help=True)
@@ -47,6 +47,13 @@ def holidays_import(
 
     with open_db() as session:
         n = import_overrides(session=session, path=file)
+        audit(
+            session,
+            "import-holidays",
+            file,
+            f"导入节假日安排「{file.name}」：{n} 条。",
+            after={"条数": n},
+        )
     typer.echo(f"已导入 {n} 条节假日安排。")
 
 

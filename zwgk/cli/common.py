@@ -48,6 +48,30 @@ def open_db() -> AbstractContextManager[Session]:
     return session_scope()
 
 
+def audit(
+    session: Session,
+    action: str,
+    file: Path,
+    detail: str,
+    *,
+    district: str | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    """Write a CLI change to the audit log (操作日志) in the change's own transaction, under
+    ``cli:<operating-system user>``, as the workbench writes the same import under its account."""
+    from zwgk.access.audit import cli_actor, record
+
+    record(
+        session=session,
+        user=cli_actor(),
+        action=action,
+        target=file.name,
+        detail=detail,
+        district=district,
+        after=after,
+    )
+
+
 def write_file(out: Path, data: bytes) -> None:
     """Write ``out`` whole or not at all (through a temporary file beside it)."""
     tmp = out.with_name(out.name + ".tmp")

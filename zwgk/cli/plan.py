@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from zwgk.cli.common import echo_json, open_db, parse_day, warn
+from zwgk.cli.common import audit, echo_json, open_db, parse_day, warn
 from zwgk.errors import UserError
 
 app = typer.Typer(help="年度政务公开工作要点（任务分解表）", no_args_is_help=True)
@@ -64,6 +64,23 @@ def plan_import(
         )
         if dry_run:
             session.rollback()
+        else:
+            counts = {
+                "任务": len(report.tasks),
+                "新增": report.created,
+                "更新": report.updated,
+                "未变": report.unchanged,
+                "撤销": report.retired,
+            }
+            detail = "，".join(f"{k} {v}" for k, v in counts.items())
+            audit(
+                session,
+                "import-plan",
+                file,
+                f"导入{district} {year} 年工作要点「{file.name}」：{detail}。",
+                district=district,
+                after=counts,
+            )
     if as_json:
         echo_json([t.as_json() for t in report.tasks])
     else:

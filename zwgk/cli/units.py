@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from zwgk.cli.common import echo_json, open_db
+from zwgk.cli.common import audit, echo_json, open_db
 from zwgk.errors import UserError
 
 app = typer.Typer(help="责任单位名录", no_args_is_help=True)
@@ -38,9 +38,19 @@ def units_import(
     with open_db() as session:
         d = target_district(session, district)
         result = import_units(session=session, path=file, district=d)
-    typer.echo(
-        f"{d}：新增 {result.created} 个单位，更新 {result.updated} 个，未变 {result.unchanged} 个。"
-    )
+        summary = (
+            f"新增 {result.created} 个单位，更新 {result.updated} 个，未变 {result.unchanged} 个。"
+        )
+        counts = {"新增": result.created, "更新": result.updated, "未变": result.unchanged}
+        audit(
+            session,
+            "import-units",
+            file,
+            f"导入单位名录「{file.name}」：{summary}",
+            district=d,
+            after=counts,
+        )
+    typer.echo(f"{d}：{summary}")
 
 
 kinds_app = typer.Typer(help="本区自定的单位类别（默认类别之外）", no_args_is_help=True)
