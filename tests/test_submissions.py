@@ -370,6 +370,7 @@ def test_upload_download_and_return_in_chromium(
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
+    from tests.test_admin_web import _screenshot
     from tests.test_web import _chromium_driver, wait
 
     item_id, unit_id = _filing("测试区")
@@ -408,6 +409,7 @@ def test_upload_download_and_return_in_chromium(
 
         reason = "备案清单缺少本月第二批公文，请补齐后重新上传"
         driver.find_element(By.CSS_SELECTOR, "#review textarea[name=reason]").send_keys(reason)
+        _screenshot(driver, tmp_path, "admin-review.png")
         page = driver.find_element(By.TAG_NAME, "html")
         driver.find_element(By.CSS_SELECTOR, "#review input[value='退回']").click()
         WebDriverWait(driver, 15).until(ec.staleness_of(page))
