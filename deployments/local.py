@@ -365,6 +365,10 @@ def _run(supervisor: Supervisor, port: int, web_port: int) -> int:
             f"填报网页：http://127.0.0.1:{web_port}（邮件链接前缀 {settings.web_base_url}）",
             flush=True,
         )
+        print(
+            f"政务公开工作台：http://127.0.0.1:{web_port}/admin/（账号用 zwgk users add 新建）",
+            flush=True,
+        )
         print(f"邮件：{mail_note}", flush=True)
         print(f"应用数据库：{settings.db_url}", flush=True)
         print(f"日志：{prefect_home}/server.log、serve.log，{var / 'log'}/", flush=True)

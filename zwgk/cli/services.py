@@ -24,6 +24,7 @@ def web_cmd(
 
     init_db()
     typer.echo(f"填报网页：http://{host}:{port}（邮件中的链接前缀：{get_settings().web_base_url}）")
+    typer.echo(f"政务公开工作台：http://{host}:{port}/admin/（账号用 zwgk users add 新建）")
     uvicorn.run(create_app(), host=host, port=port, log_level="warning")
 
 
