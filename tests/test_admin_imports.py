@@ -393,9 +393,9 @@ def test_upload_preview_confirm_and_audit_in_chromium(
     web: str, sample_directory: str, accounts: None, tmp_path: Path
 ) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
+    from tests.browser import page_left
     from tests.test_web import _chromium_driver, wait
 
     path = Path(__file__).parents[1] / "zwgk" / "data" / "sample_units.csv"
@@ -416,7 +416,7 @@ def test_upload_preview_confirm_and_audit_in_chromium(
         def submit(element_id: str) -> None:
             page = driver.find_element(By.TAG_NAME, "html")
             driver.find_element(By.ID, element_id).click()
-            WebDriverWait(driver, 15).until(ec.staleness_of(page))
+            WebDriverWait(driver, 15).until(page_left(page))
 
         driver.get(web + "/admin/login")
         wait(driver, By.ID, "username").send_keys("wangjing")

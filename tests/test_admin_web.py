@@ -699,15 +699,16 @@ def test_login_dashboard_and_lockout_in_chromium(
 
         def log_in(name: str, password: str) -> None:
             """Submit the login form and wait for the next page (not the one still shown)."""
-            from selenium.webdriver.support import expected_conditions as ec
             from selenium.webdriver.support.ui import WebDriverWait
+
+            from tests.browser import page_left
 
             wait(driver, By.ID, "username").clear()
             driver.find_element(By.ID, "username").send_keys(name)
             driver.find_element(By.ID, "password").send_keys(password)
             page = driver.find_element(By.TAG_NAME, "html")
             driver.find_element(By.ID, "login").click()
-            WebDriverWait(driver, 15).until(ec.staleness_of(page))
+            WebDriverWait(driver, 15).until(page_left(page))
 
         driver.get(web + "/admin/")
         assert wait(driver, By.ID, "username") and "/admin/login" in driver.current_url

@@ -368,9 +368,9 @@ def test_upload_download_and_return_in_chromium(
     """A unit uploads a PDF with no URL → the office downloads it from the item page →
     退回 with a reason → the unit's mail quotes it."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
+    from tests.browser import page_left
     from tests.test_admin_web import _screenshot
     from tests.test_web import _chromium_driver, wait
 
@@ -413,7 +413,7 @@ def test_upload_download_and_return_in_chromium(
         _screenshot(driver, tmp_path, "admin-review.png")
         page = driver.find_element(By.TAG_NAME, "html")
         driver.find_element(By.CSS_SELECTOR, "#review input[value='退回']").click()
-        WebDriverWait(driver, 15).until(ec.staleness_of(page))
+        WebDriverWait(driver, 15).until(page_left(page))
         assert "已退回" in wait(driver, By.ID, "done-message").text
         assert reason in driver.find_element(By.ID, "history").text
     finally:
