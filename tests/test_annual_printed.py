@@ -89,13 +89,18 @@ def test_one_wrong_cell_is_reported_by_its_printed_row_and_column(
     r = run_inprocess(capsys, "annual", "check", "--year", "2024", "--unit", "区政府办公室")
     assert r.code == 1
     assert "注意：没有 2023 年的表三数据，上年结转未与上一年度结转下年度核对。" in r.out
-    # The row's 总计 and the (七)总计 of its column no longer add up; nothing else.
+    # The row's 总计 and the (七)总计 of its column no longer add up, and only that cell
+    # explains both: it is reported once, with the value the relations call for.
+    assert (
+        "- 表三「（三）不予公开 7.属于行政执法案卷」行「商业企业」列为 2，按勾稽关系应为 1（"
+        in r.out
+    )
     assert (
         "表三「（三）不予公开 7.属于行政执法案卷」行「总计」列为 2，但自然人与法人或其他组织各列之和为 3"
         in r.out
     )
     assert "表三「（七）总计」行「商业企业」列为 20，但（一）至（六）各项办理结果之和为 21" in r.out
-    assert r.out.count("\n- ") == 2
+    assert r.out.count("\n- ") == 1
     # The draft shows the same when it is built.
     md = run_inprocess(capsys, "report", "annual", "--year", "2024", "--unit", "区政府办公室")
     assert "数据校验未通过" in md.out and "（三）不予公开 7.属于行政执法案卷" in md.out

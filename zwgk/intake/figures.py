@@ -73,8 +73,9 @@ MAX_FIGURE = 1e12
 
 
 def import_figures(*, session: Session, path: Path, district: str | None) -> int:
-    """Hand figures from a CSV (unit,year,table,row,column,value); all or nothing."""
-    rows = read_csv_rows(path, FIGURE_COLUMNS)
+    """Hand figures from a CSV (unit,year,table,row,column,value); all or nothing. Lines
+    starting with "#" above the header are notes (the report the figures were copied from)."""
+    rows = read_csv_rows(path, FIGURE_COLUMNS, comments=True)
     errors: list[str] = []
     clean = []
     seen: dict[tuple[object, ...], int] = {}

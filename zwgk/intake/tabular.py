@@ -70,11 +70,17 @@ def read_text(path: Path) -> str:
 
 
 def read_csv_rows(
-    path: Path, required: tuple[str, ...], optional: tuple[str, ...] = ()
+    path: Path,
+    required: tuple[str, ...],
+    optional: tuple[str, ...] = (),
+    *,
+    comments: bool = False,
 ) -> list[tuple[int, dict[str, str]]]:
     """Rows of a CSV as (row number as Excel shows it, {column: stripped text}).
 
     The header must contain every ``required`` column (any order); blank lines are skipped.
+    With ``comments``, lines starting with "#" above the header (where a file says where its
+    figures were copied from) are skipped too; row numbers still count them.
     """
     text = read_text(path)
     sample = text[:4096]
@@ -82,6 +88,8 @@ def read_csv_rows(
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader)
+        while comments and header and header[0].lstrip("\ufeff").startswith("#"):
+            header = next(reader)
     except StopIteration:
         raise UserError(f"文件 {path} 是空的：第 1 行应为表头 {','.join(required)}") from None
     except csv.Error as exc:

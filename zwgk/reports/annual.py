@@ -38,15 +38,14 @@ from models.annual import (
     TOTAL,
     AnnualFigure,
     Application,
-    cell_label,
 )
 from models.directory import list_units
 from models.unit import Unit
 from zwgk.errors import UserError
+from zwgk.reports.annual_check import Table, check_tables
+from zwgk.reports.annual_check import _n as _n  # annual_docx formats figures with it
 
 GROUP_NUMERALS = ("一", "二", "三", "四", "五", "六", "七")
-
-Table = dict[str, dict[str, float]]
 
 
 def empty_table3() -> Table:
@@ -76,62 +75,6 @@ def fill_totals(t: Table) -> None:
         t[row]["总计"] = sum(t[row][c] for c in APPLICANT_TYPES)
     for c in COLUMNS:
         t[TOTAL][c] = sum(t[o][c] for o in OUTCOMES)
-
-
-def check_table3(t: Table) -> list[str]:
-    """Every 勾稽关系 violation of table 三, each cell named as printed (Chinese, user-facing):
-    总计 = sum of the applicant columns (every row); (七)总计 = sum of the outcome rows (every
-    column); 一 + 二 = 三(七) + 四 (every column)."""
-    errors = []
-    for row in TABLE3_ROWS:
-        s = sum(t[row][c] for c in APPLICANT_TYPES)
-        if t[row]["总计"] != s:
-            errors.append(
-                f"{cell_label('table3', row, '总计')}为 {_n(t[row]['总计'])}，"
-                f"但自然人与法人或其他组织各列之和为 {_n(s)}"
-            )
-    for c in COLUMNS:
-        s = sum(t[o][c] for o in OUTCOMES)
-        if t[TOTAL][c] != s:
-            errors.append(
-                f"{cell_label('table3', TOTAL, c)}为 {_n(t[TOTAL][c])}，"
-                f"但（一）至（六）各项办理结果之和为 {_n(s)}"
-            )
-        left, right = t[NEW][c] + t[CARRIED_IN][c], t[TOTAL][c] + t[CARRIED_OUT][c]
-        if left != right:
-            errors.append(
-                f"表三「{c}」列：一、本年新收 {_n(t[NEW][c])} + 二、上年结转 {_n(t[CARRIED_IN][c])}"
-                f" = {_n(left)}，不等于 三、本年度办理结果（七）总计 {_n(t[TOTAL][c])}"
-                f" + 四、结转下年度继续办理 {_n(t[CARRIED_OUT][c])} = {_n(right)}"
-            )
-    return errors
-
-
-def check_carry_over(t: Table, previous_carried_out: dict[str, float]) -> list[str]:
-    """This year's 上年结转 must equal last year's 结转下年度, column by column."""
-    return [
-        f"{cell_label('table3', CARRIED_IN, c)}为 {_n(t[CARRIED_IN][c])}，"
-        f"但上一年度表三「四、结转下年度继续办理」行「{c}」列为 {_n(previous_carried_out.get(c, 0))}"
-        for c in COLUMNS
-        if t[CARRIED_IN][c] != previous_carried_out.get(c, 0)
-    ]
-
-
-def check_table4(t: Table) -> list[str]:
-    """Table 四: each group's 总计 = 维持 + 纠正 + 其他 + 尚未审结."""
-    errors = []
-    for g in TABLE4_GROUPS:
-        s = sum(t[g][r] for r in TABLE4_RESULTS[:-1])
-        if t[g]["总计"] != s:
-            errors.append(
-                f"{cell_label('table4', g, '总计')}为 {_n(t[g]['总计'])}，"
-                f"但结果维持、结果纠正、其他结果、尚未审结之和为 {_n(s)}"
-            )
-    return errors
-
-
-def _n(v: float) -> str:
-    return str(int(v)) if float(v).is_integer() else f"{v:g}"
 
 
 @dataclass
@@ -243,12 +186,10 @@ def build_report(
         _add(prev4, p4)
         prev_known = prev_known or p_known
         if unit is None:  # a district report names the unit each problem comes from
-            problems = check_table3(a3) + check_table4(a4)
-            problems += check_carry_over(a3, p3[CARRIED_OUT]) if p_known else []
+            problems = check_tables(a3, a4, p3[CARRIED_OUT] if p_known else None)
             errors += [f"{u.name}：{e}" for e in problems]
     if unit is not None:
-        errors += check_table3(t3) + check_table4(t4)
-        errors += check_carry_over(t3, prev3[CARRIED_OUT]) if prev_known else []
+        errors += check_tables(t3, t4, prev3[CARRIED_OUT] if prev_known else None)
     return AnnualReport(
         year,
         scope,
