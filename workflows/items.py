@@ -149,8 +149,11 @@ def query_items(
     obligation: str | None = None,
     period: str | None = None,
     unit: Unit | None = None,
+    district: str | None = None,
 ) -> list[tuple[ChecklistItem, Unit]]:
     stmt = select(ChecklistItem, Unit).join(Unit, col(Unit.id) == col(ChecklistItem.unit_id))
+    if district:
+        stmt = stmt.where(Unit.district == district)
     if obligation:
         stmt = stmt.where(ChecklistItem.obligation == obligation)
     if period:

@@ -34,9 +34,15 @@ UNITS_SHOWN = 20  # units behind listed in a run's artifact (the rest are counte
 
 
 def item_rows(
-    *, session: Session, today: date, obligation: str | None = None, period: str | None = None
+    *,
+    session: Session,
+    today: date,
+    obligation: str | None = None,
+    period: str | None = None,
+    district: str | None = None,
 ) -> list[ItemRow]:
-    """Every item (of an obligation / period) as the report's rows, status as of ``today``."""
+    """Every item (of an obligation / period / district) as the report's rows, status as of
+    ``today``."""
     titles = item_titles()
     return [
         ItemRow(
@@ -53,7 +59,9 @@ def item_rows(
             completed_at=as_utc(item.completed_at),
             on_time=item.on_time,
         )
-        for item, unit in query_items(session=session, obligation=obligation, period=period)
+        for item, unit in query_items(
+            session=session, obligation=obligation, period=period, district=district
+        )
     ]
 
 

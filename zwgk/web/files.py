@@ -14,6 +14,22 @@ from zwgk.config import get_settings
 from zwgk.errors import UserError
 
 
+def download_response(data: bytes, media_type: str, filename: str, ascii_name: str) -> Response:
+    """Bytes as a download: the Chinese ``filename`` for browsers that read RFC 5987's
+    ``filename*``, ``ascii_name`` for those that do not."""
+    return Response(
+        data,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": (
+                f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+            ),
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
 def attachment_response(att: Attachment) -> Response:
     """The stored bytes, as a download named as the unit named the file."""
     try:
@@ -21,14 +37,4 @@ def attachment_response(att: Attachment) -> Response:
     except UserError as exc:
         return HTMLResponse(f"<p>{escape(exc.message)}</p>", status_code=404)
     ascii_name = "attachment" + PurePath(att.filename).suffix.lower()
-    return Response(
-        data,
-        media_type=att.content_type,
-        headers={
-            "Content-Disposition": (
-                f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(att.filename)}"
-            ),
-            "Cache-Control": "no-store",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    return download_response(data, att.content_type, att.filename, ascii_name)

@@ -14,7 +14,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount
 
 from zwgk.config import get_settings
-from zwgk.web.admin import audit, auth, dashboard, imports, review
+from zwgk.web.admin import audit, auth, dashboard, imports, reports, review
 from zwgk.web.admin.common import SESSION_COOKIE, session_secret
 
 # The cookie's own lifetime; inactivity ends a session much sooner (common.current).
@@ -36,7 +36,14 @@ def mount() -> Mount:
     _log_to_stderr()
     settings = get_settings()
     app = Starlette(
-        routes=[*auth.routes, *dashboard.routes, *audit.routes, *imports.routes, *review.routes],
+        routes=[
+            *auth.routes,
+            *dashboard.routes,
+            *audit.routes,
+            *imports.routes,
+            *review.routes,
+            *reports.routes,
+        ],
         middleware=[
             Middleware(
                 SessionMiddleware,

@@ -19,11 +19,12 @@ from starlette.routing import Route
 
 from models.account import current_actor
 from models.checklist import ROLE_LABELS, ChecklistItem, Role
+from models.directory import districts
 from models.reminder import ItemEvent, ReminderLog
 from models.unit import Unit
 from notifications.render import cn_period
 from workflows.items import extend_due, item_json, query_items, reopen, waive
-from workflows.registry import item_titles
+from workflows.registry import REGISTRY, item_titles
 from zwgk.access.audit import ACTION_LABELS
 from zwgk.clock import as_utc, today_shanghai
 from zwgk.db import session_scope
@@ -113,10 +114,18 @@ def summaries(
     )
 
 
-def _visible_rows(who: Principal) -> tuple[list[dict[str, Any]], dict[int, tuple[int, str]]]:
+def _visible_rows(
+    who: Principal, district: str | None = None
+) -> tuple[list[dict[str, Any]], dict[int, tuple[int, str]]]:
+    """``zwgk status --json`` rows of the account's districts (of ``district`` alone when
+    given), and each item's unit id and district."""
     today = today_shanghai()
     with session_scope() as s:
-        pairs = [(i, u) for i, u in query_items(session=s) if who.may_see(u.district)]
+        pairs = [
+            (i, u)
+            for i, u in query_items(session=s, district=district or who.district)
+            if who.may_see(u.district)
+        ]
         rows = [item_json(i, u, today) for i, u in pairs]
         unit_of = {i.id: (u.id, u.district) for i, u in pairs}
     return rows, unit_of  # type: ignore[return-value]
@@ -125,11 +134,17 @@ def _visible_rows(who: Principal) -> tuple[list[dict[str, Any]], dict[int, tuple
 def dashboard(request: Request, who: Principal) -> Response:
     """工作台首页: periods in progress (all periods with ?all=1)."""
     show_all = request.query_params.get("all") == "1"
-    rows, unit_of = _visible_rows(who)
+    with session_scope() as s:
+        known = [d for d in districts(session=s) if who.may_see(d)]
+    district = request.query_params.get("district", "").strip() or None
+    if district is not None and district not in known:
+        if not who.may_see(district):
+            return refusal(403, "无权查看", f"{district}不在您账号的管辖范围内。", who)
+        return refusal(404, "没有该区", f"单位名录中没有「{district}」的单位。", who)
+    rows, unit_of = _visible_rows(who, district)
     periods = summaries(rows, unit_of)
     shown = periods if show_all else [p for p in periods if p.in_progress]
     overdue = sum(p.counts["overdue"] for p in shown)
-    districts = {d for _, d in unit_of.values()}
     return page(
         "admin/dashboard.html",
         who=who,
@@ -137,7 +152,10 @@ def dashboard(request: Request, who: Principal) -> Response:
         hidden=len(periods) - len(shown),
         show_all=show_all,
         overdue=overdue,
-        several_districts=len(districts) > 1,
+        several_districts=district is None and len({d for _, d in unit_of.values()}) > 1,
+        districts=known if who.district is None else [],
+        district=district,
+        reportable=set(REGISTRY),
         awaiting=review.awaiting_for(who),  # 待审核
         today=today_shanghai(),
         labels=STATUS_LABELS,
