@@ -136,11 +136,14 @@ def annual_document(
         raise UserError(f"年度 {year} 超出范围（2000–2100）")
     if unit:
         report = build_report(
-            session=session, year=year, unit=find_unit(session=session, name=unit)
+            session=session,
+            year=year,
+            unit=find_unit(session=session, name=unit),
+            titles=item_titles(),
         )
     else:
         d = resolve_district(session=session, district=district, default=None)
-        report = build_report(session=session, year=year, district=d)
+        report = build_report(session=session, year=year, district=d, titles=item_titles())
     if fmt == "json":
         data = json.dumps(report.as_json(), ensure_ascii=False, indent=2).encode()
     elif fmt == "md":

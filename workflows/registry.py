@@ -118,7 +118,7 @@ DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 def _annual_drafts(*, session, unit, period):  # type: ignore[no-untyped-def]
     """Each unit's draft report for the year (and the district's for the office)."""
     files = []
-    report = build_report(session=session, year=period.year, unit=unit)
+    report = build_report(session=session, year=period.year, unit=unit, titles=item_titles())
     files.append(
         (
             f"{unit.name}{period.year}年政府信息公开工作年度报告（草稿）.docx",
@@ -127,7 +127,9 @@ def _annual_drafts(*, session, unit, period):  # type: ignore[no-untyped-def]
         )
     )
     if unit.kind == "office":
-        district = build_report(session=session, year=period.year, district=unit.district)
+        district = build_report(
+            session=session, year=period.year, district=unit.district, titles=item_titles()
+        )
         files.append(
             (
                 f"{unit.district}{period.year}年政府信息公开工作年度报告（草稿）.docx",

@@ -18,6 +18,7 @@ The register and the hand figures come in through ``zwgk.intake.register`` and
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -41,9 +42,11 @@ from models.annual import (
 )
 from models.directory import list_units
 from models.unit import Unit
+from zwgk.clock import today_shanghai
 from zwgk.errors import UserError
 from zwgk.reports.annual_check import Table, check_tables
 from zwgk.reports.annual_check import _n as _n  # annual_docx formats figures with it
+from zwgk.reports.annual_work import YearWork, year_work
 
 GROUP_NUMERALS = ("一", "二", "三", "四", "五", "六", "七")
 
@@ -91,6 +94,8 @@ class AnnualReport:
     previous3: Table | None = None
     previous4: Table | None = None
     has_data: bool = True  # any register entry or hand figure for the year
+    # The year's overdue items, returned submissions and plan progress (sections 五 and 六).
+    work: YearWork | None = None
 
     def as_json(self) -> dict[str, Any]:
         def clean(t: Table) -> dict[str, dict[str, float]]:
@@ -156,9 +161,17 @@ def _add(into: Table, t: Table) -> None:
 
 
 def build_report(
-    *, session: Session, year: int, unit: Unit | None = None, district: str | None = None
+    *,
+    session: Session,
+    year: int,
+    unit: Unit | None = None,
+    district: str | None = None,
+    titles: Mapping[str, str] | None = None,
+    today: date | None = None,
 ) -> AnnualReport:
-    """The tables of one unit's report, or a district's (the sum of its units), checked."""
+    """The tables of one unit's report, or a district's (the sum of its units), checked, with
+    the year's work for sections 五 and 六 (``titles``: each obligation's Chinese title, from
+    ``workflows.registry.item_titles``; ``today``: the day overdue is judged by)."""
     if unit is not None:
         units, scope = [unit], unit.name
     else:
@@ -190,6 +203,14 @@ def build_report(
             errors += [f"{u.name}：{e}" for e in problems]
     if unit is not None:
         errors += check_tables(t3, t4, prev3[CARRIED_OUT] if prev_known else None)
+    work = year_work(
+        session=session,
+        units=units,
+        year=year,
+        district=units[0].district,
+        titles=titles or {},
+        today=today or today_shanghai(),
+    )
     return AnnualReport(
         year,
         scope,
@@ -202,4 +223,5 @@ def build_report(
         previous3=prev3 if prev_known else None,
         previous4=prev4 if prev_known else None,
         has_data=has_data,
+        work=work,
     )

@@ -23,6 +23,7 @@ from models.annual import (
 )
 from zwgk.config import Office, get_settings
 from zwgk.reports.annual import GROUP_NUMERALS, AnnualReport, Table, _n
+from zwgk.reports.annual_work import other_matters_section, problems_section
 
 SECTIONS = (
     "一、总体情况",
@@ -169,6 +170,27 @@ def overview(report: AnnualReport) -> list[tuple[str, str]]:
     return out
 
 
+FEE_REFUSALS = "其他处理/申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请"
+
+
+def problems(report: AnnualReport) -> list[tuple[str, str]]:
+    """Section 五 drafted from the year's overdue items and returned submissions."""
+    if report.work is None:
+        return [("p", PLACEHOLDER.format("本年度存在的主要问题，以及上年度问题的改进情况"))]
+    return problems_section(report.work, district_wide=report.scope == report.district)
+
+
+def other_matters(report: AnnualReport) -> list[tuple[str, str]]:
+    """Section 六 drafted from the work plan's progress; the fixed items marked or stated."""
+    if report.work is None:
+        return [("p", PLACEHOLDER.format("贯彻落实政务公开工作要点情况、信息处理费收费情况等"))]
+    return other_matters_section(
+        report.work,
+        district_wide=report.scope == report.district,
+        fee_refusals=report.table3[FEE_REFUSALS]["总计"],
+    )
+
+
 def table3_rows(report: AnnualReport) -> list[tuple[str, str, str, dict[str, float]]]:
     """(group label, sub label, key, cells) in the statutory order."""
     t = report.table3
@@ -224,19 +246,11 @@ def to_markdown(report: AnnualReport) -> str:
         f"| {g} | " + " | ".join(_n(report.table4[g][r]) for r in TABLE4_RESULTS) + " |"
         for g in TABLE4_GROUPS
     ]
-    out += [
-        "",
-        f"## {SECTIONS[4]}",
-        "",
-        PLACEHOLDER.format("本年度存在的主要问题，以及上年度问题的改进情况"),
-        "",
-    ]
-    out += [
-        f"## {SECTIONS[5]}",
-        "",
-        PLACEHOLDER.format("贯彻落实政务公开工作要点情况、信息处理费收费情况等"),
-        "",
-    ]
+    out.append("")
+    for heading, section in ((SECTIONS[4], problems), (SECTIONS[5], other_matters)):
+        out += [f"## {heading}", ""]
+        for kind, text in section(report):
+            out += [f"### {text}" if kind == "h" else text, ""]
     return "\n".join(out)
 
 
@@ -268,9 +282,6 @@ def to_docx(report: AnnualReport) -> bytes:
                 run = p.add_run(piece)
                 if piece.startswith("【待填写"):
                     run.font.highlight_color = WD_COLOR_INDEX.YELLOW
-
-    def placeholder(text: str) -> None:
-        paragraph(PLACEHOLDER.format(text))
 
     paragraph(preamble(report))
     doc.add_heading(SECTIONS[0], level=1)
@@ -336,10 +347,13 @@ def to_docx(report: AnnualReport) -> bytes:
             label.text = r
             t4.cell(3, at).text = _n(report.table4[g][r])
 
-    doc.add_heading(SECTIONS[4], level=1)
-    placeholder("本年度存在的主要问题，以及上年度问题的改进情况")
-    doc.add_heading(SECTIONS[5], level=1)
-    placeholder("贯彻落实政务公开工作要点情况、信息处理费收费情况等")
+    for heading, section in ((SECTIONS[4], problems), (SECTIONS[5], other_matters)):
+        doc.add_heading(heading, level=1)
+        for kind, text in section(report):
+            if kind == "h":
+                doc.add_heading(text, level=2)
+            else:
+                paragraph(text)
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
