@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from zwgk.cli.common import audit, open_db
 from zwgk.errors import UserError
+
+if TYPE_CHECKING:
+    from zwgk.reports.annual import AnnualReport
 
 app = typer.Typer(help="年报数据（表二、表三、表四手工填报）", no_args_is_help=True)
 
@@ -64,13 +67,23 @@ def annual_check(
     year: Annotated[int, typer.Option("--year", help="报告年度")],
     unit: Annotated[str | None, typer.Option("--unit", help="单位")] = None,
     district: Annotated[str | None, typer.Option("--district", help="区（汇总各单位）")] = None,
+    docx: Annotated[
+        Path | None,
+        typer.Option("--docx", help="改好的年报草稿（.docx）：核对总体情况中的数字与表格是否一致"),
+    ] = None,
 ) -> None:
-    """校验年报表三、表四的勾稽关系，以及上年结转与上一年度结转下年度是否一致。"""
+    """校验年报表三、表四的勾稽关系，上年结转与上一年度结转下年度是否一致；
+    给出 --docx 时，再核对草稿总体情况中的数字与表格是否一致。"""
     from models.directory import find_unit, resolve_district
     from zwgk.reports.annual import build_report
 
     if unit and district:
         raise UserError("--unit 和 --district 只能选一个")
+    paragraphs = None
+    if docx is not None:
+        from zwgk.intake.draft import read_docx_paragraphs
+
+        paragraphs = read_docx_paragraphs(docx)
     with open_db() as session:
         if unit:
             u = find_unit(session=session, name=unit, district=district)
@@ -82,11 +95,41 @@ def annual_check(
         raise UserError(
             f"{report.scope} {year} 年没有年报数据（依申请公开登记或手工填报的表格），无法校验"
         )
+    failed = False
     if report.previous3 is None:
         typer.echo(f"注意：没有 {year - 1} 年的表三数据，上年结转未与上一年度结转下年度核对。")
     if report.errors:
+        failed = True
         typer.echo(f"{report.scope} {year} 年年报表格校验发现 {len(report.errors)} 处问题：")
         for e in report.errors:
             typer.echo(f"- {e}")
+    else:
+        typer.echo(f"{report.scope} {year} 年年报表格校验通过（表三、表四勾稽关系，上年结转）。")
+    if docx is not None and paragraphs is not None:  # read before the database was opened
+        failed = _check_prose(docx, paragraphs, report) or failed
+    if failed:
         raise typer.Exit(1)
-    typer.echo(f"{report.scope} {year} 年年报表格校验通过（表三、表四勾稽关系，上年结转）。")
+
+
+def _check_prose(docx: Path, paragraphs: list[str], report: AnnualReport) -> bool:
+    """Print the prose check of the draft; True when a number disagrees with the tables."""
+    from zwgk.reports.annual_check_prose import check_prose, extract_claims
+
+    claims = extract_claims(paragraphs, report.year)
+    result = check_prose(claims, report)
+    for note in result.notes:
+        typer.echo(f"注意：{note}。")
+    if not claims:
+        typer.echo(
+            f"注意：{docx.name} 的总体情况中没有找到可与表格核对的数字"
+            "（如「共收到政府信息公开申请N件」「结转下年度继续办理N件」）。"
+        )
+        return False
+    if result.problems:
+        typer.echo(f"{docx.name} 正文与表格不一致 {len(result.problems)} 处：")
+        for p in result.problems:
+            typer.echo(f"- {p}")
+        return True
+    if result.checked:
+        typer.echo(f"{docx.name} 总体情况中的 {result.checked} 个数字与表格一致。")
+    return False
