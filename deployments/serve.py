@@ -23,13 +23,13 @@ from prefect.schedules import Cron
 
 from deployments.prefect_api import healthy, prefect_api
 from deployments.spec import specs
-from workflows.flows import FLOWS, outbox, reminders
+from workflows.flows import FLOWS, bulletin, outbox, reminders
 from zwgk.config import Settings
 
 if TYPE_CHECKING:
     from prefect.runner import Runner
 
-EXTRA_FLOWS: dict[str, Any] = {"reminders": reminders, "outbox": outbox}
+EXTRA_FLOWS: dict[str, Any] = {"reminders": reminders, "outbox": outbox, "bulletin": bulletin}
 
 
 def build_deployments() -> list:  # type: ignore[type-arg]

@@ -48,6 +48,18 @@ OUTBOX = DeploymentSpec(
 )
 
 
+BULLETIN = DeploymentSpec(
+    name="bulletin",
+    flow_name="bulletin",
+    entrypoint=f"{ENTRYPOINT_FILE}:bulletin",
+    # Every morning of the 1st–12th: the flow mails on the month's first working day (after
+    # 国庆 or 春节 as late as the 9th) and makes up a missed day; otherwise it does nothing.
+    cron="0 9 1-12 * *",
+    timezone=SHANGHAI,
+    description="通报（每月第一个工作日 09:00 生成上月通报，发送区政府办公室并抄送领导）",
+)
+
+
 def specs() -> list[DeploymentSpec]:
     return [
         DeploymentSpec(
@@ -59,7 +71,7 @@ def specs() -> list[DeploymentSpec]:
             description=f"{ob.title}（{ob.schedule_note}）",
         )
         for ob in REGISTRY.values()
-    ] + [REMINDERS, OUTBOX]
+    ] + [BULLETIN, REMINDERS, OUTBOX]
 
 
 def render_yaml() -> str:

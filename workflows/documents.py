@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
@@ -22,6 +23,9 @@ from workflows.progress import item_rows
 from workflows.registry import get_obligation, item_titles
 from zwgk.config import Settings
 from zwgk.errors import UserError
+
+if TYPE_CHECKING:
+    from zwgk.reports.bulletin import Bulletin
 
 PROGRESS_FORMATS = ("xlsx", "csv", "md")
 ANNUAL_FORMATS = ("md", "docx", "json")
@@ -164,6 +168,34 @@ def annual_document(
     )
 
 
+def district_bulletin(
+    *,
+    session: Session,
+    period: str,
+    today: date,
+    settings: Settings,
+    district: str | None = None,
+    rules: Path | None = None,
+) -> Bulletin:
+    """The 通报 of ``district`` (the configured or only one when None) for ``period``
+    (2026-11, 2026-Q4, 2026) as of ``today``, scored by the district's 考评标准."""
+    from zwgk.reports.assessment import load_rules, rules_for
+    from zwgk.reports.bulletin import build_bulletin, parse_period
+
+    p = parse_period(period)
+    d = resolve_district(session=session, district=district, default=settings.default_district)
+    titles = item_titles()
+    return build_bulletin(
+        session=session,
+        period=p,
+        district=d,
+        today=today,
+        office=settings.office_for(d),
+        rules=load_rules(rules_for(d, settings.var_dir, rules), known=set(titles)),
+        titles=titles,
+    )
+
+
 def bulletin_document(
     *,
     session: Session,
@@ -175,23 +207,19 @@ def bulletin_document(
     rules: Path | None = None,
 ) -> Document:
     """The 通报 (``zwgk report bulletin``) of the items due in a month, quarter or year."""
-    from zwgk.reports.assessment import load_rules, rules_for
-    from zwgk.reports.bulletin import build_bulletin, parse_period, to_markdown, to_xlsx
+    from zwgk.reports.bulletin import to_markdown, to_xlsx
     from zwgk.reports.bulletin_docx import to_docx
 
     _check_format(fmt, BULLETIN_FORMATS)
-    p = parse_period(period)
-    d = resolve_district(session=session, district=district, default=settings.default_district)
-    titles = item_titles()
-    b = build_bulletin(
+    b = district_bulletin(
         session=session,
-        period=p,
-        district=d,
+        period=period,
         today=today,
-        office=settings.office_for(d),
-        rules=load_rules(rules_for(d, settings.var_dir, rules), known=set(titles)),
-        titles=titles,
+        settings=settings,
+        district=district,
+        rules=rules,
     )
+    d, p = b.district, b.period
     warnings = [] if b.ranking else [f"{d}{p.label}没有到期的事项，通报中只有说明。"]
     if fmt == "md":
         data = to_markdown(b).encode("utf-8")

@@ -18,6 +18,7 @@ from prefect.states import Failed, State
 
 from notifications.outbox_report import DispatchReport
 from notifications.outbox_send import dispatch
+from workflows.bulletin_mail import queue_bulletins
 from workflows.engine import build_checklist
 from workflows.obligation import Obligation
 from workflows.progress import publish_artifacts
@@ -213,6 +214,54 @@ def dispatch_due_task() -> dict[str, Any]:
 def outbox() -> dict[str, Any] | State:
     """发件箱补发：邮件服务器恢复后，把暂未发出的邮件按退避时间补发。"""
     return _concluded({}, dispatch_due_task(), "发件箱补发：")
+
+
+@task(retries=2, retry_delay_seconds=5)
+def queue_bulletins_task(
+    today: date | None, district: str | None, period: str | None
+) -> dict[str, Any]:
+    """Build last month's 通报 (DOCX) per district and queue it to the office and leaders."""
+    as_of = today or today_shanghai()
+    init_db()
+    result = transact(
+        lambda session: queue_bulletins(
+            session=session, settings=get_settings(), today=as_of, district=district, period=period
+        ),
+        what=f"bulletin {as_of}",
+        collisions=("uq_outbox_key",),
+    )
+    logger = get_run_logger()
+    if not result.due:
+        logger.info(
+            "%s is before the month's first working day (%s): no 通报", as_of, result.first_workday
+        )
+    else:
+        logger.info(
+            "bulletin %s: queued for %s; already queued for %s; no office email or leaders: %s",
+            result.period,
+            result.queued or "-",
+            result.existing or "-",
+            result.no_recipient or "-",
+        )
+    return result.as_dict()
+
+
+@flow(
+    name="bulletin",
+    flow_run_name=lambda: (
+        f"bulletin {flow_run.parameters.get('period') or flow_run.parameters.get('today') or 'scheduled'}"
+    ),
+    description="每月第一个工作日生成上月政务公开重点工作完成情况通报（DOCX），发送区政府办公室并抄送领导",
+    log_prints=True,
+)
+def bulletin(
+    today: date | None = None, district: str | None = None, period: str | None = None
+) -> dict[str, Any] | State:
+    """通报：每月第一个工作日把上月的通报发送区政府办公室和领导。"""
+    queued = queue_bulletins_task(today, district, period)
+    if not queued["due"]:
+        return {**queued, "sent": 0}
+    return _concluded(queued, dispatch_task(), f"通报（{queued['period']}）：")
 
 
 FLOWS = {slug: make_flow(ob) for slug, ob in REGISTRY.items()}

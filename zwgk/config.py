@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from difflib import get_close_matches
+from email.utils import getaddresses
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -70,6 +71,10 @@ class Settings(BaseSettings):
     # ZWGK_OFFICES='{"宝山区": {"name": "区政府办公室", "contact": "李明", "phone": "021-…"}}'.
     # A district not named, or a key left out, takes the three settings above.
     offices: str = ""
+    # Who besides the office gets the monthly 通报 (the ``bulletin`` deployment), as mail
+    # addresses separated by commas: ZWGK_LEADERS="张三 <zhangsan@x.gov.cn>, lisi@x.gov.cn".
+    # A district's own list is "leaders" in its ZWGK_OFFICES entry.
+    leaders: str = ""
     # 各单位年度重大行政决策事项目录 due date (MM-DD); the district catalogue is 03-31.
     decision_catalogue_unit_due: str = "04-30"
 
@@ -95,6 +100,12 @@ class Settings(BaseSettings):
         _parse_offices(v)  # raises with a Chinese message
         return v
 
+    @field_validator("leaders")
+    @classmethod
+    def _leaders(cls, v: str) -> str:
+        parse_addresses(v, "ZWGK_LEADERS")  # raises with a Chinese message
+        return v
+
     def office_for(self, district: str | None) -> Office:
         """The office that signs mail to ``district``'s units (its own entry in
         ``ZWGK_OFFICES`` over the installation-wide ``ZWGK_OFFICE_*``)."""
@@ -104,6 +115,10 @@ class Settings(BaseSettings):
             contact=own.get("contact", self.office_contact),
             phone=own.get("phone", self.office_phone),
             full_name=own.get("full_name", self.office_full_name),
+            leaders=parse_addresses(
+                own.get("leaders", self.leaders),
+                f"ZWGK_OFFICES 中「{district}」的 leaders" if "leaders" in own else "ZWGK_LEADERS",
+            ),
         )
 
     @field_validator("outbox_lease_seconds", "outbox_batch", "web_session_minutes")
@@ -149,9 +164,30 @@ class Office:
     contact: str = ""
     phone: str = ""
     full_name: str = ""  # "上海市长宁区人民政府办公室" (annual report title and preamble)
+    leaders: tuple[str, ...] = ()  # addresses that get the monthly 通报 besides the office
 
 
-_OFFICE_KEYS = ("name", "contact", "phone", "full_name")
+_OFFICE_KEYS = ("name", "contact", "phone", "full_name", "leaders")
+
+
+@lru_cache(maxsize=32)
+def parse_addresses(text: str, where: str) -> tuple[str, ...]:
+    """``"张三 <a@x.gov.cn>, b@x.gov.cn"`` → each address as a mail header writes it;
+    raises ``ValueError`` naming ``where`` and the entry that is not an address."""
+    out = []
+    for part in (p.strip() for p in text.replace("，", ",").replace("；", ",").split(",")):
+        if not part:
+            continue
+        parsed = getaddresses([part])
+        name, addr = parsed[0] if len(parsed) == 1 else ("", "")
+        local, _, domain = addr.partition("@")
+        if not local or "." not in domain or " " in addr:
+            raise ValueError(
+                f"{where} 中的「{part}」不是有效的邮箱地址，应写作 张三 <zhangsan@example.gov.cn>，"
+                "多个地址用逗号分隔"
+            )
+        out.append(f"{name} <{addr}>" if name else addr)
+    return tuple(out)
 
 
 @lru_cache(maxsize=8)
@@ -173,7 +209,7 @@ def _parse_offices(text: str) -> dict[str, dict[str, str]]:
     for district, entry in data.items():
         if not isinstance(entry, dict):
             raise ValueError(
-                f"{where} 中「{district}」的值应为对象（name、contact、phone、full_name）"
+                f"{where} 中「{district}」的值应为对象（name、contact、phone、full_name、leaders）"
             )
         for key, value in entry.items():
             if key not in _OFFICE_KEYS:
@@ -181,13 +217,15 @@ def _parse_offices(text: str) -> dict[str, dict[str, str]]:
                 hint = (
                     f"，是否为「{near[0]}」？"
                     if near
-                    else "，可用的字段：name、contact、phone、full_name"
+                    else "，可用的字段：name、contact、phone、full_name、leaders"
                 )
                 raise ValueError(f"{where} 中「{district}」的字段「{key}」无法识别{hint}")
             if not isinstance(value, str):
                 raise ValueError(
                     f"{where} 中「{district}」的字段「{key}」应为文字，收到「{value}」"
                 )
+        if "leaders" in entry:
+            parse_addresses(entry["leaders"], f"{where} 中「{district}」的 leaders")
         out[str(district)] = {k: v.strip() for k, v in entry.items()}
     return out
 

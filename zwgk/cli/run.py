@@ -63,9 +63,12 @@ def run(
         bool, typer.Option("--dry-run", help="只显示将要生成和发送的内容，不写入")
     ] = False,
 ) -> None:
-    """立即运行某事项的流程：生成清单并发送通知（reminders：按催办梯度发送提醒）。"""
+    """立即运行某事项的流程：生成清单并发送通知（reminders：按催办梯度发送提醒；bulletin：发送上月通报）。"""
     if slug == "reminders":
         _run_reminders(today, district, dry_run)
+        return
+    if slug == "bulletin":
+        _run_bulletin(period, today, district, dry_run)
         return
     from models.checklist import ROLE_LABELS, Role
     from workflows.engine import build_checklist, preflight
@@ -169,6 +172,59 @@ def _run_reminders(today: str | None, district: str | None, dry_run: bool) -> No
         f"共发出邮件 {out['sent']} 封；跳过过期梯度 {out['skipped']} 个。"
     )
     if notes := _dispatch_notes(out):
+        typer.echo(f"发件箱{notes}。")
+
+
+def _run_bulletin(
+    period: str | None, today: str | None, district: str | None, dry_run: bool
+) -> None:
+    """The ``bulletin`` flow now: last month's 通报 (or ``--period``'s) to each office."""
+    from models.directory import resolve_district
+    from notifications.render import cn_day, cn_period
+    from zwgk.clock import today_shanghai
+    from zwgk.periods import Cadence, Period
+
+    as_of = parse_day(today, "--today") if today else today_shanghai()
+    if period:
+        period = str(Period.parse(period, Cadence.monthly))
+    with open_db() as session:
+        if district:
+            resolve_district(session=session, district=district, default=None)
+        if dry_run:
+            from workflows.bulletin_mail import queue_bulletins
+            from zwgk.config import get_settings
+
+            out = queue_bulletins(
+                session=session,
+                settings=get_settings(),
+                today=as_of,
+                district=district,
+                period=period,
+            ).as_dict()
+            session.rollback()
+    if not dry_run:
+        from workflows.flows import bulletin
+
+        with _prefect_api():
+            out = _flow_result(
+                bulletin(today=as_of, district=district, period=period, return_state=True)
+            )
+    tag = "[演练] " if dry_run else ""
+    if not out["due"]:
+        first = date.fromisoformat(out["first_workday"])
+        typer.echo(f"{tag}{cn_day(as_of)} 早于本月第一个工作日（{cn_day(first)}），不发送通报。")
+        return
+    label = cn_period(out["period"])
+    parts = [f"{tag}通报（{label}）："]
+    if out["queued"]:
+        verb = "将发送" if dry_run else "已发送"
+        parts.append(f"{verb}{'、'.join(out['queued'])}")
+    if out["existing"]:
+        parts.append(f"{'、'.join(out['existing'])}的通报此前已发送，不再重复")
+    if out["no_recipient"]:
+        parts.append(f"{'、'.join(out['no_recipient'])}没有区政府办公室邮箱和领导邮箱，未发送")
+    typer.echo(parts[0] + "；".join(parts[1:]) + "。")
+    if not dry_run and (notes := _dispatch_notes(out)):
         typer.echo(f"发件箱{notes}。")
 
 

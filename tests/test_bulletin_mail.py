@@ -1,0 +1,158 @@
+"""The ``bulletin`` deployment: last month's 通报 mailed on the first working day, once."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, date, datetime
+
+import pytest
+from docx import Document
+from sqlmodel import select
+
+from models.checklist import ChecklistItem
+from models.outbox import OutboxMessage
+from models.unit import Unit
+from tests.smtpd import SMTPServer
+from workflows.bulletin_mail import first_workday
+from workflows.items import complete
+from workflows.registry import get_obligation
+from workflows.workcal import load_calendar
+from zwgk.config import get_settings, reset_settings
+from zwgk.db import session_scope
+from zwgk.errors import UserError
+
+LEADERS = "张伟 <zhangwei@test.example.gov.cn>, liqiang@test.example.gov.cn"
+
+
+@pytest.mark.parametrize(
+    ("month", "first"),
+    [
+        ((2026, 11), date(2026, 11, 2)),  # the 1st is a Sunday
+        ((2026, 10), date(2026, 10, 8)),  # 国庆 1–7 October
+        ((2026, 1), date(2026, 1, 4)),  # 元旦 1–3 January; the 4th a Sunday made a working day
+        ((2026, 2), date(2026, 2, 2)),  # 春节 is mid-month: the 2nd, a Monday
+        ((2026, 6), date(2026, 6, 1)),  # a working day itself
+    ],
+)
+def test_first_workday_of_the_month(env: object, month: tuple[int, int], first: date) -> None:
+    with session_scope() as s:
+        assert first_workday(load_calendar(s), *month) == first
+
+
+def test_a_leaders_entry_that_is_no_address_is_refused_by_name(
+    env: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ZWGK_LEADERS", "张伟 <zhangwei@test.example.gov.cn>, 李强")
+    reset_settings()
+    with pytest.raises(UserError, match="ZWGK_LEADERS 中的「李强」不是有效的邮箱地址"):
+        get_settings()
+    monkeypatch.setenv("ZWGK_LEADERS", "")
+    monkeypatch.setenv("ZWGK_OFFICES", '{"测试区": {"leaders": "wang@"}}')
+    reset_settings()
+    with pytest.raises(UserError, match="「测试区」的 leaders 中的「wang@」不是有效的邮箱地址"):
+        get_settings()
+
+
+def _october(directory: str) -> None:
+    """October's monthly filing for the test directory: 区教育局 left overdue, the rest done
+    on time."""
+    from workflows.engine import build_checklist
+
+    ob = get_obligation("monthly-filing")
+    with session_scope() as s:
+        build_checklist(
+            session=s,
+            ob=ob,
+            period=ob.parse_period("2026-10"),
+            settings=get_settings(),
+            district=directory,
+            today=date(2026, 10, 1),
+        )
+    with session_scope() as s:
+        for item, unit in s.exec(select(ChecklistItem, Unit).join(Unit)).all():
+            if unit.name != "区教育局":
+                complete(
+                    session=s,
+                    item_id=item.id,
+                    evidence="https://www.test.example.gov.cn/gk/1",
+                    now=datetime(2026, 10, 20, 2, tzinfo=UTC),
+                )
+
+
+@pytest.mark.prefect
+@pytest.mark.usefixtures("prefect_harness")
+def test_the_first_working_day_mails_last_months_bulletin_once(
+    directory: str, smtp: SMTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workflows.flows import bulletin
+
+    monkeypatch.setenv("ZWGK_LEADERS", LEADERS)
+    reset_settings()
+    _october(directory)
+    from notifications.outbox_send import dispatch
+
+    assert dispatch(settings=get_settings()).ok  # October's assignment mails
+    smtp.recorder.clear()
+
+    early = bulletin(today=date(2026, 11, 1))  # a Sunday: the first working day is the 2nd
+    assert early["due"] is False and early["sent"] == 0
+    assert smtp.messages == []
+
+    result = bulletin(today=date(2026, 11, 2))
+    assert result["period"] == "2026-10" and result["queued"] == ["测试区"]
+    assert result["sent"] == 1
+    [mail] = smtp.messages
+    assert mail.rcpt_tos == [
+        "gkb@test.example.gov.cn",
+        "zhangwei@test.example.gov.cn",
+        "liqiang@test.example.gov.cn",
+    ]
+    assert (
+        mail.subject
+        == "【政务公开·通报】测试区2026年10月政务公开重点工作完成情况通报（2026年11月2日）"
+    )
+    assert "张伟" in str(mail.message["Cc"])
+    text = mail.text()
+    assert text.startswith("区政府办公室：")
+    assert (
+        "《关于2026年10月全区政务公开重点工作完成情况的通报》已根据系统登记的完成情况生成" in text
+    )
+    assert "全区完成率为80.0%" in text
+    assert "1. 区教育局：逾期未完成 1 项" in text
+    assert "并抄送张伟 <zhangwei@test.example.gov.cn>、liqiang@test.example.gov.cn" in text
+    [(name, data)] = [(p.get_filename(), p.get_content()) for p in mail.message.iter_attachments()]
+    assert name == "测试区关于2026年10月全区政务公开重点工作完成情况的通报.docx"
+    doc = Document(io.BytesIO(data))
+    paragraphs = [p.text for p in doc.paragraphs]
+    assert "关于2026年10月全区政务公开重点工作完成情况的通报" in paragraphs
+    ranking = doc.tables[0]
+    assert ranking.rows[0].cells[1].text == "单位"
+    assert ranking.rows[-1].cells[1].text == "区教育局"  # ranked last
+
+    # The next mornings of the window, and a rerun of the same day, send nothing new.
+    for day in (2, 3, 12):
+        again = bulletin(today=date(2026, 11, day))
+        assert again["queued"] == [] and again["existing"] == ["测试区"] and again["sent"] == 0
+    assert len(smtp.messages) == 1
+    with session_scope() as s:
+        rows = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "bulletin")).all()
+    assert [(r.key, r.status) for r in rows] == [("bulletin:测试区:2026-10", "sent")]
+
+
+def test_zwgk_run_bulletin_dry_run_and_bad_period(
+    directory: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.cli import run_inprocess
+
+    _october(directory)
+    r = run_inprocess(capsys, "run", "bulletin", "--today", "2026-11-01", "--dry-run")
+    assert (
+        r.code == 0
+        and "[演练] 2026年11月1日 早于本月第一个工作日（2026年11月2日），不发送通报" in r.out
+    )
+    r = run_inprocess(capsys, "run", "bulletin", "--today", "2026-11-02", "--dry-run")
+    assert r.code == 0 and r.out.strip() == "[演练] 通报（2026年10月）：将发送测试区。"
+    with session_scope() as s:  # the preview wrote nothing
+        assert s.exec(select(OutboxMessage).where(OutboxMessage.kind == "bulletin")).all() == []
+    r = run_inprocess(capsys, "run", "bulletin", "--period", "2026-Q4", "--dry-run")
+    assert r.code != 0 and "期间「2026-Q4」格式不对" in r.err and "Traceback" not in r.err
