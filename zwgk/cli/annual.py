@@ -18,10 +18,37 @@ app = typer.Typer(help="年报数据（表二、表三、表四手工填报）",
 
 @app.command("import")
 def annual_import(
-    file: Annotated[Path, typer.Argument(help="CSV：unit,year,table,row,column,value")],
+    file: Annotated[
+        Path | None,
+        typer.Argument(
+            help="CSV：unit,year,table,row,column,value；--paste 时为粘贴的表格（省略或 - 为标准输入）"
+        ),
+    ] = None,
     district: Annotated[str | None, typer.Option("--district")] = None,
+    paste: Annotated[
+        bool,
+        typer.Option(
+            "--paste",
+            help="从年报或 Excel 复制的表格（制表符分隔，行名在前、数字按表格列序），须给出 --unit 和 --year",
+        ),
+    ] = False,
+    unit: Annotated[str | None, typer.Option("--unit", help="单位（--paste）")] = None,
+    year: Annotated[int | None, typer.Option("--year", help="年度（--paste）")] = None,
+    table: Annotated[
+        str | None,
+        typer.Option("--table", help="表二、表三 或 表四（--paste，粘贴内容不含表格标题时）"),
+    ] = None,
 ) -> None:
-    """导入年报表格的手工数据（表二、表四，或表三的更正数）。"""
+    """导入年报表格的手工数据（表二、表四，或表三的更正数）：CSV，或 --paste 粘贴的表格。"""
+    if paste:
+        _import_paste(file, district, unit, year, table)
+        return
+    if file is None:
+        raise UserError(
+            "请给出 CSV 文件（unit,year,table,row,column,value），或用 --paste 导入粘贴的表格"
+        )
+    if unit or year or table:
+        raise UserError("--unit、--year、--table 只用于 --paste（CSV 的每行自带单位和年度）")
     from zwgk.intake.figures import import_figures
 
     with open_db() as session:
@@ -35,6 +62,45 @@ def annual_import(
             after={"数据": n},
         )
     typer.echo(f"已导入 {n} 个数据。")
+
+
+def _import_paste(
+    file: Path | None, district: str | None, unit: str | None, year: int | None, table: str | None
+) -> None:
+    """Tables copied from a published report and pasted as tab-separated text."""
+    import sys
+
+    from models.directory import find_unit
+    from zwgk.intake.figures_grid import import_grid
+    from zwgk.intake.tabular import FIRST_YEAR, LAST_YEAR, read_text
+
+    if not unit or year is None:
+        raise UserError(
+            "--paste 须给出 --unit（单位）和 --year（年度），如 --unit 区政府办公室 --year 2024"
+        )
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise UserError(f"--year {year} 超出范围（应在 {FIRST_YEAR}–{LAST_YEAR} 年之间）")
+    if file is None or str(file) == "-":
+        text, where, source = sys.stdin.read(), "粘贴的表格", Path("-")
+    else:
+        text, where, source = read_text(file), f"文件 {file} ", file
+    with open_db() as session:
+        u = find_unit(session=session, name=unit, district=district)
+        cells = import_grid(session=session, unit=u, year=year, text=text, table=table, where=where)
+        tables = "、".join(
+            dict.fromkeys(
+                {"table2": "表二", "table3": "表三", "table4": "表四"}[c.table] for c in cells
+            )
+        )
+        audit(
+            session,
+            "import-figures",
+            source,
+            f"导入{u.name} {year} 年年报表格（粘贴，{tables}）：{len(cells)} 个。",
+            district=u.district,
+            after={"数据": len(cells)},
+        )
+    typer.echo(f"已导入 {u.name} {year} 年{tables}的 {len(cells)} 个数据。")
 
 
 @app.command("set")
