@@ -36,7 +36,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-from deployments.prefect_api import answers, healthy
+from workflows.prefect_server import MARKER, answers, healthy
 from zwgk.config import get_settings
 from zwgk.errors import UserError
 from zwgk.migrations import init_db
@@ -310,7 +310,7 @@ def _run(supervisor: Supervisor, port: int, web_port: int) -> int:
     var = settings.var_dir.resolve()
     prefect_home = var / "prefect"
     prefect_home.mkdir(parents=True, exist_ok=True)
-    marker = var / "prefect_api_url"
+    marker = var / MARKER
     api_url = f"http://127.0.0.1:{port}/api"
     env = {
         **os.environ,

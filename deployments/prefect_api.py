@@ -17,6 +17,9 @@ from another thread meanwhile, connects to nothing, stops, and every later event
 ``EventsWorker … Cannot put items in a stopped service instance``. A server that answers
 before any flow starts has none of these.
 
+Finding a running server (steps 1 and 2) is ``workflows.prefect_server``'s, which the
+workbench shares; only commands start a temporary one.
+
 Every directory Prefect needs (``PREFECT_HOME`` and its parents) is created first: Prefect
 3.9 no longer creates a missing parent.
 """
@@ -29,16 +32,14 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from workflows.prefect_server import healthy, local_server
 from zwgk.config import Settings
 from zwgk.errors import UserError
-
-MARKER = "prefect_api_url"  # var/prefect_api_url: the API of the server `zwgk up` runs
 
 
 def default_home(settings: Settings) -> Path:
@@ -69,30 +70,6 @@ def prepare_home(settings: Settings) -> Path:
             exit_code=1,
         ) from None
     return home
-
-
-def answers(url: str, timeout: float = 2) -> bool:
-    """True when ``url`` answers 200 (a health endpoint)."""
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
-            return bool(resp.status == 200)
-    except (OSError, ValueError):
-        return False
-
-
-def healthy(api_url: str, timeout: float = 2) -> bool:
-    """True when the Prefect API at ``api_url`` answers its health check."""
-    return bool(api_url) and answers(api_url.rstrip("/") + "/health", timeout)
-
-
-def local_server(settings: Settings) -> str | None:
-    """The API URL of the server ``zwgk up`` runs from this folder, if it answers."""
-    marker = settings.var_dir / MARKER
-    try:
-        url = marker.read_text().strip()
-    except OSError:
-        return None
-    return url if url and healthy(url) else None
 
 
 def server_url(settings: Settings) -> str | None:

@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING, Any
 
 from prefect.schedules import Cron
 
-from deployments.prefect_api import healthy, prefect_api
+from deployments.prefect_api import prefect_api
 from deployments.spec import specs
 from workflows.flows import FLOWS, bulletin, outbox, reminders
+from workflows.prefect_server import healthy
 from zwgk.config import Settings
 
 if TYPE_CHECKING:

@@ -18,6 +18,15 @@ class OutboxStatus(StrEnum):
     failed = "failed"
 
 
+# How a status reads to the office (the workbench, ``zwgk outbox list``).
+STATUS_LABELS = {
+    OutboxStatus.pending: "待发送",
+    OutboxStatus.sending: "发送中",
+    OutboxStatus.sent: "已发送",
+    OutboxStatus.failed: "发送失败",
+}
+
+
 class OutboxMessage(SQLModel, table=True):
     """One email to one unit. ``key`` makes a message for the same purpose unique.
 

@@ -49,10 +49,13 @@ dispatch did and left, in Chinese).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from models.outbox import OutboxMessage, OutboxStatus
+from models.unit import Unit
 from zwgk.bulk import insert_rows
 from zwgk.clock import utcnow
 
@@ -149,23 +152,78 @@ def list_outbox(*, session: Session, status: str | None = None) -> list[OutboxMe
     return list(session.exec(stmt.order_by(col(OutboxMessage.id))))
 
 
-def counts(*, session: Session) -> dict[str, int]:
-    """Messages per status."""
-    rows = session.exec(
-        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-    ).all()
-    return {str(status): int(n) for status, n in rows}
+def _in_district(district: str):  # type: ignore[no-untyped-def]
+    """Messages to the units of ``district`` (a message to no unit belongs to none)."""
+    return col(OutboxMessage.unit_id).in_(select(Unit.id).where(Unit.district == district))
+
+
+def counts(*, session: Session, district: str | None = None) -> dict[str, int]:
+    """Messages per status (to ``district``'s units only, when given)."""
+    stmt = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    if district is not None:
+        stmt = stmt.where(_in_district(district))
+    return {str(status): int(n) for status, n in session.exec(stmt).all()}
+
+
+@dataclass
+class OutboxPage:
+    """One page of the outbox, newest first: each message with its unit's name and district
+    (empty for a message to no unit), and how many match in all."""
+
+    rows: list[tuple[OutboxMessage, str, str]]
+    total: int
+
+
+def outbox_page(
+    *,
+    session: Session,
+    status: str | None = None,
+    district: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> OutboxPage:
+    """Messages (of ``status``, to ``district``'s units) newest first, ``limit`` from
+    ``offset``: the workbench's paged list of an outbox that holds thousands."""
+    where = []
+    if status:
+        where.append(col(OutboxMessage.status) == status)
+    if district is not None:
+        where.append(_in_district(district))
+    total = session.exec(select(func.count()).select_from(OutboxMessage).where(*where)).one()
+    stmt = (
+        select(OutboxMessage, Unit.name, Unit.district)
+        .join(Unit, col(Unit.id) == col(OutboxMessage.unit_id), isouter=True)
+        .where(*where)
+        .order_by(col(OutboxMessage.id).desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    rows = [(m, name or "", d or "") for m, name, d in session.exec(stmt).all()]
+    return OutboxPage(rows=rows, total=int(total))
+
+
+def _retryable():  # type: ignore[no-untyped-def]
+    """Failed, or waiting after a failed attempt (pending with attempts counted)."""
+    return or_(
+        col(OutboxMessage.status) == OutboxStatus.failed,
+        (col(OutboxMessage.status) == OutboxStatus.pending) & (col(OutboxMessage.attempts) > 0),
+    )
+
+
+def retryable_ids(*, session: Session, district: str | None = None) -> list[int]:
+    """What ``retry`` with ``ids=None`` would put back, to ``district``'s units only when
+    given: the ids to retry and then dispatch."""
+    stmt = select(OutboxMessage.id).where(_retryable())
+    if district is not None:
+        stmt = stmt.where(_in_district(district))
+    return [int(i) for i in session.exec(stmt.order_by(col(OutboxMessage.id)))]  # type: ignore[arg-type]
 
 
 def retry(*, session: Session, ids: list[int] | None) -> int:
-    """Put failed (and waiting) messages back to pending, due now, attempts reset
-    (all of them when ``ids`` is None)."""
-    stmt = update(OutboxMessage).where(
-        or_(
-            col(OutboxMessage.status) == OutboxStatus.failed,
-            col(OutboxMessage.status) == OutboxStatus.pending,
-        )
-    )
+    """Put failed and waiting messages (pending after a failed attempt) back to pending,
+    due now, attempts reset (all of them when ``ids`` is None). One conditional UPDATE: a
+    retry asked twice at once puts a message back once (the second finds attempts at 0)."""
+    stmt = update(OutboxMessage).where(_retryable())
     if ids is not None:
         stmt = stmt.where(col(OutboxMessage.id).in_(ids))
     result = session.execute(

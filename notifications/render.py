@@ -10,6 +10,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
+from zwgk.clock import SHANGHAI, as_utc
 from zwgk.config import Office, get_settings
 from zwgk.periods import QUARTER_NUMERALS
 
@@ -34,6 +35,20 @@ def cn_date(d: Any) -> str:
 def cn_day(d: Any) -> str:
     """2026-11-25 → 2026年11月25日 (a subject line or a 落款: no weekday)."""
     return f"{d.year}年{d.month}月{d.day}日"
+
+
+def cn_time(when: Any, seconds: bool = False) -> str:
+    """A moment in Shanghai time: 2026-11-30T06:05Z → 2026年11月30日 14:05 (with ``seconds``,
+    14:05:00); "" for None."""
+    when = as_utc(when)
+    if when is None:
+        return ""
+    t = when.astimezone(SHANGHAI)
+    return (
+        f"{t.year}年{t.month}月{t.day}日 {t:%H:%M:%S}"
+        if seconds
+        else f"{t.year}年{t.month}月{t.day}日 {t:%H:%M}"
+    )
 
 
 _PERIOD_RE = re.compile(r"^(\d{4})(?:-(?:(\d{2})(?:-(\d{2}))?|[Qq]([1-4])))?$")

@@ -33,6 +33,8 @@ ACTION_LABELS = {
     "import-holidays": "导入节假日安排",
     "import-register": "导入依申请公开登记",
     "import-figures": "导入年报表格数据",
+    "run": "启动工作流",
+    "outbox-retry": "重试发送邮件",
 }
 
 

@@ -19,7 +19,10 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-OUTBOX_LABELS = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "失败"}
+def _labels() -> dict[str, str]:
+    from models.outbox import STATUS_LABELS
+
+    return {str(k): v for k, v in STATUS_LABELS.items()}
 
 
 @app.command("list")
@@ -33,7 +36,7 @@ def outbox_list(
     from notifications.outbox import counts, list_outbox
     from zwgk.clock import as_utc
 
-    if status and status not in OUTBOX_LABELS:
+    if status and status not in _labels():
         raise UserError(f"--status「{status}」无效，应为 pending、sending、sent 或 failed")
     with open_db() as session:
         rows = list_outbox(session=session, status=status)
@@ -77,10 +80,10 @@ def outbox_list(
         if d["last_error"]:
             notes.append(f"原因：{d['last_error']}")
         table.append(
-            (d["id"], OUTBOX_LABELS[str(m.status)], d["recipient"], d["subject"], "，".join(notes))
+            (d["id"], _labels()[str(m.status)], d["recipient"], d["subject"], "，".join(notes))
         )
     print_table(["编号", "状态", "收件人", "主题", "备注"], table)
-    summary = "，".join(f"{OUTBOX_LABELS[k]} {v}" for k, v in sorted(totals.items()))
+    summary = "，".join(f"{_labels()[k]} {v}" for k, v in sorted(totals.items()))
     typer.echo(f"共 {len(data)} 封" + (f"（发件箱合计：{summary}）" if totals else "") + "。")
 
 
@@ -119,7 +122,7 @@ def outbox_retry(
         if msg is None:
             raise UserError(f"发件箱中没有编号为 {message_id} 的邮件")
         raise UserError(
-            f"邮件 #{message_id} 状态为「{OUTBOX_LABELS[str(msg.status)]}」，无需重试", exit_code=1
+            f"邮件 #{message_id} 状态为「{_labels()[str(msg.status)]}」，无需重试", exit_code=1
         )
     typer.echo(f"重新排队 {n} 封。")
     _report_dispatch(dispatch(settings=get_settings(), ids=ids, respect_backoff=False))  # type: ignore[arg-type]

@@ -1,7 +1,7 @@
 """The office's workbench (政务公开工作台) under /admin: accounts, dashboard, audit log.
 
-One module per area (auth, dashboard, audit); :func:`mount` puts them under ``/admin``
-with the session middleware, which only this part of the site uses.
+One module per area (auth, dashboard, audit, imports, review, runs, outbox); :func:`mount`
+puts them under ``/admin`` with the session middleware, which only this part of the site uses.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount
 
 from zwgk.config import get_settings
-from zwgk.web.admin import audit, auth, dashboard, imports, reports, review
+from zwgk.web.admin import audit, auth, dashboard, imports, outbox, reports, review, runs
 from zwgk.web.admin.common import SESSION_COOKIE, session_secret
 
 # The cookie's own lifetime; inactivity ends a session much sooner (common.current).
@@ -43,6 +43,8 @@ def mount() -> Mount:
             *imports.routes,
             *review.routes,
             *reports.routes,
+            *runs.routes,
+            *outbox.routes,
         ],
         middleware=[
             Middleware(
