@@ -1,7 +1,8 @@
 """The office's workbench (政务公开工作台) under /admin: accounts, dashboard, audit log.
 
-One module per area (auth, dashboard, audit, imports, review, runs, outbox); :func:`mount`
-puts them under ``/admin`` with the session middleware, which only this part of the site uses.
+One module per area (auth, dashboard, audit, imports, review, reports, runs, outbox);
+:func:`mount` puts them under ``/admin`` with the session middleware, which only this part
+of the site uses.
 """
 
 from __future__ import annotations

@@ -1,0 +1,290 @@
+# ruff: noqa: F811  (the fixtures imported from test_admin_web are the tests' arguments)
+"""Flow runs from the workbench (/admin/runs): every authorisation rule over HTTP, a trigger
+that creates a real flow run of a real deployment on the session's Prefect test server
+(registered here as ``zwgk serve`` registers it; no worker runs it), its state on the page,
+a double submission that starts one run, and ``zwgk web`` without any Prefect server (503)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from tests.smtpd import free_port
+from tests.test_admin_web import (  # noqa: F401  (fixtures)
+    OTHER,
+    PASSWORD,
+    _audit,
+    _screenshot,
+    accounts,
+    client,
+    items,
+    login,
+)
+
+
+def _csrf(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, html
+    return match.group(1)
+
+
+def _form(html: str, slug: str) -> dict[str, str]:
+    """The hidden fields and preselected values of ``slug``'s start form on /admin/runs."""
+    row = re.search(rf'<tr id="start-{slug}">(.*?)</tr>', html, re.S)
+    assert row, html
+    text = row.group(1)
+    fields = dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', text))
+    selected = re.search(r'<select name="period">.*?<option value="([^"]+)" selected', text, re.S)
+    assert selected
+    fields["period"] = selected.group(1)
+    return fields
+
+
+@pytest.fixture(scope="module")
+def deployed(prefect_harness: None) -> str:
+    """monthly-filing's deployment on the test server, as ``zwgk serve`` registers it."""
+    from deployments.serve import build_deployments
+
+    (deployment,) = [d for d in build_deployments() if d.name == "monthly-filing"]
+    deployment.apply()
+    from prefect.settings import PREFECT_API_URL
+
+    return str(PREFECT_API_URL.value())
+
+
+def _runs(api: str) -> list[Any]:
+    from prefect.client.orchestration import SyncPrefectClient
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName
+
+    with SyncPrefectClient(api) as c:
+        return list(
+            c.read_flow_runs(
+                deployment_filter=DeploymentFilter(
+                    name=DeploymentFilterName(any_=["monthly-filing"])
+                )
+            )
+        )
+
+
+# --------------------------------------------------------------------------- who may do what
+
+
+def test_anonymous_is_sent_to_login(client: TestClient) -> None:
+    for path in ("/admin/runs", "/admin/runs/0b0b0b0b-0000-0000-0000-000000000000"):
+        r = client.get(path)
+        assert r.status_code == 303 and r.headers["location"].startswith("/admin/login")
+    r = client.post("/admin/runs", data={"obligation": "monthly-filing", "csrf_token": "x"})
+    assert r.status_code == 303 and r.headers["location"].startswith("/admin/login")
+    assert not _audit("run")
+
+
+@pytest.mark.prefect
+def test_viewer_and_missing_csrf_start_nothing(
+    client: TestClient, items: dict[str, list[int]], accounts: None, deployed: str
+) -> None:
+    before = len(_runs(deployed))
+    csrf = login(client, "lingdao")
+    page = client.get("/admin/runs")
+    assert page.status_code == 200 and "只读账号" in page.text
+    assert 'action="/admin/runs"' not in page.text  # no start form for a viewer
+    form = {
+        "csrf_token": csrf,
+        "obligation": "monthly-filing",
+        "period": "2026-11",
+        "district": "测试区",
+        "nonce": "n" * 22,
+    }
+    r = client.post("/admin/runs", data=form)
+    assert r.status_code == 403 and "只读账号" in r.text
+    client.post("/admin/logout", data={"csrf_token": csrf})
+    login(client, "wangjing")
+    for csrf_token in ("", "forged"):
+        r = client.post("/admin/runs", data={**form, "csrf_token": csrf_token})
+        assert r.status_code == 403 and "未作任何改动" in r.text
+    assert len(_runs(deployed)) == before
+    assert not _audit("run")
+
+
+@pytest.mark.prefect
+def test_a_district_admin_starts_and_sees_only_their_district(
+    client: TestClient, items: dict[str, list[int]], accounts: None, deployed: str
+) -> None:
+    csrf = login(client, "wangjing")  # every district: starts one run for 示例区
+    form = _form(client.get("/admin/runs").text, "monthly-filing")
+    r = client.post(
+        "/admin/runs", data={**form, "csrf_token": csrf, "district": OTHER, "period": "2026-12"}
+    )
+    assert r.status_code == 303, r.text
+    other_run = r.headers["location"].rsplit("/", 1)[1]
+    client.post("/admin/logout", data={"csrf_token": csrf})
+
+    csrf = login(client, "chenli")  # admin of 测试区
+    page = client.get("/admin/runs")
+    assert other_run not in page.text  # another district's run is not listed
+    assert '<select name="district">' not in page.text  # their district, fixed
+    form = _form(page.text, "monthly-filing")
+    assert form["district"] == "测试区"
+    before = len(_runs(deployed))
+    r = client.post("/admin/runs", data={**form, "csrf_token": csrf, "district": OTHER})
+    assert r.status_code == 403 and "不在您账号的管辖范围内" in r.text
+    assert len(_runs(deployed)) == before
+    r = client.get(f"/admin/runs/{other_run}")
+    assert r.status_code == 403 and "不在您账号的管辖范围内" in r.text
+    assert client.get("/admin/runs/not-a-run").status_code == 404
+    assert [e.district for e in _audit("run")] == [OTHER]
+
+
+@pytest.mark.prefect
+def test_bad_form_values_are_refused_in_words(
+    client: TestClient, items: dict[str, list[int]], accounts: None, deployed: str
+) -> None:
+    csrf = login(client, "wangjing")
+    form = {**_form(client.get("/admin/runs").text, "monthly-filing"), "csrf_token": csrf}
+    before = len(_runs(deployed))
+    cases = [
+        ({"period": "2026-13"}, "月份 13 无效"),
+        ({"period": "2026-Q4"}, "应写作 YYYY-MM"),
+        ({"obligation": "no-such"}, "没有代码为「no-such」的事项"),
+        ({"district": "不存在区"}, "单位名录中没有「不存在区」的单位"),
+        ({"nonce": ""}, "请刷新页面后重试"),
+    ]
+    for change, message in cases:
+        r = client.post("/admin/runs", data={**form, **change})
+        assert r.status_code == 400 and message in r.text, (change, r.text)
+        assert "Traceback" not in r.text
+    assert len(_runs(deployed)) == before and not _audit("run")
+
+
+# --------------------------------------------------------------------------- a real run
+
+
+@pytest.mark.prefect
+def test_trigger_creates_one_run_of_the_deployment_and_shows_its_state(
+    client: TestClient, items: dict[str, list[int]], accounts: None, deployed: str
+) -> None:
+    from prefect.client.orchestration import SyncPrefectClient
+    from prefect.states import Completed, Running
+
+    csrf = login(client, "wangjing")
+    page = client.get("/admin/runs")
+    assert page.status_code == 200
+    assert "新增非密公文全量备案" in page.text and "2026年11月" in page.text
+    assert '<option value="2026-Q4" selected>2026年第四季度</option>' in page.text
+    form = {
+        **_form(page.text, "monthly-filing"),
+        "csrf_token": csrf,
+        "district": "测试区",
+        "period": "2026-11",
+    }
+    before = {str(r.id) for r in _runs(deployed)}
+    r = client.post("/admin/runs", data=form)
+    assert r.status_code == 303, r.text
+    run_id = r.headers["location"].rsplit("/", 1)[1]
+    new = [x for x in _runs(deployed) if str(x.id) not in before]
+    assert [str(x.id) for x in new] == [run_id]
+    (run,) = new
+    assert run.parameters == {"period": "2026-11", "district": "测试区"}
+    assert "zwgk-web" in run.tags and run.state and run.state.type.value == "SCHEDULED"
+
+    shown = client.get(f"/admin/runs/{run_id}")
+    assert shown.status_code == 200
+    assert "已排队" in shown.text and "新增非密公文全量备案（2026年11月）" in shown.text
+    ui = deployed.rstrip("/").removesuffix("/api")
+    assert f'href="{ui}/runs/flow-run/{run_id}"' in shown.text
+    assert '<meta http-equiv="refresh"' in shown.text  # still going: the page reloads itself
+    (entry,) = _audit("run")
+    assert entry.user == "wangjing" and entry.target == f"flow-run {run_id}"
+    assert entry.district == "测试区"
+    assert entry.after == {
+        "flow_run_id": run_id,
+        "obligation": "monthly-filing",
+        "period": "2026-11",
+        "district": "测试区",
+    }
+
+    # The same form again (a double click, a reload of the POST): the same run, no second.
+    r = client.post("/admin/runs", data=form)
+    assert r.status_code == 303 and r.headers["location"] == f"/admin/runs/{run_id}?again=1"
+    assert "未重复启动" in client.get(r.headers["location"]).text
+    assert len(_runs(deployed)) == len(before) + 1 and len(_audit("run")) == 1
+
+    # Its state as Prefect moves it: running, then completed (no more reloading).
+    with SyncPrefectClient(deployed) as c:
+        c.set_flow_run_state(run.id, Running(), force=True)
+        listing = client.get("/admin/runs").text
+        assert re.search(rf'data-run="{run_id}".*?运行中', listing, re.S)
+        c.set_flow_run_state(run.id, Completed(), force=True)
+    done = client.get(f"/admin/runs/{run_id}").text
+    assert "已完成" in done and '<meta http-equiv="refresh"' not in done
+    assert "尚未结束" not in done
+
+
+# --------------------------------------------------------------------------- no server
+
+
+@pytest.fixture
+def web_alone(env: Path, directory: str, accounts: None, tmp_path: Path) -> Iterator[str]:
+    """``zwgk web`` by itself, as a user starts it without ``zwgk up``: no Prefect server."""
+    port = free_port()
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    environ["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zwgk.cli", "web", "--port", str(port)],
+        env=environ,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(base + "/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_without_a_prefect_server_the_page_says_so(web_alone: str, env: Path) -> None:
+    import httpx
+
+    with httpx.Client(base_url=web_alone, follow_redirects=False, timeout=30) as c:
+        page = c.get("/admin/login")
+        r = c.post(
+            "/admin/login",
+            data={"username": "wangjing", "password": PASSWORD, "csrf_token": _csrf(page.text)},
+        )
+        assert r.status_code == 303
+        csrf = _csrf(c.get("/admin/").text)
+        for marker in (None, "http://127.0.0.1:9/api"):  # none, or one left by a crashed `up`
+            if marker:
+                (env / "prefect_api_url").write_text(marker)
+            r = c.get("/admin/runs")
+            assert r.status_code == 503
+            assert "工作流服务未启动：请先运行 make run 或 zwgk up" in r.text
+            assert "Traceback" not in r.text
+        r = c.post(
+            "/admin/runs",
+            data={
+                "csrf_token": csrf,
+                "obligation": "monthly-filing",
+                "period": "2026-11",
+                "district": "测试区",
+                "nonce": "n" * 22,
+            },
+        )
+    assert r.status_code == 503 and "工作流服务未启动" in r.text and "Traceback" not in r.text
+    assert not _audit("run")
