@@ -99,6 +99,9 @@ def year_work(
     work = YearWork(year, today)
     late: dict[str, ObligationLate] = {}
     per_unit: Counter[str] = Counter()
+    # One expression object in SELECT and GROUP BY: PostgreSQL matches a grouped expression
+    # only when it is the same bind, not two binds of the same date.
+    past = col(ChecklistItem.due) < today
     for i in range(0, len(ids), 500):
         chunk = ids[i : i + 500]
         rows = session.exec(
@@ -107,7 +110,7 @@ def year_work(
                 ChecklistItem.unit_id,
                 ChecklistItem.status,
                 ChecklistItem.on_time,
-                col(ChecklistItem.due) < today,
+                past,
                 func.count(),
             )
             .where(col(ChecklistItem.unit_id).in_(chunk))
@@ -118,7 +121,7 @@ def year_work(
                 col(ChecklistItem.unit_id),
                 col(ChecklistItem.status),
                 col(ChecklistItem.on_time),
-                col(ChecklistItem.due) < today,
+                past,
             )
         ).all()
         for obligation, unit_id, status, on_time, past_due, n in rows:
