@@ -471,6 +471,38 @@ def test_a_units_completion_on_its_page_is_audited(
 # --------------------------------------------------------------------------- dashboard
 
 
+def _counts_of(status_json: str) -> dict[tuple[str, str], dict[str, int]]:
+    """``zwgk status --json`` counted per obligation period, 待审核 apart from done."""
+    counts: dict[tuple[str, str], dict[str, int]] = {}
+    for row in json.loads(status_json):
+        c = counts.setdefault((row["obligation"], row["period"]), {})
+        key = "awaiting" if row["awaiting_review"] else row["status"]
+        c[key] = c.get(key, 0) + 1
+    return counts
+
+
+def _shown(html: str, obligation: str, period: str) -> tuple[dict[str, int], str]:
+    """The dashboard row's counts and 完成率."""
+    row = re.search(rf'<tr id="period-{obligation}-{period}".*?</tr>', html, re.S)
+    assert row, (obligation, period)
+    shown = {
+        k: int(re.search(rf'class="num c-{k}[^"]*">(?:<a [^>]*>)?(\d+)<', row.group(0)).group(1))  # type: ignore[union-attr]
+        for k in ("done", "awaiting", "pending", "overdue", "waived", "total")
+    }
+    rate = re.search(r'class="c-rate">([\d.]+)%', row.group(0)).group(1)  # type: ignore[union-attr]
+    return shown, rate
+
+
+def _assert_same(html: str, expected: dict[tuple[str, str], dict[str, int]]) -> None:
+    for (obligation, period), counts in expected.items():
+        shown, rate = _shown(html, obligation, period)
+        for k in ("done", "awaiting", "pending", "overdue", "waived"):
+            assert shown[k] == counts.get(k, 0), (obligation, k)
+        assert shown["total"] == sum(counts.values())
+        required = sum(counts.values()) - counts.get("waived", 0)
+        assert rate == f"{100 * counts.get('done', 0) / required:.1f}"  # 待审核 not done
+
+
 def test_dashboard_numbers_equal_status_json(
     client: TestClient,
     accounts: None,
@@ -478,33 +510,45 @@ def test_dashboard_numbers_equal_status_json(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     from workflows.items import complete, waive
+    from workflows.submissions import submit
 
     with session_scope() as s:
         first, second = items["测试区"][:2]
         complete(session=s, item_id=first, evidence="https://www.example.gov.cn/a", by="t")
         waive(session=s, item_id=second, reason="无", by="t")
+        # Two December filings handed in by their units: they wait for review (待审核).
+        filings = [
+            i
+            for i in s.exec(select(ChecklistItem).where(ChecklistItem.period == "2026-12"))
+            if i.id in items["测试区"]
+        ][:2]
+        for item in filings:
+            submit(
+                session=s,
+                item_id=item.id,  # type: ignore[arg-type]
+                unit_id=item.unit_id,
+                evidence=f"https://www.example.gov.cn/f{item.id}",
+                by="联络员",
+            )
     login(client, "wangjing")
     html = client.get("/admin/").text
     r = run_inprocess(capsys, "status", "--json")
     assert r.code == 0, r.err
-    expected: dict[tuple[str, str], dict[str, int]] = {}
-    for row in json.loads(r.out):
-        counts = expected.setdefault((row["obligation"], row["period"]), {})
-        counts[row["status"]] = counts.get(row["status"], 0) + 1
+    expected = _counts_of(r.out)
     assert len(expected) == 2
-    for (obligation, period), counts in expected.items():
-        row = re.search(rf'<tr id="period-{obligation}-{period}".*?</tr>', html, re.S)
-        assert row, (obligation, period)
-        shown = {
-            k: int(re.search(rf'class="num c-{k}[^"]*">(\d+)<', row.group(0)).group(1))  # type: ignore[union-attr]
-            for k in ("done", "pending", "overdue", "waived", "total")
-        }
-        for k in ("done", "pending", "overdue", "waived"):
-            assert shown[k] == counts.get(k, 0), (obligation, k)
-        assert shown["total"] == sum(counts.values())
-        required = sum(counts.values()) - counts.get("waived", 0)
-        rate = re.search(r'class="c-rate">([\d.]+)%', row.group(0)).group(1)  # type: ignore[union-attr]
-        assert rate == f"{100 * counts.get('done', 0) / required:.1f}"
+    assert expected[("monthly-filing", "2026-12")]["awaiting"] == 2
+    _assert_same(html, expected)
+    # One district picked on the dashboard: the numbers of zwgk status --district.
+    for district in ("测试区", OTHER):
+        page = client.get("/admin/", params={"district": district})
+        assert page.status_code == 200
+        r = run_inprocess(capsys, "status", "--district", district, "--json")
+        assert r.code == 0, r.err
+        _assert_same(page.text, _counts_of(r.out))
+        assert f'<option value="{district}" selected>' in page.text
+    assert client.get("/admin/", params={"district": "火星区"}).status_code == 404
+    text = run_inprocess(capsys, "status", "--obligation", "monthly-filing", "--period", "2026-12")
+    assert "已完成（待审核）" in text.out and "待审核 2" in text.out
     # Overdue periods and units come first.
     assert html.index("period-decision-catalogue-2026") < html.index("period-monthly-filing")
     section = html[html.index('id="units-decision-catalogue-2026"') :]

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlmodel import select
 
 from models.checklist import ChecklistItem, ItemStatus, Role
+from models.submission import ReviewState, Submission
 from models.unit import Unit
 from workflows.progress import done_per_day, item_rows, unit_progress
 from zwgk.db import session_scope
@@ -23,7 +24,10 @@ TODAY = date(2026, 11, 20)
 
 def _items(directory: str) -> None:
     """Items of every kind over the directory's units: done on time / late (recorded and
-    judged by the date), pending not yet due, overdue, waived; one of another period."""
+    judged by the date), done and awaiting review (待审核; one with two awaiting
+    submissions), pending not yet due (one whose submission was returned), overdue, waived;
+    one of another period."""
+    handed_in: list[ChecklistItem] = []
     with session_scope() as s:
         units = list(s.exec(select(Unit).where(Unit.district == directory).order_by(Unit.id)))
         n = 0
@@ -54,6 +58,8 @@ def _items(directory: str) -> None:
                 elif kind == 4:
                     item.status = ItemStatus.waived
                 s.add(item)
+                if kind in (1, 2, 5):
+                    handed_in.append(item)
         s.add(
             ChecklistItem(
                 obligation="monthly-filing",
@@ -65,10 +71,19 @@ def _items(directory: str) -> None:
                 due=date(2026, 10, 31),
             )
         )
+        s.flush()
+        for k, item in enumerate(handed_in):
+            if k % 2:
+                continue
+            review = (
+                ReviewState.awaiting if item.status == ItemStatus.done else ReviewState.returned
+            )
+            for _ in range(2 if k == 0 else 1):
+                s.add(Submission(item_id=item.id, unit_id=item.unit_id, review=review))  # type: ignore[arg-type]
 
 
 def _counts(p):  # type: ignore[no-untyped-def]
-    return (p.unit, p.done_on_time, p.done_late, p.open, p.overdue, p.waived)
+    return (p.unit, p.done_on_time, p.done_late, p.awaiting, p.open, p.overdue, p.waived)
 
 
 def test_unit_progress_from_group_by_equals_the_report_from_every_item(directory: str) -> None:
@@ -80,6 +95,7 @@ def test_unit_progress_from_group_by_equals_the_report_from_every_item(directory
     expected = sorted(summarize(rows), key=lambda p: p.unit)
     assert [_counts(p) for p in ours] == [_counts(p) for p in expected]
     assert sum(p.done_late for p in ours) > 0 and sum(p.overdue for p in ours) > 0
+    assert sum(p.awaiting for p in ours) > 1
     assert {p.obligation_title for p in ours} == {expected[0].obligation_title}
 
     start, end = date(2026, 11, 1), date(2026, 11, 30)

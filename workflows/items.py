@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -12,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from models.checklist import ChecklistItem, ItemStatus
 from models.reminder import ItemEvent
+from models.submission import ReviewState, Submission
 from models.unit import Unit
 from zwgk.clock import as_utc, utcnow
 from zwgk.config import SHANGHAI
@@ -166,7 +168,29 @@ def query_items(
     return [(i, u) for i, u in session.exec(stmt)]
 
 
-def item_json(item: ChecklistItem, unit: Unit, today: date) -> dict[str, Any]:
+def awaiting_review_ids(
+    *, session: Session, items: Sequence[ChecklistItem] | None = None
+) -> set[int]:
+    """Ids of the done items whose completion waits for the office's review (待审核), among
+    ``items`` (all items when None)."""
+    stmt = (
+        select(Submission.item_id)
+        .join(ChecklistItem, col(ChecklistItem.id) == col(Submission.item_id))
+        .where(Submission.review == ReviewState.awaiting)
+        .where(ChecklistItem.status == ItemStatus.done)
+    )
+    found = set(session.exec(stmt))
+    if items is None:
+        return found
+    return found & {i.id for i in items if i.status == ItemStatus.done}  # type: ignore[misc]
+
+
+def item_json(
+    item: ChecklistItem, unit: Unit, today: date, *, awaiting_review: bool = False
+) -> dict[str, Any]:
+    """One item as ``zwgk status --json`` prints it. ``awaiting_review``: the item is done
+    by the unit and waits for the office's review (待审核); its ``status`` stays ``done``,
+    the counts (dashboard, status, reports) keep it apart and 完成率 leaves it out."""
     completed = as_utc(item.completed_at)
     return {
         "id": item.id,
@@ -177,6 +201,7 @@ def item_json(item: ChecklistItem, unit: Unit, today: date) -> dict[str, Any]:
         "role": str(item.role),
         "due": item.due.isoformat(),
         "status": derived_status(item, today),
+        "awaiting_review": awaiting_review,
         "completed_at": completed.isoformat() if completed else None,
         "evidence": item.evidence,
         "due_basis": item.due_basis,  # how an information request's due date was computed

@@ -18,9 +18,10 @@ from sqlmodel import Session, col, select
 from models.checklist import ChecklistItem, ItemStatus
 from models.unit import Unit
 from notifications.render import cn_day, cn_period
-from workflows.items import derived_status, query_items
+from workflows.items import awaiting_review_ids, derived_status, query_items
 from workflows.registry import item_titles
 from zwgk.clock import as_utc
+from zwgk.reports.assessment import AWAITING, ITEMS, join_awaiting
 from zwgk.reports.progress import (
     ItemRow,
     UnitProgress,
@@ -44,6 +45,8 @@ def item_rows(
     """Every item (of an obligation / period / district) as the report's rows, status as of
     ``today``."""
     titles = item_titles()
+    pairs = query_items(session=session, obligation=obligation, period=period, district=district)
+    awaiting = awaiting_review_ids(session=session, items=[i for i, _ in pairs])
     return [
         ItemRow(
             id=item.id,  # type: ignore[arg-type]
@@ -58,10 +61,9 @@ def item_rows(
             status=derived_status(item, today),
             completed_at=as_utc(item.completed_at),
             on_time=item.on_time,
+            awaiting_review=item.id in awaiting,
         )
-        for item, unit in query_items(
-            session=session, obligation=obligation, period=period, district=district
-        )
+        for item, unit in pairs
     ]
 
 
@@ -76,11 +78,13 @@ def unit_progress(
     (units of several districts named apart by their district)."""
     title = item_titles().get(obligation, obligation)
     late = col(ChecklistItem.due) < today
-    key = (Unit.district, Unit.name, ChecklistItem.status, late, ChecklistItem.on_time)
+    key = (Unit.district, Unit.name, ChecklistItem.status, late, ChecklistItem.on_time, AWAITING)
     stmt = _scope(
-        # sqlmodel's select is typed for at most four columns; this is six.
-        select(*key, func.count()).join(  # type: ignore[call-overload]
-            Unit, col(Unit.id) == col(ChecklistItem.unit_id)
+        # sqlmodel's select is typed for at most four columns; this is seven.
+        join_awaiting(
+            select(*key, ITEMS).join(  # type: ignore[call-overload]
+                Unit, col(Unit.id) == col(ChecklistItem.unit_id)
+            )
         ),
         obligation,
         period,
@@ -112,18 +116,20 @@ def unit_progress(
             p = units[(district, name)] = UnitProgress(label, obligation, title)
         return p
 
-    for district, name, status, is_late, on_time, n in rows:
-        of(district, name).tally(status, past_due=is_late, on_time=on_time, n=n)
+    for district, name, status, is_late, on_time, awaiting, n in rows:
+        of(district, name).tally(status, past_due=is_late, on_time=on_time, n=n, awaiting=awaiting)
     for district, name, due, completed in unjudged:
         of(district, name).tally_by_date(due, as_utc(completed))
     return sorted(units.values(), key=lambda p: p.unit)
 
 
 def done_per_day(*, session: Session, obligation: str, period: str) -> dict[date, int]:
-    """How many items were done on each Asia/Shanghai day (times streamed, not kept)."""
+    """How many items were done on each Asia/Shanghai day (times streamed, not kept); those
+    awaiting review (待审核) are not done yet."""
     stmt = _scope(
-        select(ChecklistItem.completed_at)
+        join_awaiting(select(ChecklistItem.completed_at))
         .where(ChecklistItem.status == ItemStatus.done)
+        .where(~AWAITING)
         .where(col(ChecklistItem.completed_at).is_not(None)),
         obligation,
         period,

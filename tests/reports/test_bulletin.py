@@ -236,3 +236,36 @@ def test_items_not_yet_due_are_open_not_overdue(directory: str) -> None:
     t = b.total
     assert (t.overdue, t.open) == (0, 1) and b.overdue == []
     assert "未完成1项；" in to_markdown(b)
+
+
+def test_a_filing_awaiting_review_is_not_done_yet(directory: str) -> None:
+    """待审核 (handed in, not yet 通过) counts as 未完成 in the 通报, without a deduction; the
+    sentence says how many of them wait for review. 通过 makes it done."""
+    from workflows.submissions import accept, submit
+
+    _build(directory)
+    with session_scope() as s:
+        item = s.exec(
+            select(ChecklistItem)
+            .join(Unit)
+            .where(ChecklistItem.period == "2026-11")
+            .where(Unit.name == "区教育局")
+        ).one()
+        submit(
+            session=s,
+            item_id=item.id,  # type: ignore[arg-type]
+            unit_id=item.unit_id,
+            evidence=EVIDENCE,
+            now=LATE,
+        )
+    b = _bulletin(directory)
+    t = b.total
+    assert (t.done_on_time, t.done_late, t.awaiting, t.overdue, t.waived) == (2, 1, 1, 0, 1)
+    assert t.not_done == 1 and t.completion_rate == pytest.approx(3 / 4)
+    jyj = next(s for s in b.ranking if s.unit == "区教育局")
+    assert jyj.score == 100  # nothing overdue to deduct for while the office reviews
+    assert "未完成1项（其中已报送待审核1项）" in b.summary_sentences()[0]
+    with session_scope() as s:
+        accept(session=s, item_id=item.id, by="王静")  # type: ignore[arg-type]
+    t = _bulletin(directory).total
+    assert (t.done_late, t.awaiting, t.not_done) == (2, 0, 0)

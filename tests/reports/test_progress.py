@@ -33,6 +33,7 @@ def item(
     obligation: tuple[str, str] = FILING,
     completed_at: datetime | None = None,
     on_time: bool | None = None,
+    awaiting_review: bool = False,
     step_title: str = "上传备案材料",
     role: str = "responsible",
     due: date = DUE,
@@ -50,6 +51,7 @@ def item(
         status=status,
         completed_at=completed_at,
         on_time=on_time,
+        awaiting_review=awaiting_review,
     )
 
 
@@ -114,13 +116,25 @@ def test_csv_opens_in_excel_encoding() -> None:
         "单位",
         "按时完成",
         "逾期完成",
+        "待审核",
         "未到期",
         "已逾期",
         "免办",
         "合计",
         "完成率",
     ]
-    assert lines[1] == ["新增非密公文全量备案", "区教育局", "1", "1", "0", "2", "0", "4", "50.0%"]
+    assert lines[1] == [
+        "新增非密公文全量备案",
+        "区教育局",
+        "1",
+        "1",
+        "0",
+        "0",
+        "2",
+        "0",
+        "4",
+        "50.0%",
+    ]
     assert lines[4] == []
     assert lines[5] == ["逾期事项清单"]
     assert lines[6] == ["事项编号", "事项", "期间", "单位", "工作内容", "角色", "截止日期"]
@@ -142,21 +156,22 @@ def test_xlsx_round_trip() -> None:
         "单位",
         "按时完成",
         "逾期完成",
+        "待审核",
         "未到期",
         "已逾期",
         "免办",
         "合计",
         "完成率",
     ]
-    assert values[1] == ["新增非密公文全量备案", "区教育局", 1, 1, 0, 2, 0, 4, 0.5]
+    assert values[1] == ["新增非密公文全量备案", "区教育局", 1, 1, 0, 0, 2, 0, 4, 0.5]
     assert values[3][1] == "华阳路街道"
-    assert values[4][:8] == ["新增非密公文全量备案", "合计", 2, 1, 1, 3, 1, 8]
-    assert values[4][8] == pytest.approx(3 / 7)
+    assert values[4][:9] == ["新增非密公文全量备案", "合计", 2, 1, 0, 1, 3, 1, 8]
+    assert values[4][9] == pytest.approx(3 / 7)
     assert values[5][:2] == ["政府信息公开工作年度报告", "区教育局"]
     assert values[6][:2] == ["政府信息公开工作年度报告", "合计"]
     assert ws["A1"].font.b and ws["B5"].font.b and not ws["B2"].font.b
     assert ws.freeze_panes == "A2"
-    assert ws["I2"].number_format == "0.0%"
+    assert ws["J2"].number_format == "0.0%"
     assert ws.column_dimensions["A"].width >= 2 * len("政府信息公开工作年度报告")
 
     ws = wb["逾期事项"]
@@ -187,11 +202,12 @@ def test_markdown_escapes_pipes() -> None:
     assert lines[0] == "## 2026年11月 进度"
     table = [line for line in lines if line.startswith("|")]
     assert (
-        table[0] == "| 事项 | 单位 | 按时完成 | 逾期完成 | 未到期 | 已逾期 | 免办 | 合计 | 完成率 |"
+        table[0]
+        == "| 事项 | 单位 | 按时完成 | 逾期完成 | 待审核 | 未到期 | 已逾期 | 免办 | 合计 | 完成率 |"
     )
-    assert "| 新增非密公文全量备案 | 区\\|教育局 | 0 | 0 | 0 | 1 | 0 | 1 | 0.0% |" in table
+    assert "| 新增非密公文全量备案 | 区\\|教育局 | 0 | 0 | 0 | 0 | 1 | 0 | 1 | 0.0% |" in table
     # Every table row has the same number of unescaped separators.
-    assert {line.replace("\\|", "").count("|") for line in table} == {10}
+    assert {line.replace("\\|", "").count("|") for line in table} == {11}
     assert "### 逾期事项" in lines
     assert any(line.startswith("- 区\\|教育局") and "上传\\|备案" in line for line in lines)
     assert "无逾期事项。" not in md
@@ -266,3 +282,39 @@ def test_empty_input() -> None:
     for series in empty:
         root = ET.fromstring(completion_chart_svg(series, title="空"))
         assert root.tag.endswith("svg")
+
+
+def test_awaiting_review_is_apart_and_not_done() -> None:
+    """待审核: handed in by the unit, not done until the office's 通过; in the total, not in
+    完成率 nor in the completion curve."""
+    rows = [
+        item(1, "区教育局", "done", completed_at=utc(2026, 11, 18, 2), on_time=True),
+        item(
+            2,
+            "区教育局",
+            "done",
+            completed_at=utc(2026, 11, 19, 2),
+            on_time=True,
+            awaiting_review=True,
+        ),
+        item(3, "区教育局", "pending", due=date(2026, 11, 30)),
+    ]
+    (p,) = summarize(rows)
+    assert (p.done_on_time, p.awaiting, p.open, p.total) == (1, 1, 1, 3)
+    assert p.done == 1 and p.not_done == 2
+    assert p.completion_rate == pytest.approx(1 / 3)
+    lines = list(csv.reader(io.StringIO(to_csv(rows).decode("utf-8-sig"), newline="")))
+    assert lines[1] == [
+        "新增非密公文全量备案",
+        "区教育局",
+        "1",
+        "0",
+        "1",
+        "1",
+        "0",
+        "0",
+        "3",
+        "33.3%",
+    ]
+    series = completion_series(rows, start=date(2026, 11, 18), end=date(2026, 11, 20))
+    assert [done for _, done, _ in series] == [1, 1, 1]

@@ -60,7 +60,14 @@ def complete_cmd(
         typer.echo(f"事项 {item_id} 已登记完成（{timing}），佐证：{item.evidence}")
 
 
-STATUS_LABELS = {"pending": "待办", "done": "已完成", "overdue": "已逾期", "waived": "免办"}
+STATUS_LABELS = {
+    "pending": "待办",
+    "done": "已完成",
+    "awaiting": "待审核",
+    "overdue": "已逾期",
+    "waived": "免办",
+}
+COUNT_ORDER = ("done", "awaiting", "pending", "overdue", "waived")
 
 
 @app.command("status")
@@ -68,12 +75,13 @@ def status_cmd(
     obligation: Annotated[str | None, typer.Option("--obligation", help="事项代码")] = None,
     period: Annotated[str | None, typer.Option("--period")] = None,
     unit: Annotated[str | None, typer.Option("--unit", help="单位名称或别名")] = None,
+    district: Annotated[str | None, typer.Option("--district", help="只看该区的单位")] = None,
     today: Annotated[str | None, typer.Option("--today", help="按此日期判断逾期")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """查看事项清单及完成情况。"""
-    from models.directory import find_unit
-    from workflows.items import item_json, query_items
+    """查看事项清单及完成情况（已完成但待审核的事项单独计数，不计入完成）。"""
+    from models.directory import find_unit, resolve_district
+    from workflows.items import awaiting_review_ids, item_json, query_items
     from workflows.registry import get_obligation
     from zwgk.clock import today_shanghai
     from zwgk.intake.plan.moves import overdue_at_issue
@@ -87,12 +95,17 @@ def status_cmd(
 
     titles = item_titles()
     with open_db() as session:
-        u = find_unit(session=session, name=unit) if unit else None
-        pairs = query_items(session=session, obligation=obligation, period=period, unit=u)
+        if district:
+            district = resolve_district(session=session, district=district, default=None)
+        u = find_unit(session=session, name=unit, district=district) if unit else None
+        pairs = query_items(
+            session=session, obligation=obligation, period=period, unit=u, district=district
+        )
         late = overdue_at_issue(session=session, rows=pairs)  # 印发时已逾期
+        awaiting = awaiting_review_ids(session=session, items=[i for i, _ in pairs])
         rows = [
             {
-                **item_json(i, un, as_of),
+                **item_json(i, un, as_of, awaiting_review=i.id in awaiting),
                 "obligation_title": titles.get(i.obligation, i.obligation),
                 "step_title": i.step_title,
                 "overdue_at_issue": i.id in late,
@@ -124,15 +137,18 @@ def status_cmd(
                 r["unit"],
                 r["step_title"],
                 cn_date(date.fromisoformat(r["due"])),
-                STATUS_LABELS[r["status"]] + ("（印发时已逾期）" if r["overdue_at_issue"] else ""),
+                STATUS_LABELS[r["status"]]
+                + ("（待审核）" if r["awaiting_review"] else "")
+                + ("（印发时已逾期）" if r["overdue_at_issue"] else ""),
                 "；".join(notes),
             )
         )
     print_table(["编号", "事项", "期间", "单位", "步骤", "截止日期", "状态", "备注"], table)
     counts: dict[str, int] = {}
     for r in rows:
-        counts[r["status"]] = counts.get(r["status"], 0) + 1
-    summary = "，".join(f"{STATUS_LABELS[k]} {v}" for k, v in sorted(counts.items()))
+        key = "awaiting" if r["awaiting_review"] else r["status"]
+        counts[key] = counts.get(key, 0) + 1
+    summary = "，".join(f"{STATUS_LABELS[k]} {counts[k]}" for k in COUNT_ORDER if k in counts)
     typer.echo(f"共 {len(rows)} 条" + (f"（{summary}）" if rows else "") + "。")
     if late:
         marked = [f"#{r['id']}" for r in rows if r["overdue_at_issue"]]

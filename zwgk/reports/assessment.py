@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import func
+from sqlalchemy import and_, distinct, func
 from sqlmodel import Session, col, select
 
 from models.checklist import ChecklistItem, ItemStatus
+from models.submission import ReviewState, Submission
 from models.unit import Unit
 from notifications.render import cn_day, cn_period
 from zwgk.clock import as_utc
@@ -190,17 +191,29 @@ class UnitCounts:
     def total(self) -> UnitProgress:
         t = UnitProgress(self.unit, "", "")
         for p in self.by_obligation.values():
-            t.done_on_time += p.done_on_time
-            t.done_late += p.done_late
-            t.open += p.open
-            t.overdue += p.overdue
-            t.waived += p.waived
+            t.add(p)
         return t
 
 
 def _due_in(stmt: Any, start: date, end: date, district: str | None) -> Any:
     stmt = stmt.where(col(ChecklistItem.due) >= start).where(col(ChecklistItem.due) <= end)
     return stmt.where(Unit.district == district) if district else stmt
+
+
+def join_awaiting(stmt: Any) -> Any:
+    """``stmt`` (over ChecklistItem) with the item's submission awaiting review (待审核)
+    outer-joined: group by :data:`AWAITING` and count ``DISTINCT`` item ids."""
+    return stmt.outerjoin(
+        Submission,
+        and_(
+            col(Submission.item_id) == col(ChecklistItem.id),
+            col(Submission.review) == ReviewState.awaiting,
+        ),
+    )
+
+
+AWAITING = col(Submission.id).is_not(None)
+ITEMS = func.count(distinct(col(ChecklistItem.id)))
 
 
 def counts_due(
@@ -225,9 +238,15 @@ def counts_due(
         col(ChecklistItem.status),
         late,
         col(ChecklistItem.on_time),
+        AWAITING,
     )
     join = col(Unit.id) == col(ChecklistItem.unit_id)
-    stmt = _due_in(select(*key, func.count()).join(Unit, join), start, end, district)  # type: ignore[call-overload]
+    stmt = _due_in(
+        join_awaiting(select(*key, ITEMS).join(Unit, join)),  # type: ignore[call-overload]
+        start,
+        end,
+        district,
+    )
     rows = session.exec(stmt.group_by(*key)).all()
     unjudged = session.exec(
         _due_in(
@@ -257,8 +276,10 @@ def counts_due(
             p = u.by_obligation[(obligation, period)] = UnitProgress(name, obligation, title)
         return p
 
-    for name, kind, obligation, period, status, is_late, on_time, n in rows:
-        of(name, kind, obligation, period).tally(status, past_due=is_late, on_time=on_time, n=n)
+    for name, kind, obligation, period, status, is_late, on_time, awaiting, n in rows:
+        of(name, kind, obligation, period).tally(
+            status, past_due=is_late, on_time=on_time, n=n, awaiting=awaiting
+        )
     for name, kind, obligation, period, due, completed in unjudged:
         of(name, kind, obligation, period).tally_by_date(due, as_utc(completed))
     return [units[name] for name in sorted(units)]

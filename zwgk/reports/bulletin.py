@@ -97,11 +97,7 @@ class Bulletin:
     def total(self) -> UnitProgress:
         t = UnitProgress("合计", "", "")
         for s in self.ranking:
-            t.done_on_time += s.counts.done_on_time
-            t.done_late += s.counts.done_late
-            t.open += s.counts.open
-            t.overdue += s.counts.overdue
-            t.waived += s.counts.waived
+            t.add(s.counts)
         return t
 
     def overdue_by_unit(self) -> list[tuple[str, list[OverdueItem]]]:
@@ -119,8 +115,8 @@ class Bulletin:
         first = (
             f"截至{cn_day(self.as_of)}，{self.label}全区应完成政务公开重点工作事项{t.total}项，"
             f"涉及{len(self.ranking)}个单位。已完成{done}项，其中按时完成{t.done_on_time}项、"
-            f"逾期完成{t.done_late}项；未完成{t.overdue + t.open}项"
-            + (f"（其中逾期未完成{t.overdue}项）" if t.overdue and t.open else "")
+            f"逾期完成{t.done_late}项；未完成{t.not_done}项"
+            + _of_which(t)
             + (f"；免办{t.waived}项" if t.waived else "")
             + f"。全区完成率为{percent(t.completion_rate)}，按时完成率为{percent(t.on_time_rate)}。"
         )
@@ -157,6 +153,16 @@ class Bulletin:
         )
         lines.append("区政府办公室将持续跟踪各单位完成情况，定期通报。")
         return lines
+
+
+def _of_which(t: UnitProgress) -> str:
+    """（其中逾期未完成N项、已报送待审核M项）: what 未完成 holds besides items not yet due."""
+    parts = []
+    if t.overdue and t.overdue < t.not_done:
+        parts.append(f"逾期未完成{t.overdue}项")
+    if t.awaiting:
+        parts.append(f"已报送待审核{t.awaiting}项")
+    return f"（其中{'、'.join(parts)}）" if parts else ""
 
 
 def _names(units: list[str]) -> str:
@@ -247,7 +253,7 @@ def ranking_rows(b: Bulletin) -> list[list[str | int]]:
                 s.unit,
                 c.done_on_time,
                 c.done_late,
-                c.overdue + c.open,
+                c.not_done,
                 c.waived,
                 percent(c.completion_rate) if c.total > c.waived else "—",
                 points(s.score),
@@ -361,7 +367,7 @@ def to_xlsx(b: Bulletin) -> bytes:
                 s.unit,
                 c.done_on_time,
                 c.done_late,
-                c.overdue + c.open,
+                c.not_done,
                 c.waived,
                 c.completion_rate,
                 s.score,
@@ -376,7 +382,7 @@ def to_xlsx(b: Bulletin) -> bytes:
             "合计",
             t.done_on_time,
             t.done_late,
-            t.overdue + t.open,
+            t.not_done,
             t.waived,
             t.completion_rate,
             "",

@@ -31,6 +31,7 @@ SUMMARY_HEADER = [
     "单位",
     "按时完成",
     "逾期完成",
+    "待审核",
     "未到期",
     "已逾期",
     "免办",
@@ -70,11 +71,17 @@ class ItemRow:
     status: str  # "pending" | "done" | "overdue" | "waived"; overdue is already derived
     completed_at: datetime | None  # aware, UTC
     on_time: bool | None
+    awaiting_review: bool = False  # done by the unit, not yet 通过 by the office (待审核)
 
 
 @dataclass
 class UnitProgress:
-    """Status counts of one unit's items for one obligation."""
+    """Status counts of one unit's items for one obligation.
+
+    An item the unit completed that waits for the office's review (待审核) is counted apart
+    (``awaiting``), neither done nor open: the office's view is that it is not done until
+    通过, so it is in ``total`` but not in ``done`` and 完成率 leaves it out of the numerator.
+    """
 
     unit: str
     obligation: str
@@ -84,6 +91,7 @@ class UnitProgress:
     open: int = 0  # pending, not yet due
     overdue: int = 0
     waived: int = 0
+    awaiting: int = 0  # 待审核
     overdue_items: list[ItemRow] = field(default_factory=list)
 
     @property
@@ -92,11 +100,26 @@ class UnitProgress:
 
     @property
     def total(self) -> int:
-        return self.done + self.open + self.overdue + self.waived
+        return self.done + self.awaiting + self.open + self.overdue + self.waived
+
+    def add(self, other: UnitProgress) -> None:
+        """Add ``other``'s counts to these (a total row)."""
+        self.done_on_time += other.done_on_time
+        self.done_late += other.done_late
+        self.awaiting += other.awaiting
+        self.open += other.open
+        self.overdue += other.overdue
+        self.waived += other.waived
+
+    @property
+    def not_done(self) -> int:
+        """未完成: open, overdue, or waiting for the office's review."""
+        return self.open + self.overdue + self.awaiting
 
     @property
     def completion_rate(self) -> float:
-        """Done items as a fraction (0–1) of the items not waived; 0 when there are none."""
+        """Done items (待审核 not yet among them) as a fraction (0–1) of the items not waived;
+        0 when there are none."""
         required = self.total - self.waived
         return self.done / required if required else 0.0
 
@@ -106,11 +129,22 @@ class UnitProgress:
         required = self.total - self.waived
         return self.done_on_time / required if required else 0.0
 
-    def tally(self, status: str, *, past_due: bool, on_time: bool | None, n: int = 1) -> None:
+    def tally(
+        self,
+        status: str,
+        *,
+        past_due: bool,
+        on_time: bool | None,
+        n: int = 1,
+        awaiting: bool = False,
+    ) -> None:
         """Count ``n`` items of one stored status (a ``GROUP BY`` row): a pending item past its
-        due date is overdue; a done one counts by its recorded verdict, and one without a
-        verdict is not counted here (``tally_by_date`` judges it)."""
-        if status == "done":
+        due date is overdue; a done one awaiting review is 待审核; another done one counts by
+        its recorded verdict, and one without a verdict is not counted here
+        (``tally_by_date`` judges it)."""
+        if status == "done" and awaiting:
+            self.awaiting += n
+        elif status == "done":
             if on_time is True:
                 self.done_on_time += n
             elif on_time is False:
@@ -153,7 +187,9 @@ def summarize(rows: Sequence[ItemRow]) -> list[UnitProgress]:
         progress = groups.get(key)
         if progress is None:
             progress = groups[key] = UnitProgress(row.unit, row.obligation, row.obligation_title)
-        if row.status == "done":
+        if row.status == "done" and row.awaiting_review:
+            progress.awaiting += 1
+        elif row.status == "done":
             if _is_on_time(row):
                 progress.done_on_time += 1
             else:
@@ -181,17 +217,13 @@ def _obligation_totals(summary: Sequence[UnitProgress]) -> list[UnitProgress]:
         t = totals.setdefault(
             p.obligation, UnitProgress(TOTAL_LABEL, p.obligation, p.obligation_title)
         )
-        t.done_on_time += p.done_on_time
-        t.done_late += p.done_late
-        t.open += p.open
-        t.overdue += p.overdue
-        t.waived += p.waived
+        t.add(p)
         t.overdue_items.extend(p.overdue_items)
     return list(totals.values())
 
 
 def _counts(p: UnitProgress) -> list[int]:
-    return [p.done_on_time, p.done_late, p.open, p.overdue, p.waived, p.total]
+    return [p.done_on_time, p.done_late, p.awaiting, p.open, p.overdue, p.waived, p.total]
 
 
 def _percent(rate: float) -> str:
@@ -363,12 +395,13 @@ def completion_series(
     """For each day from start to end inclusive: (day, items done by the end of that day, total).
 
     Days are Asia/Shanghai dates; the total counts every item that is not waived. Done items
-    without a completion time cannot be placed in time and are not counted.
+    without a completion time cannot be placed in time and are not counted, nor are those
+    awaiting review (待审核).
     """
     total = sum(1 for r in rows if r.status != "waived")
     per_day: dict[date, int] = {}
     for r in rows:
-        if r.status == "done" and r.completed_at:
+        if r.status == "done" and r.completed_at and not r.awaiting_review:
             day = shanghai_date(r.completed_at)
             per_day[day] = per_day.get(day, 0) + 1
     return series_from_counts(per_day, total=total, start=start, end=end)

@@ -10,6 +10,7 @@ command agree for the same data and the same day.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlmodel import col, select
@@ -22,8 +23,15 @@ from models.checklist import ROLE_LABELS, ChecklistItem, Role
 from models.directory import districts
 from models.reminder import ItemEvent, ReminderLog
 from models.unit import Unit
-from notifications.render import cn_period
-from workflows.items import extend_due, item_json, query_items, reopen, waive
+from notifications.render import cn_day, cn_period
+from workflows.items import (
+    awaiting_review_ids,
+    extend_due,
+    item_json,
+    query_items,
+    reopen,
+    waive,
+)
 from workflows.registry import REGISTRY, item_titles
 from zwgk.access.audit import ACTION_LABELS
 from zwgk.clock import as_utc, today_shanghai
@@ -33,8 +41,20 @@ from zwgk.intake.tabular import parse_date
 from zwgk.web.admin import review
 from zwgk.web.admin.common import Principal, action, page, refusal, view
 
-STATUS_LABELS = {"pending": "待办", "overdue": "已逾期", "done": "已完成", "waived": "免办"}
-STATUSES = ("done", "pending", "overdue", "waived")
+STATUS_LABELS = {
+    "pending": "待办",
+    "overdue": "已逾期",
+    "done": "已完成",
+    "awaiting": "待审核",
+    "waived": "免办",
+}
+STATUSES = ("done", "awaiting", "pending", "overdue", "waived")
+
+
+def count_key(row: dict[str, Any]) -> str:
+    """Where a ``zwgk status --json`` row is counted: its status, or 待审核 for a done item
+    whose completion waits for the office's review (not done until 通过)."""
+    return "awaiting" if row.get("awaiting_review") else str(row["status"])
 
 
 @dataclass
@@ -50,7 +70,8 @@ class UnitLine:
 
 @dataclass
 class PeriodSummary:
-    """One obligation period: counts by status and 完成率 (done of those not waived)."""
+    """One obligation period: counts by status and 完成率 (done of those not waived; 待审核
+    is not done yet)."""
 
     obligation: str
     obligation_title: str
@@ -68,6 +89,12 @@ class PeriodSummary:
     def rate(self) -> float:
         required = self.total - self.counts["waived"]
         return self.counts["done"] / required if required else 0.0
+
+    @property
+    def due_label(self) -> str:
+        """截止日期 in Chinese: one day, or the first and the last."""
+        first, last = date.fromisoformat(self.first_due), date.fromisoformat(self.last_due)
+        return cn_day(first) + ("" if first == last else f"至{cn_day(last)}")
 
     @property
     def in_progress(self) -> bool:
@@ -97,12 +124,12 @@ def summaries(
             p = groups[key] = PeriodSummary(
                 r["obligation"], titles.get(r["obligation"], r["obligation"]), r["period"]
             )
-        p.counts[r["status"]] += 1
+        p.counts[count_key(r)] += 1
         p.first_due = min(p.first_due or r["due"], r["due"])
         p.last_due = max(p.last_due, r["due"])
         uid, district = unit_of[r["id"]]
         line = p.units.setdefault(uid, UnitLine(r["unit"], uid, district))
-        line.counts[r["status"]] += 1
+        line.counts[count_key(r)] += 1
         if r["status"] in ("overdue", "pending"):
             line.open_items.append(r)
     for p in groups.values():
@@ -126,7 +153,8 @@ def _visible_rows(
             for i, u in query_items(session=s, district=district or who.district)
             if who.may_see(u.district)
         ]
-        rows = [item_json(i, u, today) for i, u in pairs]
+        awaiting = awaiting_review_ids(session=s, items=[i for i, _ in pairs])
+        rows = [item_json(i, u, today, awaiting_review=i.id in awaiting) for i, u in pairs]
         unit_of = {i.id: (u.id, u.district) for i, u in pairs}
     return rows, unit_of  # type: ignore[return-value]
 
@@ -156,7 +184,7 @@ def dashboard(request: Request, who: Principal) -> Response:
         districts=known if who.district is None else [],
         district=district,
         reportable=set(REGISTRY),
-        awaiting=review.awaiting_for(who),  # 待审核
+        awaiting=[a for a in review.awaiting_for(who) if district in (None, a["district"])],
         today=today_shanghai(),
         labels=STATUS_LABELS,
         cn_period=cn_period,
@@ -223,7 +251,9 @@ def item_view(request: Request, who: Principal) -> Response:
     ]
 
     history.sort(key=lambda h: as_utc(h["at"]))  # type: ignore[arg-type,return-value]
-    data = item_json(item, unit, today)
+    with session_scope() as s:
+        awaiting = bool(awaiting_review_ids(session=s, items=[item]))
+    data = item_json(item, unit, today, awaiting_review=awaiting)
     return page(
         "admin/item.html",
         who=who,
@@ -255,7 +285,9 @@ def unit_view(request: Request, who: Principal) -> Response:
             return refusal(
                 403, "无权查看", f"{unit.name}属于{unit.district}，不在您账号的管辖范围内。", who
             )
-        rows = [item_json(i, u, today) for i, u in query_items(session=s, unit=unit)]
+        pairs = query_items(session=s, unit=unit)
+        awaiting = awaiting_review_ids(session=s, items=[i for i, _ in pairs])
+        rows = [item_json(i, u, today, awaiting_review=i.id in awaiting) for i, u in pairs]
         events = list(
             s.exec(
                 select(ItemEvent)
@@ -266,11 +298,11 @@ def unit_view(request: Request, who: Principal) -> Response:
             )
         )
     titles = item_titles()
-    order = {"overdue": 0, "pending": 1, "done": 2, "waived": 3}
-    rows.sort(key=lambda r: (order[r["status"]], r["due"], r["id"]))
+    order = {"overdue": 0, "pending": 1, "awaiting": 2, "done": 3, "waived": 4}
+    rows.sort(key=lambda r: (order[count_key(r)], r["due"], r["id"]))
     counts = dict.fromkeys(STATUSES, 0)
     for r in rows:
-        counts[r["status"]] += 1
+        counts[count_key(r)] += 1
         r["title"] = titles.get(r["obligation"], r["obligation"])
         r["period_label"] = cn_period(r["period"])
     return page(
