@@ -121,6 +121,36 @@ def test_published_phrasings_of_another_district() -> None:
         ),
         ("主动公开区政府及区府办文件100件，发布办理复文3件，全年依申请转主动公开3件。", []),
         ("行政复议36起，行政诉讼9起。", [("review", 36, 2025), ("suit", 9, 2025)]),
+        # Published openings of other reports (崇明区 2022, 长宁区新泾镇 2023, 长宁区规划资源局
+        # 2023), years set to 2025 here.
+        (
+            "区政府全年共受理信息公开申请97件，上年结转申请1件，答复97件，结转下年度办理1件，"
+            "所有答复均在法定期限内做出。",
+            [
+                ("new", 97, 2025),
+                ("carried_in", 1, 2025),
+                ("handled", 97, 2025),
+                ("carried_out", 1, 2025),
+            ],
+        ),
+        (
+            "本镇共受理政府信息公开申请58件，答复信息公开申请72件（含上年度结转17件，另有3件申请"
+            "顺延至下年度答复），均在法定期限内予以答复。信息公开行政复议2件，尚未审结。"
+            "无信息公开诉讼。本年度收到2件区政府的信息公开征询单。",
+            [
+                ("new", 58, 2025),
+                ("handled", 72, 2025),
+                ("carried_in", 17, 2025),
+                ("carried_out", 3, 2025),
+                ("review", 2, 2025),
+                ("suit", 0, 2025),
+            ],
+        ),
+        (
+            "本行政机关收到政府信息公开申请共101件，办结97件（含上年结转），结转下年度继续办理5件。"
+            "本行政机关被诉讼的案件共计1件，未被纠错；复议案件共计1件，尚未审结。",
+            [("new", 101, 2025), ("handled", 97, 2025), ("carried_out", 5, 2025)],
+        ),
     ],
     ids=[
         "carried-to-next-year",
@@ -130,6 +160,9 @@ def test_published_phrasings_of_another_district() -> None:
         "change",
         "not-about-requests",
         "qi",
+        "chongming",
+        "xinjing",
+        "planning-bureau",
     ],
 )
 def test_phrasings(text: str, expected: list[tuple[str, float, int]]) -> None:

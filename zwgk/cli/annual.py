@@ -135,11 +135,10 @@ def annual_check(
     district: Annotated[str | None, typer.Option("--district", help="区（汇总各单位）")] = None,
     docx: Annotated[
         Path | None,
-        typer.Option("--docx", help="改好的年报草稿（.docx）：核对总体情况中的数字与表格是否一致"),
+        typer.Option("--docx", help="改好的年报草稿（.docx），核对其中的数字"),
     ] = None,
 ) -> None:
-    """校验年报表三、表四的勾稽关系，上年结转与上一年度结转下年度是否一致；
-    给出 --docx 时，再核对草稿总体情况中的数字与表格是否一致。"""
+    """校验年报表三、表四（勾稽关系、上年结转）；给出 --docx 时再核对草稿总体情况中的数字。"""
     from models.directory import find_unit, resolve_district
     from zwgk.reports.annual import build_report
 

@@ -4,10 +4,10 @@ Offices edit the drafted report and type the figures of section 一 in their own
 reviewer reads them against tables 三 and 四. The standard phrasings seen in published reports
 (seed 003, 长宁区 2024; 平潭综合实验区 2021–2024) are recognised, whitespace ignored:
 
-* requests received: 「共受理/收到/接收…政府信息公开申请（共计）N件」, 「共收到N件申请」;
+* requests received: 「共受理/收到/接收…（政府）信息公开申请（共计）N件」, 「共收到N件申请」;
   by applicant: 「自然人（申请）N件」, 「法人或其他组织N件」, 「商业企业N件」…;
 * handled: 「答复/办结/办理（答复）…政府信息公开申请N件」, 「办结N件」;
-* carried over: 「（含）上年（度）结转N件」 (also the typo 转结), 「结转下年度（继续办理）N件」,
+* carried over: 「（含）上年（度）结转N件」 (also the typo 转结), 「结转下年度（继续）（办理）N件」,
   「N件结转下年度」, 「N件…顺延至下年度」, 「结转至<Y+1>年N件」;
 * outcomes: 「予以公开及部分公开 / 予以公开 / 部分公开 / 不予公开 / 无法提供 / 不予处理 / 其他处理
   N件」 with an optional 「占X%」 (a share of （七）总计);
@@ -46,12 +46,12 @@ SHOWN = "予以公开及部分公开"
 # so 「结转下年度继续办理42件」 is a carry-over before 「办理42件」 could be read as handled.
 PATTERNS: tuple[tuple[str, str], ...] = (
     ("carried_in", rf"(?:含)?上年度?(?:结转|转结)(?:的?申请)?{N}件"),
-    ("carried_out", rf"结转(?:至)?下一?年度?(?:继续办理)?{N}件"),
+    ("carried_out", rf"结转(?:至)?下一?年度?(?:继续)?(?:办理)?{N}件"),
     ("carried_out", rf"{N}件(?:申请)?(?:结转|顺延)(?:至|到)?下一?年度?"),
     ("carried_out_year", rf"结转至(\d{{4}})年{N}件"),
     (
         "new",
-        rf"(?:受理|收到|新收|接收|接到)[^，,；;。件\d]{{0,20}}?政府信息公开申请(?:共计|共|合计)?{N}件",
+        rf"(?:受理|收到|新收|接收|接到)[^，,；;。件\d]{{0,20}}?(?:政府)?信息公开申请(?:共计|共|合计)?{N}件",
     ),
     ("new", rf"(?:受理|收到|新收|接收|接到){N}件(?:政府信息公开)?申请"),
     (
