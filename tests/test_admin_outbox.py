@@ -281,3 +281,24 @@ def test_retry_in_chromium(
     assert _message(mid).status == OutboxStatus.sent  # type: ignore[arg-type]
     assert len(smtp.messages) == 1
     assert [e.user for e in _audit("outbox-retry")] == ["wangjing"]
+
+
+def test_cli_retry_reaches_the_audit_log(
+    refused: dict[str, list[int]], smtp: SMTPServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`zwgk outbox retry` is logged as the workbench logs it: who (cli:<user>), the message,
+    its status and reason before; a retry with nothing to do logs nothing."""
+    from tests.cli import run_inprocess
+
+    mid = refused[OTHER][0]
+    r = run_inprocess(capsys, "outbox", "retry", str(mid))
+    assert r.code == 0 and "已发送 1 封" in r.out, r.err
+    (entry,) = _audit("outbox-retry")
+    assert entry.user.startswith("cli") and entry.target == f"outbox {mid}"
+    assert entry.district == OTHER and entry.before and entry.before["status"] == "failed"
+    r = run_inprocess(capsys, "outbox", "retry", str(mid))
+    assert r.code == 1 and "无需重试" in r.err
+    r = run_inprocess(capsys, "outbox", "retry", "--all")
+    assert r.code == 0
+    assert [e.target for e in _audit("outbox-retry")] == [f"outbox {mid}", "outbox"]
+    assert _audit("outbox-retry")[1].after == {"count": len(_messages()) - 1}

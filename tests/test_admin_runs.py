@@ -194,6 +194,7 @@ def test_trigger_creates_one_run_of_the_deployment_and_shows_its_state(
     assert [str(x.id) for x in new] == [run_id]
     (run,) = new
     assert run.parameters == {"period": "2026-11", "district": "测试区"}
+    assert run.name == "monthly-filing 2026-11"
     assert "zwgk-web" in run.tags and run.state and run.state.type.value == "SCHEDULED"
 
     shown = client.get(f"/admin/runs/{run_id}")
@@ -288,3 +289,76 @@ def test_without_a_prefect_server_the_page_says_so(web_alone: str, env: Path) ->
         )
     assert r.status_code == 503 and "工作流服务未启动" in r.text and "Traceback" not in r.text
     assert not _audit("run")
+
+
+# --------------------------------------------------------------------------- Chromium
+
+
+@pytest.mark.prefect
+@pytest.mark.browser
+def test_start_a_run_in_chromium(
+    web: str, sample_directory: str, accounts: None, deployed: str, tmp_path: Path
+) -> None:
+    """An admin picks a period in the form and clicks 立即运行; the run's page shows it
+    queued with its link into the Prefect UI; the list shows it as Prefect moves it."""
+    from prefect.client.orchestration import SyncPrefectClient
+    from prefect.states import Completed, Failed
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.select import Select
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.browser import page_left
+    from tests.test_web import _chromium_driver, wait
+
+    driver = _chromium_driver()  # JavaScript off
+    try:
+        driver.set_page_load_timeout(30)
+        driver.set_window_size(1366, 768)
+
+        def click(element: Any) -> None:
+            html = driver.find_element(By.TAG_NAME, "html")
+            element.click()
+            WebDriverWait(driver, 30).until(page_left(html))
+
+        driver.get(web + "/admin/login")
+        wait(driver, By.ID, "username").send_keys("wangjing")
+        driver.find_element(By.ID, "password").send_keys(PASSWORD)
+        click(driver.find_element(By.ID, "login"))
+        click(driver.find_element(By.LINK_TEXT, "工作流运行"))
+        started = []
+        for slug, period in (("monthly-filing", "2026年10月"), ("monthly-filing", "2026年11月")):
+            row = wait(driver, By.ID, f"start-{slug}")
+            Select(row.find_element(By.NAME, "period")).select_by_visible_text(period)
+            click(row.find_element(By.CSS_SELECTOR, "input[type=submit]"))
+            assert "已排队" in wait(driver, By.ID, "state").text
+            link = driver.find_element(By.ID, "ui-link").get_attribute("href") or ""
+            started.append(link.rsplit("/", 1)[1])
+            assert link.endswith(f"/runs/flow-run/{started[-1]}")
+            assert (
+                f"新增非密公文全量备案（{period}）" in driver.find_element(By.TAG_NAME, "h1").text
+            )
+            if len(started) == 1:
+                _screenshot(driver, tmp_path, "admin-run.png")
+            click(driver.find_element(By.LINK_TEXT, "返回工作流运行"))
+        with SyncPrefectClient(deployed) as c:
+            c.set_flow_run_state(started[0], Completed(), force=True)  # type: ignore[arg-type]
+            c.set_flow_run_state(
+                started[1],  # type: ignore[arg-type]
+                Failed(
+                    message="新增非密公文全量备案（2026-11，长宁区）：已发送 40 封，2 封暂未发出"
+                ),
+                force=True,
+            )
+        driver.refresh()
+        runs = wait(driver, By.ID, "runs")
+        states = {
+            r.get_attribute("data-run"): r.get_attribute("data-state")
+            for r in runs.find_elements(By.CSS_SELECTOR, "tr.run")
+        }
+        assert states == {started[0]: "COMPLETED", started[1]: "FAILED"}
+        assert "已完成" in runs.text and "失败" in runs.text
+        assert not driver.find_elements(By.ID, "refreshing")  # nothing left going
+        _screenshot(driver, tmp_path, "admin-runs.png")
+    finally:
+        driver.quit()
+    assert [e.user for e in _audit("run")] == ["wangjing", "wangjing"]

@@ -177,6 +177,7 @@ def trigger(
     parameters: dict[str, Any],
     idempotency_key: str,
     tags: list[str],
+    name: str | None = None,
 ) -> RunView:
     """Create a flow run of ``ob``'s deployment (Scheduled now; ``zwgk serve`` picks it up).
 
@@ -196,6 +197,7 @@ def trigger(
                 parameters=parameters,
                 tags=tags,
                 idempotency_key=idempotency_key,
+                name=name,
             )
     except Exception as exc:
         if _unavailable(exc):

@@ -10,6 +10,8 @@ from zwgk.cli.common import echo_json, open_db
 from zwgk.errors import UserError
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
     from notifications.outbox_report import DispatchReport
 
 app = typer.Typer(help="发件箱", no_args_is_help=True)
@@ -113,7 +115,10 @@ def outbox_retry(
         raise UserError("邮件编号 ID 和 --all 只能选一个")
     ids = None if all_ else [message_id]
     with open_db() as session:
+        before = _before(session, message_id)
         n = retry(session=session, ids=ids)  # type: ignore[arg-type]
+        if n:
+            _audit_retry(session, message_id, n, before)
     if message_id is not None and n == 0:
         with open_db() as session:
             from models.outbox import OutboxMessage
@@ -126,6 +131,49 @@ def outbox_retry(
         )
     typer.echo(f"重新排队 {n} 封。")
     _report_dispatch(dispatch(settings=get_settings(), ids=ids, respect_backoff=False))  # type: ignore[arg-type]
+
+
+def _before(session: Session, message_id: int | None) -> dict[str, Any] | None:
+    """A message's status, attempts and reason before a retry (for the audit log)."""
+    from models.outbox import OutboxMessage
+
+    msg = session.get(OutboxMessage, message_id) if message_id is not None else None
+    if msg is None:
+        return None
+    return {"status": str(msg.status), "attempts": msg.attempts, "last_error": msg.last_error}
+
+
+def _audit_retry(
+    session: Session, message_id: int | None, n: int, before: dict[str, Any] | None
+) -> None:
+    """The retry in the audit log, as the workbench writes it (under ``cli:<user>``)."""
+    from models.outbox import OutboxMessage
+    from models.unit import Unit
+    from zwgk.access.audit import cli_actor, record
+
+    if message_id is None:
+        record(
+            session=session,
+            user=cli_actor(),
+            action="outbox-retry",
+            target="outbox",
+            detail=f"重试全部发送失败和等待重试的邮件，共 {n} 封",
+            after={"count": n},
+        )
+        return
+    msg = session.get(OutboxMessage, message_id)
+    unit = session.get(Unit, msg.unit_id) if msg is not None and msg.unit_id else None
+    record(
+        session=session,
+        user=cli_actor(),
+        action="outbox-retry",
+        target=f"outbox {message_id}",
+        district=unit.district if unit else None,
+        before=before,
+        detail=f"重试发送邮件 #{message_id}"
+        + (f"「{msg.subject}」（收件人 {unit.name if unit else msg.recipient}）" if msg else ""),
+        after={"status": "pending", "attempts": 0},
+    )
 
 
 @app.command("send")

@@ -256,6 +256,8 @@ def start_run(request: Request, who: Principal, form: dict[str, str]) -> Respons
                 parameters={"period": str(period), "district": district},
                 idempotency_key=f"{TAG}:{nonce}:{ob.slug}:{period}:{district}",
                 tags=[TAG],
+                # As the flow names its runs ("monthly-filing 2026-11"), from the start.
+                name=f"{ob.flow_name} {period}",
             )
         except ServerUnavailable:
             return refusal(503, "工作流服务未启动", UNAVAILABLE, who, back=back)
