@@ -7,6 +7,7 @@ of the whole round trip."""
 from __future__ import annotations
 
 import io
+import json
 import re
 import zipfile
 from pathlib import Path
@@ -354,6 +355,53 @@ def test_return_reopens_mails_the_reason_and_shows_the_round_trip(
     )
     assert [s.review for s in _subs(item_id)] == [ReviewState.returned, ReviewState.accepted]
     assert "待审核的单位填报" not in client.get("/admin/").text
+
+
+@pytest.mark.parametrize("where", ["cli", "web"])
+def test_reopen_leaves_no_submission_awaiting_review(
+    client: TestClient,
+    items: dict[str, list[int]],
+    accounts: None,
+    capsys: pytest.CaptureFixture[str],
+    where: str,
+) -> None:
+    """Reopening an item whose submission awaits review (zwgk reopen, or the item page's
+    重新打开) takes the submission out of review: marked returned with the reason, a history
+    line, nothing 待审核 left on the dashboard or in zwgk status; no 退回 mail."""
+    from tests.cli import run_inprocess
+    from workflows.submissions import awaiting_review
+
+    item_id, unit_id = _filing("测试区")
+    assert _upload(client, unit_id, item_id, "清单.pdf", PDF).status_code == 303
+    csrf = login(client, "chenli")
+    assert "待审核的单位填报 1 件" in client.get("/admin/").text
+    if where == "cli":
+        r = run_inprocess(capsys, "reopen", str(item_id), "--reason", "登记有误", "--by", "王静")
+        assert r.code == 0, r.err
+        by = "王静"
+    else:
+        r = client.post(
+            f"/admin/items/{item_id}/reopen", data={"reason": "登记有误", "csrf_token": csrf}
+        )
+        assert r.status_code == 303, r.text
+        by = "chenli"
+    [sub] = _subs(item_id)
+    assert sub.review == ReviewState.returned and sub.reviewed_by == by
+    assert sub.return_reason == "重新打开：登记有误（未经审核）"
+    with session_scope() as s:
+        item = s.get(ChecklistItem, item_id)
+        assert item is not None and item.status == "pending"
+        assert awaiting_review(session=s) == []
+        assert not s.exec(select(OutboxMessage).where(OutboxMessage.kind == "returned")).all()
+    page = client.get(f"/admin/items/{item_id}").text
+    assert "登记有误；待审核的填报随之撤销，不再审核" in page
+    dash = client.get("/admin/").text
+    assert "待审核的单位填报" not in dash
+    rows = json.loads(run_inprocess(capsys, "status", "--json").out)
+    assert not any(r["awaiting_review"] for r in rows)
+    # The unit may hand it in again, and it waits for review afresh.
+    assert _upload(client, unit_id, item_id, "清单2.pdf", PDF + b"%2").status_code == 303
+    assert [s.review for s in _subs(item_id)] == [ReviewState.returned, ReviewState.awaiting]
 
 
 @pytest.mark.browser

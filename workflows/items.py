@@ -103,10 +103,28 @@ def waive(*, session: Session, item_id: int, reason: str, by: str) -> ChecklistI
 
 
 def reopen(*, session: Session, item_id: int, by: str, reason: str = "") -> ChecklistItem:
-    """Put a done or waived item back to pending (its reminders resume)."""
+    """Put a done or waived item back to pending (its reminders resume). A submission still
+    awaiting review (待审核) goes with it: marked returned (已退回) by ``by`` with the reason,
+    and the history says so, so no 待审核 is left on an open item. (退回 itself marks the
+    submission first and then reopens; it finds nothing awaiting here.)"""
     item = _get(session, item_id)
     if item.status == ItemStatus.pending:
         return item
+    dropped = list(
+        session.exec(
+            select(Submission)
+            .where(Submission.item_id == item_id)
+            .where(Submission.review == ReviewState.awaiting)
+        )
+    )
+    for sub in dropped:
+        sub.review = ReviewState.returned
+        sub.reviewed_by = by
+        sub.reviewed_at = utcnow()
+        sub.return_reason = "重新打开" + (f"：{reason}" if reason else "") + "（未经审核）"
+        session.add(sub)
+    if dropped:
+        reason = (reason + "；" if reason else "") + "待审核的填报随之撤销，不再审核"
     item.status = ItemStatus.pending
     item.completed_at = None
     item.on_time = None
