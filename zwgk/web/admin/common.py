@@ -22,16 +22,20 @@ from typing import Any
 from urllib.parse import parse_qs, quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from models.account import ROLE_LABELS, User, UserRole
+from models.account import ROLE_LABELS, User, UserRole, current_actor
+from models.checklist import ChecklistItem
+from models.unit import Unit
 from notifications.links import secret_key
 from notifications.render import cn_date
 from zwgk import clock
 from zwgk.config import Settings, get_settings
 from zwgk.db import session_scope
+from zwgk.errors import UserError
 
 TEMPLATES = Path(__file__).parents[1] / "templates"
 SESSION_COOKIE = "zwgk_admin"
@@ -202,3 +206,38 @@ def action(
     endpoint.__name__ = handler.__name__
     endpoint.__doc__ = handler.__doc__
     return endpoint
+
+
+ItemWork = Callable[[Session, ChecklistItem, Unit], object]
+
+
+def item_action(request: Request, who: Principal, what: str, work: ItemWork) -> Response:
+    """An admin's change to the item named in the path (``/items/{item_id}/…``): the item
+    loaded and its district checked (404 / 403), ``work(session, item, unit)`` run as
+    ``who`` in one transaction (the audit log names the account), a refusal (UserError)
+    shown as a 400 page with nothing written, else 303 back to the item page with
+    ``?done=what``."""
+    item_id = request.path_params["item_id"]
+    if not item_id.isdigit():
+        return refusal(404, "事项不存在", f"没有编号为「{item_id}」的事项。", who)
+    back = f"/admin/items/{item_id}"
+    token = current_actor.set(who.name)
+    try:
+        with session_scope() as s:
+            item = s.get(ChecklistItem, int(item_id))
+            unit = s.get(Unit, item.unit_id) if item else None
+            if item is None or unit is None:
+                return refusal(404, "事项不存在", f"没有编号为 {item_id} 的事项。", who)
+            if not who.may_see(unit.district):
+                return refusal(
+                    403,
+                    "无权操作",
+                    f"事项 {item_id} 属于{unit.district}，不在您账号的管辖范围内。",
+                    who,
+                )
+            work(s, item, unit)
+    except UserError as exc:
+        return refusal(400, "未能办理", f"事项 {item_id}：{exc.message}", who, back=back)
+    finally:
+        current_actor.reset(token)
+    return RedirectResponse(f"{back}?done={what}", status_code=303)

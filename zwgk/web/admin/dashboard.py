@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
-from models.account import current_actor
 from models.checklist import ROLE_LABELS, ChecklistItem, Role
 from models.directory import districts
 from models.reminder import ItemEvent, ReminderLog
@@ -39,7 +38,7 @@ from zwgk.db import session_scope
 from zwgk.errors import UserError
 from zwgk.intake.tabular import parse_date
 from zwgk.web.admin import review
-from zwgk.web.admin.common import Principal, action, page, refusal, view
+from zwgk.web.admin.common import Principal, action, item_action, page, refusal, view
 
 STATUS_LABELS = {
     "pending": "待办",
@@ -318,48 +317,45 @@ def unit_view(request: Request, who: Principal) -> Response:
     )
 
 
-def _act(request: Request, who: Principal, form: dict[str, str], what: str) -> Response:
-    loaded = _load_item(who, request.path_params["item_id"])
-    if isinstance(loaded, Response):
-        return loaded
-    item, _unit = loaded
-    reason = form.get("reason", "").strip()
-    token = current_actor.set(who.name)
+def _extend(s: Session, item: ChecklistItem, who: Principal, form: dict[str, str]) -> None:
     try:
-        with session_scope() as s:
-            if what == "extend":
-                try:
-                    new_due = parse_date(form.get("due", ""))
-                except ValueError as exc:
-                    raise UserError(f"新的截止日期：{exc}") from None
-                if new_due is None:
-                    raise UserError("请填写新的截止日期（YYYY-MM-DD）")
-                extend_due(session=s, item_id=item.id, new_due=new_due, reason=reason, by=who.name)  # type: ignore[arg-type]
-            elif what == "waive":
-                waive(session=s, item_id=item.id, reason=reason, by=who.name)  # type: ignore[arg-type]
-            else:
-                if not reason:
-                    raise UserError("重新打开须说明理由")
-                reopen(session=s, item_id=item.id, by=who.name, reason=reason)  # type: ignore[arg-type]
-    except UserError as exc:
-        return refusal(
-            400, "未能办理", f"事项 {item.id}：{exc.message}", who, back=f"/admin/items/{item.id}"
-        )
-    finally:
-        current_actor.reset(token)
-    return RedirectResponse(f"/admin/items/{item.id}?done={what}", status_code=303)
+        new_due = parse_date(form.get("due", ""))
+    except ValueError as exc:
+        raise UserError(f"新的截止日期：{exc}") from None
+    if new_due is None:
+        raise UserError("请填写新的截止日期（YYYY-MM-DD）")
+    extend_due(
+        session=s,
+        item_id=item.id,  # type: ignore[arg-type]
+        new_due=new_due,
+        reason=form.get("reason", "").strip(),
+        by=who.name,
+    )
+
+
+def _reopen(s: Session, item: ChecklistItem, who: Principal, form: dict[str, str]) -> None:
+    reason = form.get("reason", "").strip()
+    if not reason:
+        raise UserError("重新打开须说明理由")
+    reopen(session=s, item_id=item.id, by=who.name, reason=reason)  # type: ignore[arg-type]
 
 
 def waive_item(request: Request, who: Principal, form: dict[str, str]) -> Response:
-    return _act(request, who, form, "waive")
+    reason = form.get("reason", "").strip()
+    return item_action(
+        request,
+        who,
+        "waive",
+        lambda s, item, _unit: waive(session=s, item_id=item.id, reason=reason, by=who.name),  # type: ignore[arg-type]
+    )
 
 
 def reopen_item(request: Request, who: Principal, form: dict[str, str]) -> Response:
-    return _act(request, who, form, "reopen")
+    return item_action(request, who, "reopen", lambda s, item, _unit: _reopen(s, item, who, form))
 
 
 def extend_item(request: Request, who: Principal, form: dict[str, str]) -> Response:
-    return _act(request, who, form, "extend")
+    return item_action(request, who, "extend", lambda s, item, _unit: _extend(s, item, who, form))
 
 
 routes = [

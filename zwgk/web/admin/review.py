@@ -7,11 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
-from models.account import current_actor
-from models.checklist import ChecklistItem
 from models.submission import REVIEW_LABELS, Attachment, ReviewState
 from models.unit import Unit
 from notifications.render import cn_period
@@ -19,8 +17,7 @@ from workflows.registry import item_titles
 from workflows.submissions import accept, awaiting_review, item_submissions, send_back
 from zwgk.config import get_settings
 from zwgk.db import session_scope
-from zwgk.errors import UserError
-from zwgk.web.admin.common import Principal, action, refusal, view
+from zwgk.web.admin.common import Principal, action, item_action, refusal, view
 from zwgk.web.files import attachment_response
 
 
@@ -81,48 +78,28 @@ def download(request: Request, who: Principal) -> Response:
     return attachment_response(att)
 
 
-def _review(request: Request, who: Principal, form: dict[str, str], what: str) -> Response:
-    item_id = request.path_params["item_id"]
-    if not item_id.isdigit():
-        return refusal(404, "事项不存在", f"没有编号为「{item_id}」的事项。", who)
-    back = f"/admin/items/{item_id}"
-    token = current_actor.set(who.name)
-    try:
-        with session_scope() as s:
-            item = s.get(ChecklistItem, int(item_id))
-            unit = s.get(Unit, item.unit_id) if item else None
-            if item is None or unit is None:
-                return refusal(404, "事项不存在", f"没有编号为 {item_id} 的事项。", who)
-            if not who.may_see(unit.district):
-                return refusal(
-                    403,
-                    "无权操作",
-                    f"事项 {item_id} 属于{unit.district}，不在您账号的管辖范围内。",
-                    who,
-                )
-            if what == "accept":
-                accept(session=s, item_id=int(item_id), by=who.name)
-            else:
-                send_back(
-                    session=s,
-                    item_id=int(item_id),
-                    by=who.name,
-                    reason=form.get("reason", ""),
-                    settings=get_settings(),
-                )
-    except UserError as exc:
-        return refusal(400, "未能办理", f"事项 {item_id}：{exc.message}", who, back=back)
-    finally:
-        current_actor.reset(token)
-    return RedirectResponse(f"{back}?done={what}", status_code=303)
-
-
 def accept_item(request: Request, who: Principal, form: dict[str, str]) -> Response:
-    return _review(request, who, form, "accept")
+    return item_action(
+        request,
+        who,
+        "accept",
+        lambda s, item, _unit: accept(session=s, item_id=item.id, by=who.name),  # type: ignore[arg-type]
+    )
 
 
 def return_item(request: Request, who: Principal, form: dict[str, str]) -> Response:
-    return _review(request, who, form, "return")
+    return item_action(
+        request,
+        who,
+        "return",
+        lambda s, item, _unit: send_back(
+            session=s,
+            item_id=item.id,  # type: ignore[arg-type]
+            by=who.name,
+            reason=form.get("reason", ""),
+            settings=get_settings(),
+        ),
+    )
 
 
 routes = [
