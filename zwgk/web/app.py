@@ -42,6 +42,7 @@ from zwgk.db import session_scope
 from zwgk.errors import UserError
 from zwgk.web.admin import mount
 from zwgk.web.files import attachment_response
+from zwgk.web.limits import BadBody, BodyTooLarge, read_body, read_form
 
 _env = Environment(
     loader=FileSystemLoader(str(Path(__file__).parent / "templates")),
@@ -51,6 +52,7 @@ _env = Environment(
 _env.filters["cn_date"] = cn_date
 _env.filters["local_date"] = lambda v: cn_date((as_utc(v) or v).astimezone(SHANGHAI_TZ).date())
 
+MAX_PLAIN_FORM_BYTES = 256 * 1024  # a unit's form without a file: URL, note, 本期无 reason
 STATUS_LABELS = {"pending": "待办", "overdue": "已逾期", "done": "已完成", "waived": "免办"}
 
 
@@ -171,24 +173,45 @@ async def complete_item(request: Request) -> Response:
     item_param = request.path_params["item_id"]
     ctype = request.headers.get("content-type", "")
     if not ctype.startswith("multipart/form-data"):
-        body = (await request.body()).decode("utf-8", "replace")
+        try:
+            raw = await read_body(request, limit=MAX_PLAIN_FORM_BYTES)
+        except BodyTooLarge:
+            return _page("refused.html", 413, title="内容过长", message="提交的内容过长，未保存。")
+        except BadBody:
+            return _page(
+                "refused.html", 400, title="无法处理的请求", message="提交不完整，未保存。"
+            )
+        body = raw.decode("utf-8", "replace")
         fields = {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
         return await run_in_threadpool(_complete_item, token, item_param, fields, None)
     try:
         claims = verify(token, get_settings())
     except TokenError as exc:
         return _refuse(exc)
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > MAX_ATTACHMENT_BYTES + 1024 * 1024:
+    error_item = int(item_param) if item_param.isdigit() else None
+    try:
+        form = await read_form(
+            request, limit=MAX_ATTACHMENT_BYTES + 1024 * 1024, max_files=1, max_fields=10
+        )
+    except BodyTooLarge:
         return await run_in_threadpool(
             _unit_page,
             token,
             claims.unit_id,
             status=413,
             error="附件超过 20 MB，未保存。请压缩后重新上传。",
-            error_item=int(item_param) if item_param.isdigit() else None,
+            error_item=error_item,
         )
-    async with request.form(max_files=1, max_fields=10) as form:
+    except BadBody:
+        return await run_in_threadpool(
+            _unit_page,
+            token,
+            claims.unit_id,
+            status=400,
+            error="提交的内容格式不正确（一次只能上传一个附件），未保存。请重新选择文件提交。",
+            error_item=error_item,
+        )
+    try:
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
         upload = form.get("attachment")
         stored: StoredFile | None = None
@@ -205,9 +228,11 @@ async def complete_item(request: Request) -> Response:
                     claims.unit_id,
                     status=413 if too_big else 415,
                     error=exc.message,
-                    error_item=int(item_param) if item_param.isdigit() else None,
+                    error_item=error_item,
                     form=fields,
                 )
+    finally:
+        await form.close()
     return await run_in_threadpool(_complete_item, token, item_param, fields, stored)
 
 

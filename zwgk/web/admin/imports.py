@@ -45,6 +45,7 @@ from zwgk.intake.plan.importer import import_plan
 from zwgk.intake.register import import_register
 from zwgk.intake.tabular import FIRST_YEAR, LAST_YEAR, parse_date
 from zwgk.web.admin.common import Principal, action, csrf_ok, current, page, refusal, view
+from zwgk.web.limits import BadBody, BodyTooLarge, read_form
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_PENDING = 5  # previews a session keeps open at once
@@ -444,23 +445,24 @@ async def upload(request: Request) -> Response:
     who = await run_in_threadpool(current, request)
     if isinstance(who, Response):
         return who
-    length = request.headers.get("content-length", "")
-    if not length.isdigit():
-        return refusal(411, "无法处理的请求", "上传请求缺少长度信息，请用页面上的表单上传。", who)
-    if int(length) > MAX_UPLOAD_BYTES + 64 * 1024:
-        return refusal(
-            413,
-            "文件过大",
-            f"上传的文件超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB 的上限，未作任何改动。",
-            who,
-            back=f"/admin/import/{kind.slug}",
-        )
+    too_large = refusal(
+        413,
+        "文件过大",
+        f"上传的文件超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB 的上限，未作任何改动。",
+        who,
+        back=f"/admin/import/{kind.slug}",
+    )
     ctype = request.headers.get("content-type", "")
     if not ctype.startswith("multipart/form-data"):
         return refusal(400, "无法处理的请求", "请用页面上的表单选择文件上传。", who)
     try:
-        form = await request.form(max_files=1, max_fields=20)
-    except Exception:  # malformed multipart body: the parser's errors have no common base
+        # With or without a Content-Length: a chunked body is counted as it arrives.
+        form = await read_form(
+            request, limit=MAX_UPLOAD_BYTES + 64 * 1024, max_files=1, max_fields=20
+        )
+    except BodyTooLarge:
+        return too_large
+    except BadBody:
         return refusal(400, "无法处理的请求", "上传内容格式不正确，请重新选择文件上传。", who)
     try:
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
@@ -491,13 +493,7 @@ async def upload(request: Request) -> Response:
     finally:
         await form.close()
     if len(data) > MAX_UPLOAD_BYTES:
-        return refusal(
-            413,
-            "文件过大",
-            f"上传的文件超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB 的上限，未作任何改动。",
-            who,
-            back=f"/admin/import/{kind.slug}",
-        )
+        return too_large
     if not data:
         return _form_page(kind, who, 400, error=f"文件「{name}」是空的。", params=params)
     if not _content_ok(ext, data[:4096]):
