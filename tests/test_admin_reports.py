@@ -185,3 +185,59 @@ def test_the_reports_page_offers_chinese_labels(
     # Each period on the dashboard links to its progress XLSX.
     dashboard = client.get("/admin/").text
     assert "/admin/reports/progress.xlsx?obligation=monthly-filing&amp;period=2026-12" in dashboard
+
+
+@pytest.mark.browser
+def test_reports_page_downloads_in_chromium(
+    web: str,
+    sample_directory: str,
+    accounts: None,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The reports page at 1366×768 without JavaScript: its form downloads the XLSX under
+    its Chinese name, the same cells as the CLI's file; the dashboard shows 待审核 apart."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    from tests.browser import page_left
+    from tests.test_admin_web import PASSWORD, _office_year, _screenshot
+    from tests.test_web import _chromium_driver, wait
+
+    _office_year(sample_directory)
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    driver = _chromium_driver()
+    try:
+        driver.set_page_load_timeout(30)
+        driver.set_window_size(1366, 768)
+        driver.execute_cdp_cmd(
+            "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+        )
+        driver.get(web + "/admin/login")
+        wait(driver, By.ID, "username").send_keys("lingdao")  # a viewer may download
+        driver.find_element(By.ID, "password").send_keys(PASSWORD)
+        page = driver.find_element(By.TAG_NAME, "html")
+        driver.find_element(By.ID, "login").click()
+        WebDriverWait(driver, 15).until(page_left(page))
+        row = wait(driver, By.ID, "period-monthly-filing-2026-12")
+        awaiting = int(row.find_element(By.CSS_SELECTOR, ".c-awaiting").text)
+        assert awaiting > 0 and "待审核的单位填报" in driver.page_source
+
+        driver.find_element(By.LINK_TEXT, "报表下载").click()
+        form = wait(driver, By.ID, "form-progress")
+        Select(form.find_element(By.NAME, "obligation")).select_by_visible_text(
+            "新增非密公文全量备案"
+        )
+        Select(form.find_element(By.NAME, "period")).select_by_visible_text("2026年11月")
+        _screenshot(driver, tmp_path, "admin-reports.png")
+        form.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+        name = "新增非密公文全量备案2026年11月完成情况.xlsx"
+        WebDriverWait(driver, 20).until(lambda _d: (downloads / name).exists())
+    finally:
+        driver.quit()
+    cli = _cli_file(
+        capsys, tmp_path, "cli.xlsx", "progress", "--obligation", "monthly-filing",
+        "--period", "2026-11", "--format", "xlsx",
+    )  # fmt: skip
+    assert _cells((downloads / name).read_bytes()) == _cells(cli)
