@@ -184,6 +184,20 @@ def test_a_year_with_overdue_items_and_a_return(directory: str, tmp_path: Path) 
     ]
     assert len(marked) >= 5
     assert "## 五、存在的主要问题及改进情况" in to_markdown(report)
+    # An official document's look: black headings in 黑体/楷体 (not Word's blue), the title
+    # in 小标宋 without the template's rule, body 仿宋 三号.
+    from docx.oxml.ns import qn
+
+    for name, face in (
+        ("Title", "方正小标宋简体"),
+        ("Heading 1", "黑体"),
+        ("Heading 2", "楷体_GB2312"),
+    ):
+        style = doc.styles[name]
+        assert style.font.color.rgb == (0, 0, 0) and not style.font.bold
+        assert style.element.rPr.rFonts.get(qn("w:eastAsia")) == face
+    assert doc.styles["Title"].element.pPr.find(qn("w:pBdr")) is None
+    assert doc.styles["Normal"].font.size.pt == 16
 
 
 def test_a_clean_year_says_so_plainly(directory: str) -> None:

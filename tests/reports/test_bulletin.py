@@ -171,6 +171,27 @@ def test_docx_is_an_official_document(directory: str, tmp_path: Path) -> None:
         "6",
     ]
     assert "2026-11" not in body
+    # Laid out for LibreOffice as for Word: rows kept whole, the header repeated on each page,
+    # the columns' widths in the grid (LibreOffice reads those) as in the cells.
+    from docx.oxml.ns import qn
+    from docx.shared import Cm
+
+    for table in (ranking, overdue):
+        props = [r._tr.trPr for r in table.rows]
+        assert all(p is not None and p.find(qn("w:cantSplit")) is not None for p in props)
+        assert props[0].find(qn("w:tblHeader")) is not None
+        assert props[1].find(qn("w:tblHeader")) is None
+    assert [round(c.width / Cm(1), 1) for c in ranking.columns] == [
+        1.2,
+        4.2,
+        2.0,
+        2.0,
+        1.6,
+        1.2,
+        1.9,
+        1.5,
+    ]
+    assert ranking.rows[1].cells[1].width == ranking.columns[1].width
 
 
 def test_xlsx_ranks_units_with_totals(directory: str) -> None:

@@ -254,18 +254,72 @@ def to_markdown(report: AnnualReport) -> str:
     return "\n".join(out)
 
 
+TITLE_FONT = "方正小标宋简体"
+BODY_FONT = "仿宋_GB2312"
+HEADING_FONT = "黑体"  # 一、…
+SUBHEADING_FONT = "楷体_GB2312"  # （一）…
+
+
+def _official_styles(doc):  # type: ignore[no-untyped-def]
+    """Lay ``doc`` out as the published reports are: A4 with 公文 margins, body 仿宋 三号 on
+    28-point lines, the title in 小标宋 二号, 一、 headings in 黑体 and （一） in 楷体 (black,
+    not Word's blue), tables in 五号. Returns the tables' paragraph style."""
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt, RGBColor
+
+    section = doc.sections[0]
+    section.page_height, section.page_width = Cm(29.7), Cm(21.0)
+    section.top_margin, section.bottom_margin = Cm(3.7), Cm(3.5)
+    section.left_margin, section.right_margin = Cm(2.8), Cm(2.6)
+
+    def font(style, name: str, size: float) -> None:  # type: ignore[no-untyped-def]
+        style.font.name = name
+        style.font.size = Pt(size)
+        style.font.bold = False
+        style.font.color.rgb = RGBColor(0, 0, 0)
+        style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), name)
+        for attr in ("asciiTheme", "hAnsiTheme", "eastAsiaTheme"):
+            style.element.rPr.rFonts.attrib.pop(qn(f"w:{attr}"), None)
+
+    normal = doc.styles["Normal"]
+    font(normal, BODY_FONT, 16)
+    normal.paragraph_format.line_spacing = Pt(28)
+    normal.paragraph_format.space_before = normal.paragraph_format.space_after = Pt(0)
+    for name, face, size in (
+        ("Title", TITLE_FONT, 22),
+        ("Heading 1", HEADING_FONT, 16),
+        ("Heading 2", SUBHEADING_FONT, 16),
+    ):
+        style = doc.styles[name]
+        font(style, face, size)
+        fmt = style.paragraph_format
+        fmt.space_before, fmt.space_after = (
+            Pt(12 if name == "Title" else 0),
+            Pt(12 if name == "Title" else 0),
+        )
+        fmt.line_spacing = Pt(36 if name == "Title" else 28)
+        if name != "Title":
+            fmt.first_line_indent = Pt(32)
+        border = style.element.pPr.find(qn("w:pBdr")) if style.element.pPr is not None else None
+        if border is not None:  # the template's Title has a rule under it
+            style.element.pPr.remove(border)
+    cells = doc.styles.add_style("表格文字", WD_STYLE_TYPE.PARAGRAPH)
+    cells.base_style = normal
+    font(cells, BODY_FONT, 10.5)
+    cells.paragraph_format.line_spacing = 1.0
+    return cells
+
+
 def to_docx(report: AnnualReport) -> bytes:
     # python-docx is heavy (lxml); loaded only when a DOCX is written.
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX
-    from docx.oxml.ns import qn
-    from docx.shared import Pt
+    from docx.oxml import OxmlElement
+    from docx.shared import Cm, Pt
 
     doc = Document()
-    style = doc.styles["Normal"]
-    style.font.name = "仿宋"
-    style.font.size = Pt(12)
-    style.element.rPr.rFonts.set(qn("w:eastAsia"), "仿宋")
+    cell_style = _official_styles(doc)
     heading = doc.add_heading(title(report), level=0)
     heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
     if report.errors:
@@ -277,6 +331,7 @@ def to_docx(report: AnnualReport) -> bytes:
     def paragraph(text: str) -> None:
         """Prose; each 【待填写…】 in it highlighted for the office."""
         p = doc.add_paragraph()
+        p.paragraph_format.first_line_indent = Pt(32)
         for piece in re.split(r"(【待填写：[^】]*】)", text):
             if piece:
                 run = p.add_run(piece)
@@ -332,6 +387,15 @@ def to_docx(report: AnnualReport) -> bytes:
         for j, c in enumerate(COLUMNS, 2):
             t.cell(i, j).text = _n(cells[c]) if cells else ""
 
+    # Labels wide and figures narrow, as printed (Word and LibreOffice read different widths).
+    label_widths = [2.2, 4.6]
+    figure_width = (15.6 - sum(label_widths)) / len(COLUMNS)
+    t.autofit = False
+    for j, width in enumerate(label_widths + [figure_width] * len(COLUMNS)):
+        t.columns[j].width = Cm(width)
+        for cell in t.columns[j].cells:
+            cell.width = Cm(width)
+
     doc.add_heading(SECTIONS[3], level=1)
     n = len(TABLE4_RESULTS)
     t4 = doc.add_table(rows=4, cols=3 * n)
@@ -354,6 +418,13 @@ def to_docx(report: AnnualReport) -> bytes:
                 doc.add_heading(text, level=2)
             else:
                 paragraph(text)
+    for table in doc.tables:  # 五号 single-spaced, centred, rows kept whole
+        for row in table.rows:
+            row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+            for cell in row.cells:
+                for p in cell.paragraphs:
+                    p.style = cell_style
+                    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()

@@ -26,6 +26,7 @@ def to_docx(b: Bulletin) -> bytes:
     from docx import Document
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
     from docx.shared import Cm, Pt
 
@@ -43,6 +44,17 @@ def to_docx(b: Bulletin) -> bytes:
     normal.paragraph_format.space_after = Pt(0)
     normal.paragraph_format.space_before = Pt(0)
 
+    # Table text (五号, single-spaced): a paragraph style of its own, so a cell's paragraph
+    # mark is the size of its text and does not keep Normal's 三号 and fixed 28-point lines.
+    from docx.enum.style import WD_STYLE_TYPE
+
+    cell_style = doc.styles.add_style("表格文字", WD_STYLE_TYPE.PARAGRAPH)
+    cell_style.base_style = normal
+    cell_style.font.size = Pt(11)
+    cell_style.font.name = TABLE_FONT
+    cell_style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), TABLE_FONT)
+    cell_style.paragraph_format.line_spacing = 1.0
+
     def run_font(run, name: str, size: float, bold: bool = False) -> None:  # type: ignore[no-untyped-def]
         run.font.name = name
         run.font.size = Pt(size)
@@ -59,7 +71,10 @@ def to_docx(b: Bulletin) -> bytes:
             run_font(p.add_run(text), font, size)
         return p
 
-    def table(header: list[str], rows: list[list[str | int]], widths: list[float]) -> None:
+    def table(
+        header: list[str], rows: list[list[str | int]], widths: list[float], left: set[int]
+    ) -> None:
+        """A table; ``left``: the columns of text (left-aligned), the rest centred."""
         t = doc.add_table(rows=1, cols=len(header))
         t.style = "Table Grid"
         t.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -67,17 +82,28 @@ def to_docx(b: Bulletin) -> bytes:
             cell.text = ""
             p = cell.paragraphs[0]
             p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            p.paragraph_format.line_spacing = 1.0
+            p.style = cell_style
             run_font(p.add_run(text), HEADING_FONT, 11)
         for row in rows:
             cells = t.add_row().cells
             for i, (cell, value) in enumerate(zip(cells, row, strict=True)):
                 p = cell.paragraphs[0]
-                p.paragraph_format.line_spacing = 1.0
-                p.alignment = (
-                    WD_ALIGN_PARAGRAPH.LEFT if i in (1, 2, 4) else WD_ALIGN_PARAGRAPH.CENTER
-                )
+                p.style = cell_style
+                p.alignment = WD_ALIGN_PARAGRAPH.LEFT if i in left else WD_ALIGN_PARAGRAPH.CENTER
                 run_font(p.add_run(str(value)), TABLE_FONT, 11)
+        # LibreOffice lays a table out by its grid (w:tblGrid), Word by each cell's width:
+        # set both, and fix the layout so neither stretches columns to their text.
+        t.autofit = False
+        # A row is never split over two pages, and the header row repeats on each page
+        # (without both, LibreOffice put the ranking's header alone on a page and its rows
+        # on the next, or broke the table off half a page early).
+        for i, row in enumerate(t.rows):
+            props = row._tr.get_or_add_trPr()
+            props.append(OxmlElement("w:cantSplit"))
+            if i == 0:
+                props.append(OxmlElement("w:tblHeader"))
+        for column, width in zip(t.columns, widths, strict=True):
+            column.width = Cm(width)
         for row in t.rows:
             for cell, width in zip(row.cells, widths, strict=True):
                 cell.width = Cm(width)
@@ -108,7 +134,7 @@ def to_docx(b: Bulletin) -> bytes:
             size=14,
         )
         caption.paragraph_format.space_before = Pt(6)
-        table(RANKING_HEADER, ranking_rows(b), [1.2, 4.4, 1.7, 1.7, 1.7, 1.3, 1.8, 1.6])
+        table(RANKING_HEADER, ranking_rows(b), [1.2, 4.2, 2.0, 2.0, 1.6, 1.2, 1.9, 1.5], {1})
     else:
         para("本期没有到期事项。")
 
@@ -127,7 +153,7 @@ def to_docx(b: Bulletin) -> bytes:
             size=14,
         )
         caption.paragraph_format.space_before = Pt(6)
-        table(OVERDUE_HEADER, overdue_rows(b), [1.1, 2.8, 3.2, 2.0, 4.0, 2.3, 1.4])
+        table(OVERDUE_HEADER, overdue_rows(b), [1.0, 2.4, 2.6, 2.3, 2.9, 3.1, 1.3], {1, 2, 4})
     else:
         para("无逾期未完成事项。")
 
