@@ -140,7 +140,13 @@ def test_annual_draft_and_bulletin_open(
         (
             "/admin/reports/progress.xlsx?obligation=monthly-filing&period=2025-01",
             404,
-            "没有任何事项",
+            "2025年1月没有「新增非密公文全量备案」的事项",
+        ),
+        ("/admin/reports/progress.csv?period=2025-01", 404, "2025年1月没有任何事项"),
+        (
+            "/admin/reports/progress.xlsx?period=2026-12&district=火星区",
+            400,
+            "单位名录中没有「火星区」的单位",
         ),
         ("/admin/reports/progress.xlsx?obligation=monthly-filing", 400, "请指定期间"),
         ("/admin/reports/progress.pdf?period=2026-12", 404, "XLSX、CSV"),

@@ -378,6 +378,7 @@ def test_reopen_leaves_no_submission_awaiting_review(
     if where == "cli":
         r = run_inprocess(capsys, "reopen", str(item_id), "--reason", "登记有误", "--by", "王静")
         assert r.code == 0, r.err
+        assert "待审核的填报随之撤销" in r.out
         by = "王静"
     else:
         r = client.post(

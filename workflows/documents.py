@@ -94,14 +94,16 @@ def progress_document(
         ob = get_obligation(obligation)
         period = str(ob.parse_period(period))
         title_prefix = ob.title
+    if district:
+        district = resolve_district(session=session, district=district, default=None)
     rows = item_rows(
         session=session, today=today, obligation=obligation, period=period, district=district
     )
     if not rows:
         raise NothingToReport(
-            f"{district or ''}期间 {cn_period(period)}"
-            + (f"、事项 {obligation}" if obligation else "")
-            + " 没有任何事项"
+            (f"{district}" if district else "")
+            + f"{cn_period(period)}"
+            + (f"没有「{title_prefix}」的事项" if obligation else "没有任何事项")
         )
     scope = district or ""
     title = f"{scope}{cn_period(period)}{title_prefix}完成情况（截至{cn_day(today)}）"

@@ -33,11 +33,19 @@ def reopen_cmd(
     reason: Annotated[str, typer.Option("--reason")] = "",
 ) -> None:
     """重新打开已完成或已免办的事项。"""
-    from workflows.items import reopen
+    from models.checklist import ChecklistItem, ItemStatus
+    from workflows.items import awaiting_review_ids, reopen
 
     with open_db() as session:
+        item = session.get(ChecklistItem, item_id) if item_id > 0 else None
+        was_done = item is not None and item.status == ItemStatus.done
+        awaiting = was_done and bool(awaiting_review_ids(session=session, items=[item]))  # type: ignore[list-item]
         reopen(session=session, item_id=item_id, by=by, reason=reason)
-    typer.echo(f"事项 {item_id} 已重新打开，恢复催办。")
+    typer.echo(
+        f"事项 {item_id} 已重新打开，恢复催办"
+        + ("；单位待审核的填报随之撤销，不再审核" if awaiting else "")
+        + "。"
+    )
 
 
 @app.command("complete")

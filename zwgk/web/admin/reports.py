@@ -96,10 +96,12 @@ def _district(request: Request, who: Principal, *, required: bool) -> str | None
                 back=BACK,
             )
         return who.district
-    if asked or not required:
-        return asked or None
     with session_scope() as s:
         known = districts(session=s)
+    if asked and asked not in known:
+        return refusal(400, "没有该区", f"单位名录中没有「{asked}」的单位。", who, back=BACK)
+    if asked or not required:
+        return asked or None
     if len(known) > 1:
         return refusal(
             400, "请选择区", f"名录中有多个区（{'、'.join(known)}），请选择一个区。", who, back=BACK
