@@ -230,6 +230,27 @@ def test_trigger_creates_one_run_of_the_deployment_and_shows_its_state(
     assert "尚未结束" not in done
 
 
+@pytest.mark.prefect
+def test_a_server_without_the_deployment_says_so(
+    client: TestClient, items: dict[str, list[int]], accounts: None, deployed: str
+) -> None:
+    """The server answers but ``zwgk serve`` has not registered the obligation yet (it is
+    still starting): 503 in words, nothing started, nothing logged; a viewer follows a run."""
+    csrf = login(client, "wangjing")
+    page = client.get("/admin/runs").text
+    form = {**_form(page, "open-month"), "csrf_token": csrf, "district": "测试区"}
+    r = client.post("/admin/runs", data=form)
+    assert r.status_code == 503 and "还没有「政府开放月活动」的部署" in r.text
+    assert "Traceback" not in r.text and not _audit("run")
+    form = {**_form(page, "monthly-filing"), "csrf_token": csrf, "district": "测试区"}
+    run_id = client.post("/admin/runs", data=form).headers["location"].rsplit("/", 1)[1]
+    client.post("/admin/logout", data={"csrf_token": csrf})
+    login(client, "lingdao")
+    assert run_id in client.get("/admin/runs").text
+    shown = client.get(f"/admin/runs/{run_id}")
+    assert shown.status_code == 200 and "已排队" in shown.text
+
+
 # --------------------------------------------------------------------------- no server
 
 
