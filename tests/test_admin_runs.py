@@ -45,18 +45,20 @@ def _form(html: str, slug: str) -> dict[str, str]:
     text = row.group(1)
     fields = dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', text))
     selected = re.search(r'<select name="period">.*?<option value="([^"]+)" selected', text, re.S)
-    assert selected
-    fields["period"] = selected.group(1)
+    if selected:  # the reminders' row has none: today's sweep
+        fields["period"] = selected.group(1)
     return fields
 
 
 @pytest.fixture(scope="module")
 def deployed(prefect_harness: None) -> str:
-    """monthly-filing's deployment on the test server, as ``zwgk serve`` registers it."""
+    """monthly-filing's and the reminders' deployments on the test server, as ``zwgk serve``
+    registers them."""
     from deployments.serve import build_deployments
 
-    (deployment,) = [d for d in build_deployments() if d.name == "monthly-filing"]
-    deployment.apply()
+    for deployment in build_deployments():
+        if deployment.name in ("monthly-filing", "reminders"):
+            deployment.apply()
     from prefect.settings import PREFECT_API_URL
 
     return str(PREFECT_API_URL.value())
@@ -231,6 +233,33 @@ def test_trigger_creates_one_run_of_the_deployment_and_shows_its_state(
 
 
 @pytest.mark.prefect
+def test_todays_reminders_from_the_page(
+    client: TestClient, items: dict[str, list[int]], accounts: None, deployed: str
+) -> None:
+    """催办提醒 has no period: the run sweeps the district today, as the schedule's does."""
+    from prefect.client.orchestration import SyncPrefectClient
+
+    from notifications.render import cn_day
+    from zwgk.clock import today_shanghai
+
+    csrf = login(client, "chenli")
+    page = client.get("/admin/runs").text
+    today = today_shanghai()
+    assert f"今日（{cn_day(today)}）" in page
+    r = client.post("/admin/runs", data={**_form(page, "reminders"), "csrf_token": csrf})
+    assert r.status_code == 303, r.text
+    run_id = r.headers["location"].rsplit("/", 1)[1]
+    with SyncPrefectClient(deployed) as c:
+        run = c.read_flow_run(run_id)  # type: ignore[arg-type]
+    assert run.parameters == {"district": "测试区"} and run.name == f"reminders {today}"
+    shown = client.get(f"/admin/runs/{run_id}").text
+    assert f"催办提醒（{cn_day(today)}）" in shown and "已排队" in shown
+    (entry,) = _audit("run")
+    assert entry.after and entry.after["obligation"] == "reminders"
+    assert entry.after["period"] == today.isoformat() and entry.district == "测试区"
+
+
+@pytest.mark.prefect
 def test_a_server_without_the_deployment_says_so(
     client: TestClient, items: dict[str, list[int]], accounts: None, deployed: str
 ) -> None:
@@ -371,6 +400,7 @@ def test_start_a_run_in_chromium(
                 force=True,
             )
         driver.refresh()
+        driver.get(web + "/admin/runs#recent")  # scrolled to the list (for the picture)
         runs = wait(driver, By.ID, "runs")
         states = {
             r.get_attribute("data-run"): r.get_attribute("data-state")

@@ -172,14 +172,15 @@ def _unavailable(exc: BaseException) -> bool:
 
 def trigger(
     api_url: str,
-    ob: Obligation,
+    deployment: str,
     *,
     parameters: dict[str, Any],
     idempotency_key: str,
     tags: list[str],
     name: str | None = None,
 ) -> RunView:
-    """Create a flow run of ``ob``'s deployment (Scheduled now; ``zwgk serve`` picks it up).
+    """Create a flow run of ``deployment`` ("flow/name", e.g. :func:`deployment_name`), Scheduled
+    now (``zwgk serve`` picks it up).
 
     The same ``idempotency_key`` for the same deployment returns the run made the first time
     instead of a second one (Prefect's own rule): a form submitted twice starts one run.
@@ -189,11 +190,11 @@ def trigger(
     try:
         with _client(api_url) as client:
             try:
-                deployment = client.read_deployment_by_name(deployment_name(ob))
+                found = client.read_deployment_by_name(deployment)
             except ObjectNotFound:
-                raise DeploymentMissing(deployment_name(ob)) from None
+                raise DeploymentMissing(deployment) from None
             run = client.create_flow_run_from_deployment(
-                deployment.id,
+                found.id,
                 parameters=parameters,
                 tags=tags,
                 idempotency_key=idempotency_key,

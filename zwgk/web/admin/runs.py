@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -25,14 +26,15 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from models.account import AuditEntry
-from models.directory import districts
-from notifications.render import cn_time
+from models.directory import districts, resolve_district
+from notifications.render import cn_day, cn_time
 from workflows.engine import preflight
 from workflows.obligation import Obligation
 from workflows.prefect_server import (
     DeploymentMissing,
     RunView,
     ServerUnavailable,
+    deployment_name,
     running_server,
     trigger,
     ui_url,
@@ -49,6 +51,9 @@ from zwgk.errors import UserError
 from zwgk.periods import Cadence, Period
 from zwgk.web.admin.common import Principal, action, page, refusal, view
 
+REMINDERS = "reminders"  # the daily sweep's deployment: offered for today, no period
+REMINDERS_TITLE = "催办提醒"
+REMINDERS_NOTE = "每天 09:00 按催办梯度提醒未办结事项的单位（非工作日不发送）"
 TAG = "zwgk-web"  # every run started from the workbench carries it (filter in the Prefect UI)
 RECENT = 20  # runs listed on /admin/runs
 REFRESH_SECONDS = 5
@@ -103,15 +108,19 @@ def _line(entry: AuditEntry, run: RunView | None, ui: str) -> dict[str, Any]:
     """One run started here, as the pages show it."""
     after = entry.after or {}
     run_id = str(after.get("flow_run_id", ""))
-    ob = REGISTRY.get(str(after.get("obligation", "")))
+    slug = str(after.get("obligation", ""))
+    ob = REGISTRY.get(slug)
     period = str(after.get("period", ""))
     try:
-        period_label = ob.parse_period(period).label if ob else period
-    except UserError:
+        if ob is not None:
+            period_label = ob.parse_period(period).label
+        else:
+            period_label = cn_day(date.fromisoformat(period)) if slug == REMINDERS else period
+    except (UserError, ValueError):
         period_label = period
     return {
         "id": run_id,
-        "title": ob.title if ob else str(after.get("obligation", "")),
+        "title": ob.title if ob else (REMINDERS_TITLE if slug == REMINDERS else slug),
         "period": period_label,
         "district": entry.district or "",
         "by": entry.user,
@@ -162,6 +171,17 @@ def runs_page(request: Request, who: Principal) -> Response:
                 "nonce": secrets.token_urlsafe(16),
             }
         )
+    forms.append(
+        {
+            "slug": REMINDERS,
+            "title": REMINDERS_TITLE,
+            "note": REMINDERS_NOTE,
+            "periods": [],
+            "default": "",
+            "today": cn_day(today),
+            "nonce": secrets.token_urlsafe(16),
+        }
+    )
     going = any(line["run"] is not None and not line["run"].final for line in lines)
     return page(
         "admin/runs.html",
@@ -213,14 +233,65 @@ def run_view(request: Request, who: Principal) -> Response:
     )
 
 
-def start_run(request: Request, who: Principal, form: dict[str, str]) -> Response:
-    """Start ``obligation``'s flow run for ``period`` (and ``district``) through Prefect."""
-    back = "/admin/runs"
-    ob = REGISTRY.get(form.get("obligation", ""))
-    if ob is None:
-        return refusal(
-            400, "无法启动", f"没有代码为「{form.get('obligation', '')}」的事项。", who, back=back
+@dataclass(frozen=True)
+class Job:
+    """What a submitted form asks Prefect to run, checked."""
+
+    slug: str  # the obligation, or "reminders"
+    title: str
+    deployment: str
+    parameters: dict[str, Any]
+    period: str  # stored in the audit log: the period's code, or the day of a reminder sweep
+    label: str  # the period (or day) in Chinese
+    district: str
+
+
+def _job(form: dict[str, str], district: str | None) -> Job:
+    """The run the form asks for; ``UserError`` with what the office can fix (no directory,
+    unknown district, a bad period, no plan), said before anything starts as ``zwgk run``
+    says it."""
+    slug = form.get("obligation", "")
+    settings = get_settings()
+    if slug == REMINDERS:
+        today = today_shanghai()
+        with session_scope() as s:
+            district = resolve_district(
+                session=s, district=district, default=settings.default_district
+            )
+        return Job(
+            slug=REMINDERS,
+            title=REMINDERS_TITLE,
+            deployment=f"{REMINDERS}/{REMINDERS}",
+            parameters={"district": district},
+            period=today.isoformat(),
+            label=cn_day(today),
+            district=district,
         )
+    ob = REGISTRY.get(slug)
+    if ob is None:
+        raise UserError(f"没有代码为「{slug}」的事项。")
+    try:
+        period = ob.parse_period(form.get("period", ""))
+        with session_scope() as s:
+            district = preflight(
+                session=s, ob=ob, period=period, settings=settings, district=district
+            )
+    except UserError as exc:
+        raise UserError(f"{ob.title}：{exc.message}") from None
+    return Job(
+        slug=ob.slug,
+        title=ob.title,
+        deployment=deployment_name(ob),
+        parameters={"period": str(period), "district": district},
+        period=str(period),
+        label=period.label,
+        district=district,
+    )
+
+
+def start_run(request: Request, who: Principal, form: dict[str, str]) -> Response:
+    """Start an obligation's flow run for a period (or today's reminders) through Prefect."""
+    back = "/admin/runs"
     nonce = form.get("nonce", "")
     if not 16 <= len(nonce) <= 64:
         return refusal(
@@ -236,15 +307,9 @@ def start_run(request: Request, who: Principal, form: dict[str, str]) -> Respons
             back=back,
         )
     try:
-        period = ob.parse_period(form.get("period", ""))
-        with session_scope() as s:
-            # What the office can fix (no directory, unknown district, no plan) is said here,
-            # before a run starts, as `zwgk run` says it.
-            district = preflight(
-                session=s, ob=ob, period=period, settings=get_settings(), district=district
-            )
+        job = _job(form, district)
     except UserError as exc:
-        return refusal(400, "无法启动", f"{ob.title}：{exc.message}", who, back=back)
+        return refusal(400, "无法启动", exc.message, who, back=back)
     api, _ = _server()
     if api is None:
         return refusal(503, "工作流服务未启动", UNAVAILABLE, who, back=back)
@@ -252,12 +317,12 @@ def start_run(request: Request, who: Principal, form: dict[str, str]) -> Respons
         try:
             run = trigger(
                 api,
-                ob,
-                parameters={"period": str(period), "district": district},
-                idempotency_key=f"{TAG}:{nonce}:{ob.slug}:{period}:{district}",
+                job.deployment,
+                parameters=job.parameters,
+                idempotency_key=f"{TAG}:{nonce}:{job.slug}:{job.period}:{job.district}",
                 tags=[TAG],
-                # As the flow names its runs ("monthly-filing 2026-11"), from the start.
-                name=f"{ob.flow_name} {period}",
+                # As the flows name their runs ("monthly-filing 2026-11"), from the start.
+                name=f"{job.slug} {job.period}",
             )
         except ServerUnavailable:
             return refusal(503, "工作流服务未启动", UNAVAILABLE, who, back=back)
@@ -265,7 +330,7 @@ def start_run(request: Request, who: Principal, form: dict[str, str]) -> Respons
             return refusal(
                 503,
                 "工作流尚未部署",
-                f"工作流服务已启动，但还没有「{ob.title}」的部署：定时部署（zwgk serve）可能仍在启动，"
+                f"工作流服务已启动，但还没有「{job.title}」的部署：定时部署（zwgk serve）可能仍在启动，"
                 "请稍候一分钟再试；如持续出现，请检查 var/prefect/serve.log。",
                 who,
                 back=back,
@@ -278,13 +343,13 @@ def start_run(request: Request, who: Principal, form: dict[str, str]) -> Respons
                     user=who.name,
                     action="run",
                     target=f"flow-run {run.id}",
-                    district=district,
-                    detail=f"启动工作流：{ob.title}（{period.label}，{district}），运行 {run.name}",
+                    district=job.district,
+                    detail=f"启动工作流：{job.title}（{job.label}，{job.district}），运行 {run.name}",
                     after={
                         "flow_run_id": run.id,
-                        "obligation": ob.slug,
-                        "period": str(period),
-                        "district": district,
+                        "obligation": job.slug,
+                        "period": job.period,
+                        "district": job.district,
                     },
                 )
     return RedirectResponse(
