@@ -127,3 +127,32 @@ def test_bad_cells_are_each_named_and_nothing_is_written(
     assert f"{where} 6 行「2.其他法律行政法规禁止公开」：「0件」不是数字" in r.err
     assert f"{where} 7 行：表三「3.危及“三安全一稳定”」行应有 7 个数" in r.err
     assert _stored() == {}  # the good line 3 was not written either
+
+
+EXCEL = (
+    "三、本年度办理结果\t(一) 予以公开\t283\t4\t0\t0\t1\t1\t289\n"
+    '\t"(二) 部分公开\n(区分处理的, 只计这一情形, 不计其他情形)"\t8\t0\t0\t0\t0\t0\t8\n'
+    "\t(三) 不予公开\t1.属于国家秘密\t1\t0\t0\t0\t0\t0\t1\n"
+    "\t\t2.其他法律行政法规禁止公开\t0\t0\t0\t0\t0\t0\n"
+)
+
+
+def test_excel_cells_holding_a_line_break_are_one_cell(
+    directory: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Excel quotes a cell with a line break; the row after it is numbered by its own line."""
+    path = tmp_path / "excel.txt"
+    path.write_text(EXCEL, encoding="utf-8")
+    args = ("annual", "import", "--paste", str(path), "--table", "三")
+    r = run_inprocess(capsys, *args, "--unit", "区政府办公室", "--year", "2024")
+    assert (
+        r.code != 0
+        and f"文件 {path} 第 5 行：表三「2.其他法律行政法规禁止公开」行应有 7 个数" in r.err
+    )
+    path.write_text(EXCEL.replace("0\t0\t0\t0\t0\t0\n", "0\t0\t0\t0\t0\t0\t0\n"), encoding="utf-8")
+    r = run_inprocess(capsys, *args, "--unit", "区政府办公室", "--year", "2024")
+    assert r.code == 0, r.err
+    stored = _stored()
+    assert stored[("table3", "部分公开", "自然人")] == 8
+    assert stored[("table3", "不予公开/其他法律行政法规禁止公开", "总计")] == 0
+    assert len(stored) == 28

@@ -24,6 +24,8 @@ any problem writes nothing.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from dataclasses import dataclass
 
@@ -79,6 +81,19 @@ def _table_of(text: str) -> str | None:
     return None
 
 
+def _lines(text: str) -> list[tuple[int, list[str]]]:
+    """(line number, stripped cells) of each row. Excel puts a cell holding a line break in
+    double quotes ("（二）部分公开⏎（区分处理的…）"), so rows are read as tab-separated CSV; such a
+    cell's line breaks become spaces, and the row is numbered by its first line."""
+    rows = []
+    reader = csv.reader(io.StringIO(text), delimiter="\t", quotechar='"')
+    start = 1
+    for cells in reader:
+        rows.append((start, [" ".join(c.replace("\u3000", " ").split()) for c in cells]))
+        start = reader.line_num + 1
+    return rows
+
+
 def _group_of(label: str) -> str | None:
     """The outcome group a 表三 label prints ("（三）不予公开" of "三、本年度办理结果 （三）不予公开
     1.属于国家秘密"), or None."""
@@ -101,8 +116,8 @@ def parse_grid(text: str, *, table: str | None = None, where: str = "粘贴的�
     errors: list[str] = []
     group = ""  # 表三: the outcome group of the last row that printed one
     seen: dict[tuple[str, str, str], int] = {}
-    for lineno, raw in enumerate(text.splitlines(), 1):
-        parts = [c.strip() for c in raw.replace("\u3000", " ").split("\t")]
+    for lineno, parts in _lines(text):
+        raw = "\t".join(parts)
         at = f"{where}第 {lineno} 行"
         first = next((i for i, c in enumerate(parts) if NUMBER.match(c)), None)
         if first is None:
