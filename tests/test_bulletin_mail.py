@@ -151,7 +151,7 @@ def test_zwgk_run_bulletin_dry_run_and_bad_period(
         and "[演练] 2026年11月1日 早于本月第一个工作日（2026年11月2日），不发送通报" in r.out
     )
     r = run_inprocess(capsys, "run", "bulletin", "--today", "2026-11-02", "--dry-run")
-    assert r.code == 0 and r.out.strip() == "[演练] 通报（2026年10月）：将发送测试区。"
+    assert r.code == 0 and r.out.strip() == "[演练] 通报（2026年10月）：将发送测试区的通报。"
     with session_scope() as s:  # the preview wrote nothing
         assert s.exec(select(OutboxMessage).where(OutboxMessage.kind == "bulletin")).all() == []
     r = run_inprocess(capsys, "run", "bulletin", "--period", "2026-Q4", "--dry-run")

@@ -218,7 +218,7 @@ def _run_bulletin(
     parts = [f"{tag}通报（{label}）："]
     if out["queued"]:
         verb = "将发送" if dry_run else "已发送"
-        parts.append(f"{verb}{'、'.join(out['queued'])}")
+        parts.append(f"{verb}{'、'.join(out['queued'])}的通报")
     if out["existing"]:
         parts.append(f"{'、'.join(out['existing'])}的通报此前已发送，不再重复")
     if out["no_recipient"]:
