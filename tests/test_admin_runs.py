@@ -408,6 +408,7 @@ def test_start_a_run_in_chromium(
         }
         assert states == {started[0]: "COMPLETED", started[1]: "FAILED"}
         assert "已完成" in runs.text and "失败" in runs.text
+        assert "2 封暂未发出" in runs.text  # a failed run says why, in its own words
         assert not driver.find_elements(By.ID, "refreshing")  # nothing left going
         _screenshot(driver, tmp_path, "admin-runs.png")
     finally:
