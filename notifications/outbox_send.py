@@ -10,10 +10,9 @@ import uuid
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlalchemy import Connection as DbConnection
+from sqlalchemy import bindparam, select, update
 
 from models.outbox import OutboxMessage, OutboxStatus
 from notifications.outbox_claims import Heartbeat, claim, holder, release, release_stale
@@ -21,7 +20,7 @@ from notifications.outbox_report import DispatchReport, count_left
 from notifications.smtp import ConnectError, Connection, Envelope, SendError, connect
 from zwgk.clock import utcnow
 from zwgk.config import Settings
-from zwgk.db import session_scope
+from zwgk.db import get_engine
 
 logger = logging.getLogger("zwgk.notifications.outbox")  # one logger for the outbox's modules
 
@@ -50,6 +49,44 @@ class _Outcome:
     permanent: bool = False
 
 
+# The statements of a settle, built once: one per message sent makes their construction
+# (and the ORM session around them) a measurable share of a large dispatch.
+_TABLE = OutboxMessage.__table__  # type: ignore[attr-defined]
+_T = _TABLE.c
+_HELD = (_T.id == bindparam("oid")) & (_T.claim_token == bindparam("token"))
+_LET_GO = {"claimed_at": None, "claim_token": None, "claimed_by": None, "claim_process": None}
+_SENT = (
+    update(_TABLE)
+    .where(_HELD)
+    .values(
+        attempts=_T.attempts + 1,
+        last_error=bindparam("error"),
+        status=OutboxStatus.sent,
+        sent_at=bindparam("now"),
+        next_attempt_at=None,
+        **_LET_GO,
+    )
+)
+_NOT_SENT = (
+    update(_TABLE)
+    .where(_HELD)
+    .values(
+        attempts=_T.attempts + 1,
+        last_error=bindparam("error"),
+        status=bindparam("status"),
+        next_attempt_at=bindparam("later"),
+        **_LET_GO,
+    )
+)
+_ATTEMPTS = select(_T.attempts).where(_HELD)
+_RENEW = (
+    update(_TABLE)
+    .where(_HELD)
+    .where(_T.status == OutboxStatus.sending)
+    .values(claimed_at=bindparam("now"))
+)
+
+
 def _settle(
     outcome: _Outcome | None, *, next_id: int | None, token: str, settings: Settings
 ) -> tuple[str | None, bool]:
@@ -60,59 +97,40 @@ def _settle(
     now = utcnow()
     status: str | None = None
     ours = False
-    with session_scope() as s:
+    with get_engine().begin() as conn:
         if outcome is not None:
-            status = _record(s, outcome, token=token, now=now, settings=settings)
+            status = _record(conn, outcome, token=token, now=now, settings=settings)
         if next_id is not None:
-            renewed = s.execute(
-                update(OutboxMessage)
-                .where(col(OutboxMessage.id) == next_id)
-                .where(col(OutboxMessage.claim_token) == token)
-                .where(col(OutboxMessage.status) == OutboxStatus.sending)
-                .values(claimed_at=now)
-            )
-            ours = renewed.rowcount == 1  # type: ignore[attr-defined]
+            renewed = conn.execute(_RENEW, {"oid": next_id, "token": token, "now": now})
+            ours = renewed.rowcount == 1
     return status, ours
 
 
 def _record(
-    s: Session, outcome: _Outcome, *, token: str, now: datetime, settings: Settings
+    conn: DbConnection, outcome: _Outcome, *, token: str, now: datetime, settings: Settings
 ) -> str | None:
     """Write ``outcome`` on its row while the claim is still ``token``'s (one UPDATE; the
     bodies are not read again); returns the row's new status, None when it was taken over
     meanwhile (our lease ran out while the database or the server stalled: the row is
     someone else's now, and recording our outcome would undo theirs, a "sent" turned back
     into "pending" going out once more)."""
-    ours = (
-        update(OutboxMessage)
-        .where(col(OutboxMessage.id) == outcome.id)
-        .where(col(OutboxMessage.claim_token) == token)
-    )
-    values: dict[str, Any] = {
-        "attempts": OutboxMessage.attempts + 1,  # type: ignore[operator]
-        "last_error": outcome.error,
-        "claimed_at": None,
-        "claim_token": None,
-        "claimed_by": None,
-        "claim_process": None,
-    }
+    held = {"oid": outcome.id, "token": token}
+    status: str | None
     if outcome.sent:
         status = OutboxStatus.sent
-        values.update(status=status, sent_at=now, next_attempt_at=None)
+        done = conn.execute(_SENT, {**held, "error": outcome.error, "now": now})
     else:  # rare: how many attempts so far decides between a retry and giving up
-        attempts = s.exec(
-            select(OutboxMessage.attempts)
-            .where(col(OutboxMessage.id) == outcome.id)
-            .where(col(OutboxMessage.claim_token) == token)
-        ).first()
+        attempts = conn.execute(_ATTEMPTS, held).scalar()
         if attempts is None:
-            status = None
+            status, done = None, None
         else:
             give_up = outcome.permanent or attempts + 1 >= settings.max_send_attempts
             status = OutboxStatus.failed if give_up else OutboxStatus.pending
             later = None if give_up else now + backoff(attempts + 1, settings)
-            values.update(status=status, next_attempt_at=later)
-    if status is None or s.execute(ours.values(**values)).rowcount != 1:  # type: ignore[attr-defined]
+            done = conn.execute(
+                _NOT_SENT, {**held, "error": outcome.error, "status": status, "later": later}
+            )
+    if done is None or done.rowcount != 1:
         logger.warning("outbox #%s: claim taken over before its outcome was recorded", outcome.id)
         return None
     return str(status)

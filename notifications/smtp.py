@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -100,7 +101,16 @@ class Connection:
             message.attach(
                 data=data, filename=filename, content_disposition="attachment", mime_type=mime
             )
-        return message.as_bytes()  # type: ignore[no-any-return]
+        mime_tree = message.as_message()
+        # Each multipart gets its boundary here: left unset, the standard library's generator
+        # makes one per level and searches the whole flattened text below it to prove it
+        # unused (three nested levels: three searches of the ~130 KB of a 100-item mail, half
+        # the cost of building it). A boundary with "_" cannot occur in base64 or
+        # quoted-printable text, which is all ``emails`` writes below it.
+        for part in mime_tree.walk():
+            if part.is_multipart():
+                part.set_boundary(f"==zwgk_{uuid.uuid4().hex}")
+        return mime_tree.as_bytes(linesep="\r\n")  # type: ignore[no-any-return]
 
     def send(self, env: Envelope) -> list[str]:
         """Send ``env``; returns the recipients the server refused while taking the rest."""
