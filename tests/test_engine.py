@@ -181,3 +181,42 @@ def test_a_second_districts_work_plan_leaves_the_first_districts_items_alone(
         assert (result.created, result.withdrawn) == (5, 0), district
     items = _items("work-plan")
     assert len(items) == 10 and {i.status for i in items} == {"pending"}
+
+
+def test_chunks_sized_by_items_build_what_one_chunk_builds(
+    sample_directory: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The build works through the units in chunks sized by the items a unit gets (a probe
+    of the first units, then about CHUNK_ITEMS items): small, uneven chunks must create the
+    same items and mails, each unit once, as one chunk of everything."""
+    from workflows import engine
+
+    def snapshot() -> tuple[list[tuple[int, str, date]], list[tuple[str, int, int]]]:
+        items = sorted((i.unit_id, i.step, i.due) for i in _items())
+        mails = sorted((m.key, m.unit_id or 0, m.body_text.count("\n")) for m in _outbox())
+        return items, mails
+
+    monkeypatch.setattr(engine, "FIRST_CHUNK_UNITS", 3)
+    monkeypatch.setattr(engine, "CHUNK_ITEMS", 7)  # one item a unit: chunks of 3, then 7
+    chunks: list[int] = []
+    real = engine._build_chunk
+
+    def spy(b, unit_ids, units):  # type: ignore[no-untyped-def]
+        chunks.append(len(unit_ids))
+        return real(b, unit_ids, units)
+
+    monkeypatch.setattr(engine, "_build_chunk", spy)
+    result = _build("monthly-filing", "2026-11")
+    chunked = snapshot()
+    assert chunks[:3] == [3, 7, 7] and sum(chunks) == 50
+    assert result.created == 50 and len(result.queued) == 50
+
+    with session_scope() as s:  # the same from nothing, in one chunk
+        for table in (OutboxMessage, ChecklistItem):
+            for row in s.exec(select(table)):
+                s.delete(row)
+    monkeypatch.setattr(engine, "FIRST_CHUNK_UNITS", 1000)
+    chunks.clear()
+    _build("monthly-filing", "2026-11")
+    assert chunks == [50]
+    assert snapshot() == chunked

@@ -195,7 +195,13 @@ def _item_view(item: ChecklistItem | _NewItem, detail: str) -> ItemView:
     )
 
 
-CHUNK_UNITS = 50  # units built at a time: memory stays flat whatever the district's size
+# How much is built at a time, so memory stays flat whatever the district's size: about
+# CHUNK_ITEMS items (and their units' mails), at most CHUNK_UNITS units. A district's first
+# FIRST_CHUNK_UNITS units show how many items a unit gets (100 one-off tasks: 100; the same
+# 全年: 300, and mails three times as long), which sizes the chunks after them.
+CHUNK_UNITS = 50
+CHUNK_ITEMS = 5000
+FIRST_CHUNK_UNITS = 10
 # ``session.info`` key of a dict a planner may keep what it read for the length of one
 # ``build_checklist`` (which plans chunk by chunk), e.g. the work plan's resolved tasks.
 PLANNER_MEMO = "zwgk.planner_memo"
@@ -228,9 +234,9 @@ def build_checklist(
 ) -> BuildResult:
     """Create the period's missing items and queue one assignment mail per unit.
 
-    Works through the district's units a chunk at a time (``CHUNK_UNITS``): plan, compare
-    with the existing items, insert the new ones in bulk, render and queue the chunk's
-    mails, so a district of 4,000 units needs no more memory than one of 50.
+    Works through the district's units a chunk at a time (about ``CHUNK_ITEMS`` items):
+    plan, compare with the existing items, insert the new ones in bulk, render and queue
+    the chunk's mails, so a district of 4,000 units needs no more memory than one of 50.
     The caller owns the transaction (commit or roll back). With ``dry_run`` nothing is
     added to the session: the result's ``preview`` lists what would be created and sent.
     """
@@ -257,9 +263,14 @@ def build_checklist(
     )
     session.info[PLANNER_MEMO] = {}
     try:
-        for start in range(0, len(all_ids), CHUNK_UNITS):
-            chunk = all_ids[start : start + CHUNK_UNITS]
-            _build_chunk(b, chunk, [active[i] for i in chunk if i in active])  # type: ignore[arg-type]
+        start, size = 0, FIRST_CHUNK_UNITS
+        while start < len(all_ids):
+            chunk = all_ids[start : start + size]
+            members = [active[i] for i in chunk if i in active]
+            planned = _build_chunk(b, chunk, members)  # type: ignore[arg-type]
+            start += len(chunk)
+            per_unit = planned / max(len(members), 1)
+            size = max(1, min(CHUNK_UNITS, int(CHUNK_ITEMS / max(per_unit, 1))))
     finally:
         session.info.pop(PLANNER_MEMO, None)
     return b.result
@@ -279,8 +290,9 @@ def preflight(
     return district
 
 
-def _build_chunk(b: _Build, unit_ids: list[int], units: list[Unit]) -> None:
-    """Plan, create and queue for the units ``unit_ids`` (``units``: the active ones)."""
+def _build_chunk(b: _Build, unit_ids: list[int], units: list[Unit]) -> int:
+    """Plan, create and queue for the units ``unit_ids`` (``units``: the active ones).
+    Returns how many items were planned."""
     planned = plan(b.ob, b.period, units, b.cal, b.settings, b.session)
     b.result.provisional = b.result.provisional or any(p.due.provisional for p in planned)
     existing = _existing_items(b, unit_ids)
@@ -291,6 +303,7 @@ def _build_chunk(b: _Build, unit_ids: list[int], units: list[Unit]) -> None:
         b.session.flush()  # updated and withdrawn items
         _insert_items(b.session, b.ob, b.period, new_rows, new_items)  # ids for the mail
     _queue_mails(b, per_unit, units)
+    return len(planned)
 
 
 def _existing_items(b: _Build, unit_ids: list[int]) -> dict[tuple[int, str], ChecklistItem]:
