@@ -127,6 +127,7 @@ def test_complete_and_status(
         "overdue_at_issue",
         "obligation_title",
         "step_title",
+        "awaiting_review",
     }
     lead = next(r for r in rows if r["step"] == "district-catalogue")
     assert lead["status"] == "overdue" and lead["role"] == "lead" and lead["due"] == "2026-03-31"
