@@ -156,3 +156,38 @@ def test_zwgk_run_bulletin_dry_run_and_bad_period(
         assert s.exec(select(OutboxMessage).where(OutboxMessage.kind == "bulletin")).all() == []
     r = run_inprocess(capsys, "run", "bulletin", "--period", "2026-Q4", "--dry-run")
     assert r.code != 0 and "期间「2026-Q4」格式不对" in r.err and "Traceback" not in r.err
+
+
+def test_a_month_not_over_is_not_mailed_and_does_not_block_the_real_one(
+    directory: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 通报 of November asked for on 20 or 30 November (partial figures) is refused, by
+    ``zwgk run`` (its dry run too) and by the flow's own step, and queues nothing: on 1
+    December, November's 通报 is still mailed."""
+    from tests.cli import run_inprocess
+    from workflows.bulletin_mail import queue_bulletins
+
+    _october(directory)
+    for day in ("2026-11-20", "2026-11-30"):
+        for dry in ([], ["--dry-run"]):
+            r = run_inprocess(
+                capsys, "run", "bulletin", "--period", "2026-11", "--today", day, *dry
+            )
+            assert r.code == 2 and "Traceback" not in r.err, r.err
+            assert "2026年11月尚未结束，不能发送该月通报。" in r.err
+            assert "zwgk report bulletin --period 2026-11 查看" in r.err
+    with session_scope() as s:
+        with pytest.raises(UserError, match="2026年11月尚未结束，不能发送该月通报"):
+            queue_bulletins(
+                session=s, settings=get_settings(), today=date(2026, 11, 30), period="2026-11"
+            )
+    with session_scope() as s:
+        assert s.exec(select(OutboxMessage).where(OutboxMessage.kind == "bulletin")).all() == []
+        run = queue_bulletins(
+            session=s, settings=get_settings(), today=date(2026, 12, 1), period="2026-11"
+        )
+    assert run.period == "2026-11" and run.queued == ["测试区"]
+    r = run_inprocess(
+        capsys, "run", "bulletin", "--period", "2026-10", "--today", "2026-11-20", "--dry-run"
+    )
+    assert r.code == 0 and r.out.strip() == "[演练] 通报（2026年10月）：将发送测试区的通报。"

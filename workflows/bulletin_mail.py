@@ -9,7 +9,9 @@ working day queues nothing, and a later day of the window queues what is still m
 run missed on the day is made up the next morning). Each message's key is
 ``bulletin:<district>:<month>``: a rerun for the same month queues nothing, and two runs at
 once collide on it (``zwgk.db.transact`` retries the loser, which then finds the message).
-A district without an office email and without leaders is reported, not mailed.
+A district without an office email and without leaders is reported, not mailed. A month
+given by hand must be over: a 通报 of a month still running would report partial figures and,
+holding the month's key, keep the real one from being mailed after the month ends.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from notifications.render import render
 from workflows.documents import CONTENT_TYPES, district_bulletin
 from workflows.workcal import WorkCalendar, load_calendar
 from zwgk.config import Settings
+from zwgk.errors import UserError
 from zwgk.periods import Cadence, Period
 
 BULLETIN = "bulletin"  # OutboxMessage.obligation and kind
@@ -40,6 +43,15 @@ def first_workday(cal: WorkCalendar, year: int, month: int) -> date:
 
 def previous_month(d: date) -> Period:
     return Period(Cadence.monthly, d.year - (d.month == 1), 12 if d.month == 1 else d.month - 1)
+
+
+def bulletin_month(period: str | None, today: date) -> Period:
+    """The month a run on ``today`` mails: ``period`` (a month given by hand), else last
+    month. ``UserError`` for a month not over on ``today`` (its last day included)."""
+    month = Period.parse(period, Cadence.monthly) if period else previous_month(today)
+    if month.end >= today:
+        raise UserError(f"{month.label}尚未结束，不能发送该月通报。")
+    return month
 
 
 @dataclass(frozen=True)
@@ -83,13 +95,14 @@ def queue_bulletins(
     period: str | None = None,
 ) -> BulletinRun:
     """Queue last month's 通报 (or ``period``'s, a month given by hand: due whatever the day)
-    for each district (or ``district``) not mailed yet. The caller commits."""
+    for each district (or ``district``) not mailed yet; ``UserError`` for a month not over
+    yet. The caller commits."""
     cal = load_calendar(session)
     first = first_workday(cal, today.year, today.month)
     run = BulletinRun(today, due=period is not None or today >= first, first_workday=first)
     if not run.due:
         return run
-    month = Period.parse(period, Cadence.monthly) if period else previous_month(today)
+    month = bulletin_month(period, today)
     run.period = str(month)
     for d in [district] if district else districts(session=session):
         key = f"{BULLETIN}:{d}:{month}"

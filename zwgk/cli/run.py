@@ -186,7 +186,18 @@ def _run_bulletin(
 
     as_of = parse_day(today, "--today") if today else today_shanghai()
     if period:
-        period = str(Period.parse(period, Cadence.monthly))
+        from workflows.bulletin_mail import bulletin_month
+
+        month = Period.parse(period, Cadence.monthly)
+        # A month not over yet is refused here (a dry run too: it is what the run would
+        # do), before Prefect starts, with where to see the figures so far.
+        try:
+            bulletin_month(str(month), as_of)
+        except UserError as exc:
+            raise UserError(
+                f"{exc.message}截至目前的完成情况可用 zwgk report bulletin --period {month} 查看。"
+            ) from None
+        period = str(month)
     with open_db() as session:
         if district:
             resolve_district(session=session, district=district, default=None)
