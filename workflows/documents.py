@@ -25,6 +25,7 @@ from zwgk.config import Settings
 from zwgk.errors import UserError
 
 if TYPE_CHECKING:
+    from zwgk.reports.assessment import Rules
     from zwgk.reports.bulletin import Bulletin
 
 PROGRESS_FORMATS = ("xlsx", "csv", "md")
@@ -170,6 +171,14 @@ def annual_document(
     )
 
 
+def district_rules(*, district: str, settings: Settings, rules: Path | None = None) -> Rules:
+    """The 考评标准 ``district``'s 通报 and 考核 are scored by: the file ``rules`` when given,
+    else the district's own in the data folder, else the default (``assessment.rules_for``)."""
+    from zwgk.reports.assessment import load_rules, rules_for
+
+    return load_rules(rules_for(district, settings.var_dir, rules), known=set(item_titles()))
+
+
 def district_bulletin(
     *,
     session: Session,
@@ -181,20 +190,18 @@ def district_bulletin(
 ) -> Bulletin:
     """The 通报 of ``district`` (the configured or only one when None) for ``period``
     (2026-11, 2026-Q4, 2026) as of ``today``, scored by the district's 考评标准."""
-    from zwgk.reports.assessment import load_rules, rules_for
     from zwgk.reports.bulletin import build_bulletin, parse_period
 
     p = parse_period(period)
     d = resolve_district(session=session, district=district, default=settings.default_district)
-    titles = item_titles()
     return build_bulletin(
         session=session,
         period=p,
         district=d,
         today=today,
         office=settings.office_for(d),
-        rules=load_rules(rules_for(d, settings.var_dir, rules), known=set(titles)),
-        titles=titles,
+        rules=district_rules(district=d, settings=settings, rules=rules),
+        titles=item_titles(),
     )
 
 

@@ -88,15 +88,6 @@ def report_annual(
     _emit(doc, out)
 
 
-def _rules(district: str, rules: Path | None):  # type: ignore[no-untyped-def]
-    from workflows.registry import item_titles
-    from zwgk.config import get_settings
-    from zwgk.reports.assessment import load_rules, rules_for
-
-    path = rules_for(district, get_settings().var_dir, rules)
-    return load_rules(path, known=set(item_titles()))
-
-
 @app.command("bulletin")
 def report_bulletin(
     period: Annotated[str, typer.Option("--period", help="期间：2026-11、2026-Q4 或 2026")],
@@ -141,6 +132,7 @@ def report_assessment(
 ) -> None:
     """年度政务公开考核：按考评标准计算各单位得分，列出每一项扣分的原因。"""
     from models.directory import resolve_district
+    from workflows.documents import district_rules
     from workflows.registry import item_titles
     from zwgk.clock import today_shanghai
     from zwgk.config import get_settings
@@ -159,7 +151,7 @@ def report_assessment(
             year=year,
             district=d,
             today=as_of,
-            rules=_rules(d, rules),
+            rules=district_rules(district=d, settings=settings, rules=rules),
             titles=item_titles(),
         )
     if fmt == "json":
