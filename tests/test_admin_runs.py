@@ -205,8 +205,11 @@ def test_trigger_creates_one_run_of_the_deployment_and_shows_its_state(
     ui = deployed.rstrip("/").removesuffix("/api")
     assert f'href="{ui}/runs/flow-run/{run_id}"' in shown.text
     assert '<meta http-equiv="refresh"' in shown.text  # still going: the page reloads itself
+    assert "运行名称" not in shown.text  # Prefect's name only in the link's title
+    assert 'title="Prefect 中的运行：monthly-filing 2026-11"' in shown.text
     (entry,) = _audit("run")
     assert entry.user == "wangjing" and entry.target == f"flow-run {run_id}"
+    assert entry.detail == "启动工作流：新增非密公文全量备案（2026年11月，测试区）"
     assert entry.district == "测试区"
     assert entry.after == {
         "flow_run_id": run_id,
@@ -395,7 +398,7 @@ def test_start_a_run_in_chromium(
             c.set_flow_run_state(
                 started[1],  # type: ignore[arg-type]
                 Failed(
-                    message="新增非密公文全量备案（2026-11，长宁区）：已发送 40 封，2 封暂未发出"
+                    message="新增非密公文全量备案（2026年11月，长宁区）：已发送 40 封，2 封暂未发出"
                 ),
                 force=True,
             )

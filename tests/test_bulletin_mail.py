@@ -191,3 +191,22 @@ def test_a_month_not_over_is_not_mailed_and_does_not_block_the_real_one(
         capsys, "run", "bulletin", "--period", "2026-10", "--today", "2026-11-20", "--dry-run"
     )
     assert r.code == 0 and r.out.strip() == "[演练] 通报（2026年10月）：将发送测试区的通报。"
+
+
+@pytest.mark.prefect
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_failed_runs_message_names_the_month_and_day_in_chinese(
+    directory: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The mail server down: the 催办 and 通报 runs end Failed, saying which day and month
+    as the office writes them (the runs pages and ``zwgk run`` show this message)."""
+    from tests.smtpd import free_port
+    from workflows.flows import bulletin, reminders
+
+    monkeypatch.setenv("ZWGK_SMTP_PORT", str(free_port()))
+    reset_settings()
+    _october(directory)  # its assignment mails are still queued
+    state = reminders(today=date(2026, 11, 2), return_state=True)
+    assert state.is_failed() and state.message.startswith("催办（2026年11月2日）："), state.message
+    state = bulletin(today=date(2026, 11, 2), return_state=True)
+    assert state.is_failed() and state.message.startswith("通报（2026年10月）："), state.message

@@ -238,7 +238,7 @@ def test_a_run_that_cannot_send_says_so_without_a_traceback(
     r = run_subprocess("run", "monthly-filing", "--period", "2026-10", env=env)
     assert r.code == 1 and "Traceback" not in r.err + r.out
     last = r.err[r.err.index("错误：") :]
-    assert last.startswith("错误：新增非密公文全量备案（2026-10，测试区）：新建事项 5 条")
+    assert last.startswith("错误：新增非密公文全量备案（2026年10月，测试区）：新建事项 5 条")
     assert "5 封暂未发出" in last and "邮件 #1、#2、#3、#4、#5：无法连接邮件服务器" in last
     # The next run delivers what is pending, and says so.
     r = run_subprocess(

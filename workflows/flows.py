@@ -18,9 +18,11 @@ from prefect.states import Failed, State
 
 from notifications.outbox_report import DispatchReport
 from notifications.outbox_send import dispatch
+from notifications.render import cn_day, cn_period
 from workflows.bulletin_mail import queue_bulletins
 from workflows.engine import build_checklist
 from workflows.obligation import Obligation
+from workflows.prefect_server import run_name
 from workflows.progress import publish_artifacts
 from workflows.registry import REGISTRY, get_obligation
 from workflows.reminders import sweep
@@ -116,9 +118,7 @@ def _concluded(result: dict[str, Any], sent: dict[str, Any], what: str) -> dict[
 
 
 def _run_name() -> str:
-    params = flow_run.parameters or {}
-    period = params.get("period") or "scheduled"
-    return f"{flow_run.flow_name} {period}"
+    return run_name(flow_run.flow_name, (flow_run.parameters or {}).get("period"))
 
 
 def run_obligation(
@@ -128,7 +128,11 @@ def run_obligation(
     built = build_checklist_task(slug, period, today, district)
     sent = dispatch_task()
     publish_progress_task(slug, built["period"], today)
-    what = f"{get_obligation(slug).title}（{built['period']}，{built['district']}）：新建事项 {built['created']} 条，已有 {built['existing']} 条；"
+    ob = get_obligation(slug)
+    what = (
+        f"{ob.title}（{ob.parse_period(built['period']).label}，{built['district']}）："
+        f"新建事项 {built['created']} 条，已有 {built['existing']} 条；"
+    )
     return _concluded(built, sent, what)
 
 
@@ -185,7 +189,7 @@ def sweep_task(today: date | None, district: str | None) -> dict[str, Any]:
 
 @flow(
     name="reminders",
-    flow_run_name=lambda: f"reminders {flow_run.parameters.get('today') or 'today'}",
+    flow_run_name=lambda: run_name("reminders", flow_run.parameters.get("today"), "today"),
     description="按催办梯度向未完成事项的单位发送提醒和逾期催办（仅工作日）",
     log_prints=True,
 )
@@ -194,7 +198,8 @@ def reminders(today: date | None = None, district: str | None = None) -> dict[st
     swept = sweep_task(today, district)
     if not swept["workday"]:
         return {**swept, "sent": 0}
-    return _concluded(swept, dispatch_task(), f"催办（{swept['today']}）：")
+    day = cn_day(date.fromisoformat(swept["today"]))
+    return _concluded(swept, dispatch_task(), f"催办（{day}）：")
 
 
 @task
@@ -248,8 +253,8 @@ def queue_bulletins_task(
 
 @flow(
     name="bulletin",
-    flow_run_name=lambda: (
-        f"bulletin {flow_run.parameters.get('period') or flow_run.parameters.get('today') or 'scheduled'}"
+    flow_run_name=lambda: run_name(
+        "bulletin", flow_run.parameters.get("period") or flow_run.parameters.get("today")
     ),
     description="每月第一个工作日生成上月政务公开重点工作完成情况通报（DOCX），发送区政府办公室并抄送领导",
     log_prints=True,
@@ -261,7 +266,7 @@ def bulletin(
     queued = queue_bulletins_task(today, district, period)
     if not queued["due"]:
         return {**queued, "sent": 0}
-    return _concluded(queued, dispatch_task(), f"通报（{queued['period']}）：")
+    return _concluded(queued, dispatch_task(), f"通报（{cn_period(queued['period'])}）：")
 
 
 FLOWS = {slug: make_flow(ob) for slug, ob in REGISTRY.items()}

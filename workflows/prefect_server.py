@@ -115,6 +115,13 @@ def deployment_name(ob: Obligation) -> str:
     return f"{ob.flow_name}/{ob.slug}"
 
 
+def run_name(flow: str, period: object = None, default: str = "scheduled") -> str:
+    """A flow run's name, as the flows name their runs and the workbench names the runs it
+    starts: the flow and the period (or day) it runs for, ``monthly-filing 2026-11``,
+    ``reminders 2026-11-30``; ``default`` when a run was given none (a scheduled one)."""
+    return f"{flow} {period or default}"
+
+
 @dataclass(frozen=True)
 class RunView:
     """A flow run as the workbench shows it."""

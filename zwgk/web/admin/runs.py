@@ -35,6 +35,7 @@ from workflows.prefect_server import (
     RunView,
     ServerUnavailable,
     deployment_name,
+    run_name,
     running_server,
     trigger,
     ui_url,
@@ -322,7 +323,7 @@ def start_run(request: Request, who: Principal, form: dict[str, str]) -> Respons
                 idempotency_key=f"{TAG}:{nonce}:{job.slug}:{job.period}:{job.district}",
                 tags=[TAG],
                 # As the flows name their runs ("monthly-filing 2026-11"), from the start.
-                name=f"{job.slug} {job.period}",
+                name=run_name(job.slug, job.period),
             )
         except ServerUnavailable:
             return refusal(503, "工作流服务未启动", UNAVAILABLE, who, back=back)
@@ -344,7 +345,7 @@ def start_run(request: Request, who: Principal, form: dict[str, str]) -> Respons
                     action="run",
                     target=f"flow-run {run.id}",
                     district=job.district,
-                    detail=f"启动工作流：{job.title}（{job.label}，{job.district}），运行 {run.name}",
+                    detail=f"启动工作流：{job.title}（{job.label}，{job.district}）",
                     after={
                         "flow_run_id": run.id,
                         "obligation": job.slug,
