@@ -17,7 +17,7 @@ from tests.factories import write_csv
 from workflows.engine import build_checklist
 from workflows.items import complete
 from workflows.registry import get_obligation, item_titles
-from workflows.submissions import send_back, submit
+from workflows.submissions import accept, send_back, submit
 from zwgk.clock import frozen
 from zwgk.config import get_settings
 from zwgk.db import session_scope
@@ -122,7 +122,8 @@ def test_a_year_with_overdue_items_and_a_return(directory: str, tmp_path: Path) 
             if (name, period) in (("新泾镇", "2026-11"), ("区发展改革委", "2026-10")):
                 continue  # left overdue; submitted through review below
             _finish(item, 2 if name == "华阳路街道" else -5)
-    # 区发展改革委's October filing: submitted, sent back by the office, submitted again.
+    # 区发展改革委's October filing: submitted, sent back by the office, submitted again and
+    # passed (awaiting review it would still be not done).
     october = _items("monthly-filing", "2026-10")["区发展改革委"]
     with frozen(datetime(2026, 10, 20, 2, tzinfo=UTC)):
         with session_scope() as s:
@@ -137,6 +138,8 @@ def test_a_year_with_overdue_items_and_a_return(directory: str, tmp_path: Path) 
             )
         with session_scope() as s:
             submit(session=s, item_id=october.id, unit_id=october.unit_id, evidence=EVIDENCE)
+        with session_scope() as s:
+            accept(session=s, item_id=october.id, by="wangjing")  # type: ignore[arg-type]
 
     report = _report(directory)
     five = _text(problems(report))
@@ -212,3 +215,31 @@ def test_a_clean_year_says_so_plainly(directory: str) -> None:
     six = _text(other_matters(report))
     # No plan imported: the office is told what to fill and why.
     assert "【待填写：贯彻落实2026年政务公开工作要点情况（系统中没有2026年的工作要点）】" in six
+
+
+def test_a_filing_awaiting_review_is_not_done_yet(directory: str) -> None:
+    """待审核 (handed in, not yet 通过) is not done, as the 通报 counts it: with every other
+    filing done on time the year is not 「均按时完成」 until the office passes it."""
+    _build(directory, "monthly-filing", ["2026-11"])
+    items = _items("monthly-filing", "2026-11")
+    jyj = items.pop("区教育局")
+    for item in items.values():
+        _finish(item, -2)
+    with session_scope() as s:
+        submit(
+            session=s,
+            item_id=jyj.id,  # type: ignore[arg-type]
+            unit_id=jyj.unit_id,
+            evidence=EVIDENCE,
+            now=datetime.combine(jyj.due, datetime.min.time(), tzinfo=UTC),
+        )
+    five = _text(problems(_report(directory)))
+    assert "均按时完成" not in five
+    assert (
+        "全区应完成的政务公开重点工作事项共5项，其中截至2027年1月6日仍未完成1项"
+        "（其中已报送待审核1项），主要集中在“新增非密公文全量备案”（1项），涉及区教育局。" in five
+    )
+    with session_scope() as s:
+        accept(session=s, item_id=jyj.id, by="王静")  # type: ignore[arg-type]
+    five = _text(problems(_report(directory)))
+    assert "2026年，全区各项政务公开重点工作事项均按时完成" in five

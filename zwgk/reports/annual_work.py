@@ -19,13 +19,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from models.checklist import ChecklistItem, ItemStatus
 from models.plan import Plan, PlanTask
 from models.submission import ReviewState, Submission
 from models.unit import Unit
+from zwgk.reports.assessment import AWAITING, ITEMS, join_awaiting
 
 WORK_PLAN = "work-plan"
 PLACEHOLDER = "【待填写：{}】"
@@ -38,7 +38,7 @@ class ObligationLate:
 
     title: str
     late: int = 0
-    open: int = 0
+    open: int = 0  # awaiting review (待审核) included: not done until 通过
 
     @property
     def total(self) -> int:
@@ -71,6 +71,7 @@ class YearWork:
     returned_by_obligation: list[tuple[str, int]] = field(default_factory=list)
     return_reasons: list[str] = field(default_factory=list)  # distinct, most frequent first
     plan_title: str | None = None  # None: no plan imported for the year
+    awaiting: int = 0  # of the past-due items not done, those handed in awaiting review
     sections: list[SectionTasks] = field(default_factory=list)
 
     @property
@@ -92,7 +93,8 @@ def year_work(
     today: date,
 ) -> YearWork:
     """What the checklist says about ``units``' work in ``year``, as of ``today`` (an item
-    due in the year and still pending counts as not done once its due date has passed)."""
+    due in the year and still pending, or handed in and awaiting review (待审核), counts as
+    not done once its due date has passed, as the 通报 counts it)."""
     start, end = date(year, 1, 1), date(year, 12, 31)
     ids = [u.id for u in units]
     names = {u.id: u.name for u in units}
@@ -105,13 +107,16 @@ def year_work(
     for i in range(0, len(ids), 500):
         chunk = ids[i : i + 500]
         rows = session.exec(
-            select(  # type: ignore[call-overload]
-                ChecklistItem.obligation,
-                ChecklistItem.unit_id,
-                ChecklistItem.status,
-                ChecklistItem.on_time,
-                past,
-                func.count(),
+            join_awaiting(
+                select(  # type: ignore[call-overload]
+                    ChecklistItem.obligation,
+                    ChecklistItem.unit_id,
+                    ChecklistItem.status,
+                    ChecklistItem.on_time,
+                    past,
+                    AWAITING,
+                    ITEMS,
+                )
             )
             .where(col(ChecklistItem.unit_id).in_(chunk))
             .where(col(ChecklistItem.due) >= start, col(ChecklistItem.due) <= end)
@@ -122,12 +127,14 @@ def year_work(
                 col(ChecklistItem.status),
                 col(ChecklistItem.on_time),
                 past,
+                AWAITING,
             )
         ).all()
-        for obligation, unit_id, status, on_time, past_due, n in rows:
+        for obligation, unit_id, status, on_time, past_due, awaiting, n in rows:
             work.due += n
-            is_late = status == ItemStatus.done and on_time is False
-            is_open = status == ItemStatus.pending and bool(past_due)
+            done = status == ItemStatus.done and not awaiting
+            is_late = done and on_time is False
+            is_open = not done and bool(past_due)
             if not (is_late or is_open):
                 continue
             entry = late.setdefault(obligation, ObligationLate(titles.get(obligation, obligation)))
@@ -135,6 +142,7 @@ def year_work(
                 entry.late += n
             else:
                 entry.open += n
+                work.awaiting += n if awaiting else 0
             per_unit[names[unit_id]] += n
     work.late = sorted(late.values(), key=lambda o: (-o.total, o.title))
     work.late_units = sorted(per_unit.items(), key=lambda e: (-e[1], e[0]))
@@ -166,7 +174,8 @@ def _plan_progress(
     session: Session, work: YearWork, ids: list[int | None], district: str, today: date
 ) -> None:
     """Each plan task's standing for the units in scope, summed by plan section: done when
-    every item of it is done (late if any was late), open while any is pending."""
+    every item of it is done (late if any was late), open while any is pending or awaiting
+    review (待审核)."""
     plan = session.exec(
         select(Plan).where(Plan.district == district, Plan.year == work.year)
     ).first()
@@ -181,14 +190,16 @@ def _plan_progress(
     }
     state: dict[int | None, list[tuple[str, bool | None]]] = defaultdict(list)
     for i in range(0, len(ids), 500):
-        for step, status, on_time in session.exec(
-            select(ChecklistItem.step, ChecklistItem.status, ChecklistItem.on_time)
+        for step, status, on_time, awaiting in session.exec(
+            join_awaiting(
+                select(ChecklistItem.step, ChecklistItem.status, ChecklistItem.on_time, AWAITING)
+            )
             .where(ChecklistItem.obligation == WORK_PLAN, ChecklistItem.period == str(work.year))
             .where(col(ChecklistItem.unit_id).in_(ids[i : i + 500]))
         ):
             task_id = _task_id(step)
             if task_id in tasks:
-                state[task_id].append((status, on_time))
+                state[task_id].append((ItemStatus.pending if awaiting else status, on_time))
     sections: dict[str, SectionTasks] = {}
     for task_id, task in sorted(tasks.items(), key=lambda e: _seq_key(e[1].seq, e[1].sub)):
         items = state.get(task_id)
@@ -242,7 +253,10 @@ def problems_section(work: YearWork, *, district_wide: bool) -> list[tuple[str, 
         if work.late_done:
             parts.append(f"逾期完成{work.late_done}项")
         if work.still_open:
-            parts.append(f"截至{_cn_day(work.as_of)}仍未完成{work.still_open}项")
+            parts.append(
+                f"截至{_cn_day(work.as_of)}仍未完成{work.still_open}项"
+                + (f"（其中已报送待审核{work.awaiting}项）" if work.awaiting else "")
+            )
         where = "、".join(f"“{o.title}”（{o.total}项）" for o in work.late[:3])
         text = (
             f"部分政务公开重点工作未能按时完成。{y}年，{who}应完成的政务公开重点工作事项共"
