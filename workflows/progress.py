@@ -90,18 +90,21 @@ def unit_progress(
         period,
     ).group_by(*key)
     rows = session.exec(stmt).all()
-    # Done items without a recorded verdict (from before it was kept): judged by the date.
+    # Done items without a recorded verdict (from before it was kept): judged by the date;
+    # those awaiting review are counted as 待审核 above, not here again.
     unjudged = session.exec(
         _scope(
-            select(
-                col(Unit.district),
-                col(Unit.name),
-                col(ChecklistItem.due),
-                col(ChecklistItem.completed_at),
+            join_awaiting(
+                select(
+                    col(Unit.district),
+                    col(Unit.name),
+                    col(ChecklistItem.due),
+                    col(ChecklistItem.completed_at),
+                ).join(Unit, col(Unit.id) == col(ChecklistItem.unit_id))
             )
-            .join(Unit, col(Unit.id) == col(ChecklistItem.unit_id))
             .where(ChecklistItem.status == ItemStatus.done)
-            .where(col(ChecklistItem.on_time).is_(None)),
+            .where(col(ChecklistItem.on_time).is_(None))
+            .where(~AWAITING),
             obligation,
             period,
         )

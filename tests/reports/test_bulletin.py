@@ -290,3 +290,42 @@ def test_a_filing_awaiting_review_is_not_done_yet(directory: str) -> None:
         accept(session=s, item_id=item.id, by="王静")  # type: ignore[arg-type]
     t = _bulletin(directory).total
     assert (t.done_late, t.awaiting, t.not_done) == (2, 0, 0)
+
+
+def test_a_legacy_filing_awaiting_review_is_counted_once(directory: str) -> None:
+    """A done item without a recorded verdict (from before it was kept) whose submission
+    awaits review is 待审核 once, in the 通报 and in a period's progress, not also judged
+    by its date as done."""
+    from sqlalchemy import update
+
+    from workflows.submissions import submit
+
+    _build(directory)
+    with session_scope() as s:
+        item = s.exec(
+            select(ChecklistItem)
+            .join(Unit)
+            .where(ChecklistItem.period == "2026-11")
+            .where(Unit.name == "区教育局")
+        ).one()
+        submit(
+            session=s,
+            item_id=item.id,  # type: ignore[arg-type]
+            unit_id=item.unit_id,
+            evidence=EVIDENCE,
+            now=ON_TIME,
+        )
+        s.execute(
+            update(ChecklistItem)
+            .where(ChecklistItem.id == item.id)  # type: ignore[arg-type]
+            .values(on_time=None)
+        )
+    t = _bulletin(directory).total
+    assert (t.done_on_time, t.done_late, t.awaiting, t.overdue, t.waived) == (2, 1, 1, 0, 1)
+    assert t.total == 5
+    with session_scope() as s:
+        per_unit = unit_progress(
+            session=s, obligation="monthly-filing", period="2026-11", today=AS_OF
+        )
+    jyj = next(p for p in per_unit if p.unit == "区教育局")
+    assert (jyj.awaiting, jyj.done_on_time, jyj.total) == (1, 0, 1)

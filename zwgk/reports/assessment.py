@@ -248,19 +248,23 @@ def counts_due(
         district,
     )
     rows = session.exec(stmt.group_by(*key)).all()
+    # Done items without a recorded verdict, judged by the date; those awaiting review are
+    # counted as 待审核 above, not here again.
     unjudged = session.exec(
         _due_in(
-            select(  # type: ignore[call-overload]
-                col(Unit.name),
-                col(Unit.kind),
-                col(ChecklistItem.obligation),
-                col(ChecklistItem.period),
-                col(ChecklistItem.due),
-                col(ChecklistItem.completed_at),
+            join_awaiting(
+                select(  # type: ignore[call-overload]
+                    col(Unit.name),
+                    col(Unit.kind),
+                    col(ChecklistItem.obligation),
+                    col(ChecklistItem.period),
+                    col(ChecklistItem.due),
+                    col(ChecklistItem.completed_at),
+                ).join(Unit, join)
             )
-            .join(Unit, join)
             .where(ChecklistItem.status == ItemStatus.done)
-            .where(col(ChecklistItem.on_time).is_(None)),
+            .where(col(ChecklistItem.on_time).is_(None))
+            .where(~AWAITING),
             start,
             end,
             district,
