@@ -51,7 +51,7 @@ def cn_time(when: Any, seconds: bool = False) -> str:
     )
 
 
-_PERIOD_RE = re.compile(r"^(\d{4})(?:-(?:(\d{2})(?:-(\d{2}))?|[Qq]([1-4])))?$")
+_PERIOD_RE = re.compile(r"^([0-9]{4})(?:-(?:([0-9]{2})(?:-([0-9]{2}))?|[Qq]([1-4])))?$")
 
 
 @lru_cache(maxsize=4096)

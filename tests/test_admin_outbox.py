@@ -238,6 +238,26 @@ def test_the_list_is_paged_filtered_and_counted(
     assert client.get("/admin/outbox?status=nonsense&page=x").status_code == 200
 
 
+@pytest.mark.parametrize("odd", ["²", "٣", "99999999999999999999999"])
+def test_an_odd_page_or_id_is_page_one_or_the_404_page(
+    client: TestClient, refused: dict[str, list[int]], smtp: SMTPServer, odd: str
+) -> None:
+    csrf = login(client, "wangjing")
+    r = client.get(f"/admin/outbox?page={odd}")
+    total = len(_messages())
+    assert r.status_code == 200 and f"共 {total} 封，第 1/1 页" in r.text
+    r = client.post(f"/admin/outbox/{odd}/retry", data={"csrf_token": csrf})
+    assert r.status_code == 404 and f"没有编号为「{odd}」的邮件" in r.text
+    # The list to return to: page 1 of the status asked for.
+    mid = refused["测试区"][0]
+    r = client.post(
+        f"/admin/outbox/{mid}/retry", data={"csrf_token": csrf, "status": "failed", "page": odd}
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/admin/outbox?status=failed"
+    r = client.post("/admin/outbox/retry-all", data={"csrf_token": csrf, "page": odd})
+    assert r.status_code == 303 and r.headers["location"] == "/admin/outbox"
+
+
 # --------------------------------------------------------------------------- Chromium
 
 

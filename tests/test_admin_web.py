@@ -405,6 +405,36 @@ def test_admin_of_one_district_cannot_see_or_act_on_another(
     assert client.get(f"/admin/items/{items['测试区'][0]}").status_code == 200
 
 
+# Not a plain number: a superscript (isdigit() but not int()), an Arabic-Indic digit (int()
+# takes it), past SQLite's 64 bits, past int()'s 4,300 digits.
+ODD_IDS = ["²", "٣", "99999999999999999999999", "9" * 5000]
+
+
+@pytest.mark.parametrize("odd", ODD_IDS, ids=["superscript", "arabic-indic", "huge", "5000-digits"])
+def test_an_id_that_is_not_a_plain_number_is_the_404_page(
+    client: TestClient, accounts: None, items: dict[str, list[int]], odd: str
+) -> None:
+    token = login(client, "wangjing")
+    for path, says in (
+        (f"/admin/items/{odd}", "事项不存在"),
+        (f"/admin/units/{odd}", "单位不存在"),
+        (f"/admin/files/{odd}", "附件不存在"),
+    ):
+        r = client.get(path)
+        assert r.status_code == 404 and says in r.text, path
+        assert "Traceback" not in r.text
+    for act in ("waive", "reopen", "extend", "accept", "return"):
+        r = client.post(
+            f"/admin/items/{odd}/{act}",
+            data={"reason": "无", "due": "2026-12-31", "csrf_token": token},
+        )
+        assert r.status_code == 404 and "事项不存在" in r.text, act
+    assert not [e for e in _audit() if e.action not in ("login", "user-add")]
+    # The audit log's paging: an odd ``before`` shows the first page.
+    r = client.get(f"/admin/audit?before={odd}")
+    assert r.status_code == 200 and "新增账号「wangjing」" in r.text
+
+
 def test_admin_waives_and_reopens_with_audit(
     client: TestClient, accounts: None, items: dict[str, list[int]]
 ) -> None:

@@ -102,6 +102,24 @@ def test_bad_form_records_nothing(web: str, directory: str, smtp: SMTPServer) ->
     assert _items("fgw@test.example.gov.cn")[0].status == "pending"
 
 
+def test_an_odd_number_in_the_address_is_refused_plainly(
+    web: str, directory: str, smtp: SMTPServer
+) -> None:
+    """A superscript (isdigit() but not int()), an Arabic-Indic digit, a number past 64 bits:
+    the unit's 404 page or its plain page, never a 500; nothing recorded."""
+    _assign_and_mail(smtp)
+    link = _link_for(smtp, "jyj@test.example.gov.cn")
+    for odd in ("²", "٣", "99999999999999999999999"):
+        q = urllib.parse.quote(odd)
+        status, html, _ = _post(f"{link}/items/{q}", evidence="https://a.example.cn/1")
+        assert status == 404 and "事项不存在" in html, odd
+        status, html = _get(f"{link}/files/{q}")
+        assert status == 404 and "附件不存在" in html, odd
+        status, html = _get(f"{link}?done={q}")
+        assert status == 200 and "政务公开事项填报" in html, odd
+    assert _items("jyj@test.example.gov.cn")[0].status == "pending"
+
+
 def test_tampered_and_expired_links_are_refused(
     web: str, directory: str, smtp: SMTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -240,7 +240,7 @@ def bulletin_document(
         data,
         fmt,
         filename=f"{d}{b.title}.{fmt}",
-        ascii_name=f"bulletin-{period.strip()}.{fmt}",
+        ascii_name=f"bulletin-{p}.{fmt}",
         summary=f"{b.title}，{len(b.ranking)} 个单位",
         warnings=warnings,
     )

@@ -17,10 +17,11 @@ class Cadence(StrEnum):
     yearly = "yearly"
 
 
+# ASCII digits only: ``\d`` would take ٢٠٢٦ (and int() read it as 2026).
 _FORMS = {
-    Cadence.monthly: ("YYYY-MM", "2026-11", re.compile(r"^(\d{4})-(\d{2})$")),
-    Cadence.quarterly: ("YYYY-Qn", "2026-Q4", re.compile(r"^(\d{4})-[Qq]([1-4])$")),
-    Cadence.yearly: ("YYYY", "2026", re.compile(r"^(\d{4})$")),
+    Cadence.monthly: ("YYYY-MM", "2026-11", re.compile(r"^([0-9]{4})-([0-9]{2})$")),
+    Cadence.quarterly: ("YYYY-Qn", "2026-Q4", re.compile(r"^([0-9]{4})-[Qq]([1-4])$")),
+    Cadence.yearly: ("YYYY", "2026", re.compile(r"^([0-9]{4})$")),
 }
 
 QUARTER_NUMERALS = "一二三四"

@@ -28,7 +28,7 @@ from zwgk.reports.progress import UnitProgress, _display_width
 
 RANKING_HEADER = ["排名", "单位", "按时完成", "逾期完成", "未完成", "免办", "完成率", "得分"]
 OVERDUE_HEADER = ["序号", "单位", "重点工作", "期间", "工作内容", "截止日期", "逾期天数"]
-PERIOD_RE = re.compile(r"^\d{4}(-\d{2}|-[Qq][1-4])?$")
+PERIOD_RE = re.compile(r"^[0-9]{4}(-[0-9]{2}|-[Qq][1-4])?$")  # ASCII digits: \d takes ٢٠٢٦
 
 # 主送 by kind of unit, in the order a district office writes them.
 ADDRESSEES = (

@@ -42,7 +42,7 @@ from zwgk.db import session_scope
 from zwgk.errors import UserError
 from zwgk.web.admin import mount
 from zwgk.web.files import attachment_response
-from zwgk.web.limits import BadBody, BodyTooLarge, read_body, read_form
+from zwgk.web.limits import BadBody, BodyTooLarge, read_body, read_form, small_int
 
 _env = Environment(
     loader=FileSystemLoader(str(Path(__file__).parent / "templates")),
@@ -162,7 +162,7 @@ def unit_page(request: Request) -> Response:
     except TokenError as exc:
         return _refuse(exc)
     done = request.query_params.get("done")
-    return _unit_page(token, claims.unit_id, done=int(done) if done and done.isdigit() else None)
+    return _unit_page(token, claims.unit_id, done=small_int(done))
 
 
 async def complete_item(request: Request) -> Response:
@@ -188,7 +188,7 @@ async def complete_item(request: Request) -> Response:
         claims = verify(token, get_settings())
     except TokenError as exc:
         return _refuse(exc)
-    error_item = int(item_param) if item_param.isdigit() else None
+    error_item = small_int(item_param)
     try:
         form = await read_form(
             request, limit=MAX_ATTACHMENT_BYTES + 1024 * 1024, max_files=1, max_fields=10
@@ -245,9 +245,8 @@ def _complete_item(
         if stored:
             stored.discard()
         return _refuse(exc)
-    try:
-        item_id = int(item_param)
-    except ValueError:
+    item_id = small_int(item_param)
+    if item_id is None:
         if stored:
             stored.discard()
         return _page("refused.html", 404, title="事项不存在", message="没有这个事项。")
@@ -305,7 +304,8 @@ def unit_file(request: Request) -> Response:
         return _refuse(exc)
     att_id = request.path_params["file_id"]
     with session_scope() as s:
-        att = s.get(Attachment, int(att_id)) if att_id.isdigit() else None
+        file_id = small_int(att_id)
+        att = s.get(Attachment, file_id) if file_id is not None else None
     if att is None or att.unit_id != claims.unit_id:
         return _page(
             "refused.html", 404, title="附件不存在", message="该附件不存在，或不属于本单位。"

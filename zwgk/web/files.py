@@ -16,7 +16,9 @@ from zwgk.errors import UserError
 
 def download_response(data: bytes, media_type: str, filename: str, ascii_name: str) -> Response:
     """Bytes as a download: the Chinese ``filename`` for browsers that read RFC 5987's
-    ``filename*``, ``ascii_name`` for those that do not."""
+    ``filename*``, ``ascii_name`` for those that do not (anything but printable ASCII, and
+    the quote and backslash, dropped from it: a header is Latin-1 and the name is quoted)."""
+    ascii_name = "".join(c for c in ascii_name if " " <= c <= "~" and c not in '"\\') or "download"
     return Response(
         data,
         media_type=media_type,

@@ -1,4 +1,10 @@
-"""Request bodies read with a ceiling, whether or not the client said how long they are.
+"""Request input read with bounds: numbers in the address, and bodies with a ceiling.
+
+A number in a path or query (an item's id, a page) is :func:`small_int`: ASCII digits
+only and at most ``2**31 - 1``, else ``None``, which the caller shows as its 404 page or
+treats as page 1; never a 500.
+
+Bodies are read with a ceiling, whether or not the client said how long they are.
 
 A ``Content-Length`` over the limit is refused before reading; a chunked body (no length)
 is counted as it arrives and refused the moment it passes the limit, so neither fills the
@@ -15,6 +21,20 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect, Request
 from starlette.types import Message
 
+MAX_ID = 2**31 - 1  # PostgreSQL's integer; no row id or page number comes near it
+
+
+def small_int(text: str | None, *, hi: int = MAX_ID) -> int | None:
+    """``text`` as a whole number from 0 to ``hi`` written in ASCII digits, else ``None``.
+
+    ``str.isdigit`` alone lets ``²`` through (which ``int`` refuses) and ``int`` alone takes
+    ``٣``, ``" 3 "``, ``"+3"`` and ``"1_000"``; a number past 64 bits overflows SQLite, and one
+    past 4,300 digits makes ``int`` raise."""
+    if not text or not text.isascii() or not text.isdigit() or len(text) > len(str(hi)):
+        return None
+    value = int(text)
+    return value if value <= hi else None
+
 
 class BodyTooLarge(Exception):
     """The request body is over the limit (HTTP 413)."""
@@ -27,7 +47,9 @@ class BadBody(Exception):
 def declared_too_large(request: Request, limit: int) -> bool:
     """The body's declared length (``Content-Length``) is over ``limit``."""
     length = request.headers.get("content-length", "")
-    return length.isdigit() and int(length) > limit
+    if not (length.isascii() and length.isdigit()):
+        return False
+    return len(length) > 18 or int(length) > limit
 
 
 def limited(request: Request, limit: int) -> Request:

@@ -9,14 +9,14 @@ from starlette.routing import Route
 from zwgk.access.audit import ACTION_LABELS, entries
 from zwgk.db import session_scope
 from zwgk.web.admin.common import Principal, page, view
+from zwgk.web.limits import small_int
 
 PAGE_SIZE = 100
 
 
 def audit_page(request: Request, who: Principal) -> Response:
     """操作日志. An account limited to a district sees that district's entries only."""
-    before = request.query_params.get("before", "")
-    before_id = int(before) if before.isdigit() else None
+    before_id = small_int(request.query_params.get("before"))
     action = request.query_params.get("action", "")
     action = action if action in ACTION_LABELS else ""
     with session_scope() as s:

@@ -36,6 +36,7 @@ from zwgk import clock
 from zwgk.config import Settings, get_settings
 from zwgk.db import session_scope
 from zwgk.errors import UserError
+from zwgk.web.limits import small_int
 
 TEMPLATES = Path(__file__).parents[1] / "templates"
 SESSION_COOKIE = "zwgk_admin"
@@ -217,14 +218,15 @@ def item_action(request: Request, who: Principal, what: str, work: ItemWork) -> 
     ``who`` in one transaction (the audit log names the account), a refusal (UserError)
     shown as a 400 page with nothing written, else 303 back to the item page with
     ``?done=what``."""
-    item_id = request.path_params["item_id"]
-    if not item_id.isdigit():
-        return refusal(404, "事项不存在", f"没有编号为「{item_id}」的事项。", who)
+    raw = request.path_params["item_id"]
+    item_id = small_int(raw)
+    if item_id is None:
+        return refusal(404, "事项不存在", f"没有编号为「{raw}」的事项。", who)
     back = f"/admin/items/{item_id}"
     token = current_actor.set(who.name)
     try:
         with session_scope() as s:
-            item = s.get(ChecklistItem, int(item_id))
+            item = s.get(ChecklistItem, item_id)
             unit = s.get(Unit, item.unit_id) if item else None
             if item is None or unit is None:
                 return refusal(404, "事项不存在", f"没有编号为 {item_id} 的事项。", who)

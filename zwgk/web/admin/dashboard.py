@@ -39,6 +39,7 @@ from zwgk.errors import UserError
 from zwgk.intake.tabular import parse_date
 from zwgk.web.admin import review
 from zwgk.web.admin.common import Principal, action, item_action, page, refusal, view
+from zwgk.web.limits import small_int
 
 STATUS_LABELS = {
     "pending": "待办",
@@ -190,11 +191,12 @@ def dashboard(request: Request, who: Principal) -> Response:
     )
 
 
-def _load_item(who: Principal, item_id: str) -> tuple[ChecklistItem, Unit] | Response:
-    if not item_id.isdigit():
-        return refusal(404, "事项不存在", f"没有编号为「{item_id}」的事项。", who)
+def _load_item(who: Principal, raw: str) -> tuple[ChecklistItem, Unit] | Response:
+    item_id = small_int(raw)
+    if item_id is None:
+        return refusal(404, "事项不存在", f"没有编号为「{raw}」的事项。", who)
     with session_scope() as s:
-        item = s.get(ChecklistItem, int(item_id))
+        item = s.get(ChecklistItem, item_id)
         unit = s.get(Unit, item.unit_id) if item else None
     if item is None or unit is None:
         return refusal(404, "事项不存在", f"没有编号为 {item_id} 的事项。", who)
@@ -272,12 +274,13 @@ def item_view(request: Request, who: Principal) -> Response:
 
 def unit_view(request: Request, who: Principal) -> Response:
     """One unit: everything it owes (open items first, overdue first) and its recent history."""
-    unit_id = request.path_params["unit_id"]
-    if not unit_id.isdigit():
-        return refusal(404, "单位不存在", f"没有编号为「{unit_id}」的单位。", who)
+    raw = request.path_params["unit_id"]
+    unit_id = small_int(raw)
+    if unit_id is None:
+        return refusal(404, "单位不存在", f"没有编号为「{raw}」的单位。", who)
     today = today_shanghai()
     with session_scope() as s:
-        unit = s.get(Unit, int(unit_id))
+        unit = s.get(Unit, unit_id)
         if unit is None:
             return refusal(404, "单位不存在", f"没有编号为 {unit_id} 的单位。", who)
         if not who.may_see(unit.district):

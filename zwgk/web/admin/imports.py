@@ -45,7 +45,7 @@ from zwgk.intake.plan.importer import import_plan
 from zwgk.intake.register import import_register
 from zwgk.intake.tabular import FIRST_YEAR, LAST_YEAR, parse_date
 from zwgk.web.admin.common import Principal, action, csrf_ok, current, page, refusal, view
-from zwgk.web.limits import BadBody, BodyTooLarge, read_form
+from zwgk.web.limits import BadBody, BodyTooLarge, read_form, small_int
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_PENDING = 5  # previews a session keeps open at once
@@ -213,7 +213,8 @@ def _plan_params(params: dict[str, str], who: Principal) -> tuple[str, int, date
     if not district:
         raise UserError("请填写区名（如 长宁区）")
     year_text = params.get("year", "").strip()
-    if not year_text.isdigit() or not FIRST_YEAR <= int(year_text) <= LAST_YEAR:
+    year = small_int(year_text, hi=LAST_YEAR)
+    if year is None or year < FIRST_YEAR:
         raise UserError(f"年度「{year_text}」无效（应在 {FIRST_YEAR}–{LAST_YEAR} 年之间）")
     try:
         issued = parse_date(params.get("issued", ""))
@@ -221,7 +222,7 @@ def _plan_params(params: dict[str, str], who: Principal) -> tuple[str, int, date
         raise UserError(f"印发日期：{exc}") from None
     if issued is None:
         raise UserError("请填写印发日期（YYYY-MM-DD）")
-    return district, int(year_text), issued
+    return district, year, issued
 
 
 def _run_plan(s: Session, path: Path, params: dict[str, str], who: Principal) -> Outcome:

@@ -24,6 +24,7 @@ from zwgk.access.audit import record
 from zwgk.config import get_settings
 from zwgk.db import session_scope
 from zwgk.web.admin.common import Principal, action, page, refusal, view
+from zwgk.web.limits import small_int
 
 PAGE_SIZE = 50
 NOTICE = "outbox_notice"  # the outcome of a retry, shown once on the list it returns to
@@ -39,8 +40,7 @@ def outbox_list(request: Request, who: Principal) -> Response:
     status = request.query_params.get("status", "")
     if status not in STATUS_LABELS:
         status = ""
-    raw_page = request.query_params.get("page", "1")
-    page_no = max(int(raw_page), 1) if raw_page.isdigit() else 1
+    page_no = max(small_int(request.query_params.get("page")) or 1, 1)
     with session_scope() as s:
         totals = counts(session=s, district=who.district)
         found = outbox_page(
@@ -95,10 +95,7 @@ def outbox_list(request: Request, who: Principal) -> Response:
 
 def _back(form: dict[str, str]) -> str:
     status = form.get("status", "")
-    page_no = form.get("page", "1")
-    return _list_url(
-        status if status in STATUS_LABELS else "", int(page_no) if page_no.isdigit() else 1
-    )
+    return _list_url(status if status in STATUS_LABELS else "", small_int(form.get("page")) or 1)
 
 
 def _send_now(request: Request, ids: list[int], queued: str, back: str) -> Response:
@@ -118,7 +115,8 @@ def retry_one(request: Request, who: Principal, form: dict[str, str]) -> Respons
     raw = request.path_params["message_id"]
     back = _back(form)
     with session_scope() as s:
-        msg = s.get(OutboxMessage, int(raw)) if raw.isdigit() else None
+        wanted = small_int(raw)
+        msg = s.get(OutboxMessage, wanted) if wanted is not None else None
         unit = s.get(Unit, msg.unit_id) if msg is not None and msg.unit_id else None
         if msg is None:
             return refusal(

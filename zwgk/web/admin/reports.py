@@ -36,6 +36,7 @@ from zwgk.errors import UserError
 from zwgk.reports.bulletin import PERIOD_RE
 from zwgk.web.admin.common import Principal, page, refusal, view
 from zwgk.web.files import download_response
+from zwgk.web.limits import small_int
 
 FORMATS = {"progress": ("xlsx", "csv"), "annual": ("docx",), "bulletin": ("docx", "xlsx")}
 BACK = "/admin/reports"
@@ -136,10 +137,11 @@ def download(request: Request, who: Principal) -> Response:
                     district=district,
                 )
             elif name == "annual":
-                year = q.get("year", "").strip()
-                if not year.isdigit():
-                    raise UserError(f"年度「{year}」无效，应为四位数字，如 2026")
-                doc = annual_document(session=s, fmt=fmt, year=int(year), district=district)
+                year_text = q.get("year", "").strip()
+                year = small_int(year_text, hi=9999)
+                if year is None:
+                    raise UserError(f"年度「{year_text}」无效，应为四位数字，如 2026")
+                doc = annual_document(session=s, fmt=fmt, year=year, district=district)
             else:
                 doc = bulletin_document(
                     session=s,

@@ -19,6 +19,7 @@ from zwgk.config import get_settings
 from zwgk.db import session_scope
 from zwgk.web.admin.common import Principal, action, item_action, refusal, view
 from zwgk.web.files import attachment_response
+from zwgk.web.limits import small_int
 
 
 def item_context(item_id: int) -> dict[str, Any]:
@@ -69,7 +70,8 @@ def download(request: Request, who: Principal) -> Response:
     """An attached file, for an account that may see its unit's district."""
     file_id = request.path_params["file_id"]
     with session_scope() as s:
-        att = s.get(Attachment, int(file_id)) if file_id.isdigit() else None
+        att_id = small_int(file_id)
+        att = s.get(Attachment, att_id) if att_id is not None else None
         unit = s.get(Unit, att.unit_id) if att else None
     if att is None or unit is None:
         return refusal(404, "附件不存在", f"没有编号为「{file_id}」的附件。", who)
