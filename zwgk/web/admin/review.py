@@ -4,14 +4,20 @@ item's district: viewers read everything)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from sqlmodel import Session, select
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from models.submission import REVIEW_LABELS, Attachment, ReviewState
+from models.checklist import ChecklistItem
+from models.outbox import OutboxMessage
+from models.submission import REVIEW_LABELS, Attachment, ReviewState, Submission
 from models.unit import Unit
+from notifications.outbox_send import dispatch
 from notifications.render import cn_period
 from workflows.registry import item_titles
 from workflows.submissions import accept, awaiting_review, item_submissions, send_back
@@ -20,6 +26,8 @@ from zwgk.db import session_scope
 from zwgk.web.admin.common import Principal, action, item_action, refusal, view
 from zwgk.web.files import attachment_response
 from zwgk.web.limits import small_int
+
+logger = logging.getLogger(__name__)
 
 
 def item_context(item_id: int) -> dict[str, Any]:
@@ -90,18 +98,40 @@ def accept_item(request: Request, who: Principal, form: dict[str, str]) -> Respo
 
 
 def return_item(request: Request, who: Principal, form: dict[str, str]) -> Response:
-    return item_action(
-        request,
-        who,
-        "return",
-        lambda s, item, _unit: send_back(
-            session=s,
-            item_id=item.id,  # type: ignore[arg-type]
-            by=who.name,
-            reason=form.get("reason", ""),
-            settings=get_settings(),
-        ),
-    )
+    """退回: the item reopens and the unit's mail quoting the reason is queued in the same
+    transaction, then sent right after the response (the office does not wait for the mail
+    server; a failure leaves it queued for the outbox run, as any other mail)."""
+    returned: list[Submission] = []
+
+    def work(s: Session, item: ChecklistItem, _unit: Unit) -> None:
+        returned.append(
+            send_back(
+                session=s,
+                item_id=item.id,  # type: ignore[arg-type]
+                by=who.name,
+                reason=form.get("reason", ""),
+                settings=get_settings(),
+            )
+        )
+
+    response = item_action(request, who, "return", work)
+    if returned and response.status_code == 303:
+        response.background = BackgroundTask(_send_returned, f"returned:{returned[0].id}")
+    return response
+
+
+def _send_returned(key: str) -> None:
+    with session_scope() as s:
+        ids = [i for i in s.exec(select(OutboxMessage.id).where(OutboxMessage.key == key)) if i]
+    if not ids:
+        return  # the unit has no address: nothing was queued
+    try:
+        report = dispatch(settings=get_settings(), ids=ids, respect_backoff=False)
+    except Exception as exc:  # the outbox run sends it later; the return itself stands
+        logger.warning("return mail %s not sent now: %s", key, exc)
+        return
+    if not report.sent:
+        logger.warning("return mail %s not sent now: %s", key, report.summary())
 
 
 routes = [
