@@ -30,6 +30,18 @@ class ItemStatus(StrEnum):
     waived = "waived"
 
 
+# How an item's status reads to the office and the units (the workbench, the unit's page,
+# ``zwgk status``): the stored ones, and the two derived ones: ``overdue`` (pending past its
+# due date) and ``awaiting`` (done by the unit, waiting for the office's review).
+STATUS_LABELS = {
+    "pending": "待办",
+    "overdue": "已逾期",
+    "done": "已完成",
+    "awaiting": "待审核",
+    "waived": "免办",
+}
+
+
 class ChecklistItem(SQLModel, table=True):
     """One thing one unit must do for one obligation period (检查清单事项)."""
 

@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,16 @@ from tests.test_admin_web import (  # noqa: F401  (fixtures)
     items,
     login,
 )
+from zwgk import clock
+
+
+@pytest.fixture
+def on_30_november() -> Iterator[None]:
+    """Today held at 30 November 2026 (14:00 in Shanghai) in this process, where the app
+    reads it (TestClient, or uvicorn in a thread): the form offers the periods around today,
+    so the ones these tests pick (2026年10月, 11月, 第四季度) stay on offer after 2026."""
+    with clock.frozen(datetime(2026, 11, 30, 6, 0, tzinfo=UTC)):
+        yield
 
 
 def _csrf(html: str) -> str:
@@ -172,7 +183,11 @@ def test_bad_form_values_are_refused_in_words(
 
 @pytest.mark.prefect
 def test_trigger_creates_one_run_of_the_deployment_and_shows_its_state(
-    client: TestClient, items: dict[str, list[int]], accounts: None, deployed: str
+    on_30_november: None,
+    client: TestClient,
+    items: dict[str, list[int]],
+    accounts: None,
+    deployed: str,
 ) -> None:
     from prefect.client.orchestration import SyncPrefectClient
     from prefect.states import Completed, Running
@@ -350,7 +365,12 @@ def test_without_a_prefect_server_the_page_says_so(web_alone: str, env: Path) ->
 @pytest.mark.prefect
 @pytest.mark.browser
 def test_start_a_run_in_chromium(
-    web: str, sample_directory: str, accounts: None, deployed: str, tmp_path: Path
+    on_30_november: None,
+    web: str,
+    sample_directory: str,
+    accounts: None,
+    deployed: str,
+    tmp_path: Path,
 ) -> None:
     """An admin picks a period in the form and clicks 立即运行; the run's page shows it
     queued with its link into the Prefect UI; the list shows it as Prefect moves it."""

@@ -10,6 +10,7 @@ import logging
 import re
 import sys
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from sqlmodel import select
 from starlette.testclient import TestClient
 
 from models import AuditEntry, ChecklistItem, Unit
+from notifications.render import cn_day
 from tests.cli import run_inprocess
 from tests.factories import write_units_csv
 from workflows.engine import build_checklist
@@ -86,6 +88,15 @@ def client(env: Path) -> Iterator[TestClient]:
 
     with TestClient(create_app(), follow_redirects=False) as c:
         yield c
+
+
+ISO_DAY = re.compile(r"\b20\d\d-\d\d-\d\d\b")
+
+
+def _text(html: str) -> str:
+    """The text a person reads on a page: no tags, no styles, no addresses."""
+    html = re.sub(r"<(style|script)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", html)
 
 
 def _csrf(html: str) -> str:
@@ -616,14 +627,28 @@ def test_unit_page_lists_what_the_unit_owes(
     assert re.findall(r'<td><a href="/admin/items/(\d+)">', page)[-1] == str(item.id)
     assert client.get(f"/admin/units/{theirs.id}").status_code == 403
     assert client.get("/admin/units/999999").status_code == 404
+    # Dates and times in Chinese, as on the outbox and runs pages: no 2026-11-30, anywhere.
+    assert f"<td>{cn_day(item.due)}</td>" in page
+    whole = client.get(f"/admin/units/{unit.id}").text
+    assert re.search(r"\d+年\d+月\d+日 \d\d:\d\d</td>", whole)  # the history's times
+    for shown in (_text(whole), _text(client.get("/admin/").text)):
+        assert not ISO_DAY.search(shown), ISO_DAY.search(shown)
 
 
 def test_item_page_shows_history_and_evidence(
     client: TestClient, accounts: None, items: dict[str, list[int]]
 ) -> None:
-    from workflows.items import complete
+    from models import ReminderLog
+    from workflows.items import complete, extend_due
 
     item_id = items["测试区"][0]
+    first_due = _item(item_id).due
+    with session_scope() as s:
+        for rung, on in (("before-5", date(2026, 11, 20)), ("weekly-2", date(2026, 12, 14))):
+            s.add(ReminderLog(item_id=item_id, rung=rung, on=on))
+        extend_due(
+            session=s, item_id=item_id, new_due=date(2027, 1, 15), reason="待上级文件", by="t"
+        )
     with session_scope() as s:
         complete(
             session=s, item_id=item_id, evidence="https://www.example.gov.cn/ml", by="区教育局 陈丽"
@@ -632,6 +657,14 @@ def test_item_page_shows_history_and_evidence(
     page = client.get(f"/admin/items/{item_id}").text
     assert 'href="https://www.example.gov.cn/ml"' in page
     assert "登记完成" in page and "区教育局 陈丽" in page and "生成事项" in page
+    # The history in the office's words: dates and times in Chinese, rungs by their titles.
+    shown = _text(page)
+    assert "截止日期2027年1月15日" in shown  # 生成事项: the due date as it stands
+    assert f"截止日期由{cn_day(first_due)}延至2027年1月15日：待上级文件" in shown
+    assert "截止前5个工作日提醒（2026年11月20日）" in shown
+    assert "逾期第2周催办（2026年12月14日）" in shown
+    assert re.search(r"\d+年\d+月\d+日 \d\d:\d\d", shown)
+    assert not ISO_DAY.search(shown), ISO_DAY.search(shown)
     assert client.get("/admin/items/999999").status_code == 404
     assert client.get("/admin/items/abc").status_code == 404
 

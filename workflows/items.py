@@ -15,6 +15,7 @@ from models.checklist import ChecklistItem, ItemStatus
 from models.reminder import ItemEvent
 from models.submission import ReviewState, Submission
 from models.unit import Unit
+from notifications.render import cn_day
 from zwgk.clock import as_utc, utcnow
 from zwgk.config import SHANGHAI
 from zwgk.errors import UserError
@@ -147,7 +148,7 @@ def extend_due(
     if item.status != ItemStatus.pending:
         raise UserError(f"事项 {item_id} 已办结或免办，无需延期；如需延期请先重新打开")
     if new_due <= item.due:
-        raise UserError(f"新的截止日期 {new_due} 应晚于现在的截止日期 {item.due}")
+        raise UserError(f"新的截止日期{cn_day(new_due)}应晚于现在的截止日期{cn_day(item.due)}")
     old = item.due
     item.due = new_due
     item.provisional = False
@@ -157,7 +158,7 @@ def extend_due(
             item_id=item_id,
             action="extend",
             by=by,
-            reason=f"截止日期由 {old} 延至 {new_due}：{reason}",
+            reason=f"截止日期由{cn_day(old)}延至{cn_day(new_due)}：{reason}",
         )
     )
     return item

@@ -55,10 +55,24 @@ class LadderDates:
                     f"weekly-{n}",
                     len(ladder.rungs) + n,
                     on,
-                    f"逾期第{n}周催办",
+                    weekly_title(n),
                     ladder.weekly_escalate,
                 )
         return best
+
+
+def weekly_title(n: int) -> str:
+    return f"逾期第{n}周催办"
+
+
+def rung_title(ladder: Ladder, slug: str) -> str:
+    """A rung as the office reads it (截止前5个工作日提醒, 逾期第2周催办); an unknown slug as
+    it is."""
+    for r in ladder.rungs:
+        if r.slug == slug:
+            return r.title
+    n = slug.removeprefix("weekly-")
+    return weekly_title(int(n)) if slug.startswith("weekly-") and n.isdecimal() else slug
 
 
 def rung_order(ladder: Ladder, slug: str) -> int:

@@ -68,13 +68,6 @@ def complete_cmd(
         typer.echo(f"事项 {item_id} 已登记完成（{timing}），佐证：{item.evidence}")
 
 
-STATUS_LABELS = {
-    "pending": "待办",
-    "done": "已完成",
-    "awaiting": "待审核",
-    "overdue": "已逾期",
-    "waived": "免办",
-}
 COUNT_ORDER = ("done", "awaiting", "pending", "overdue", "waived")
 
 
@@ -88,6 +81,7 @@ def status_cmd(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """查看事项清单及完成情况（已完成但待审核的事项单独计数，不计入完成）。"""
+    from models.checklist import STATUS_LABELS
     from models.directory import find_unit, resolve_district
     from workflows.items import awaiting_review_ids, item_json, query_items
     from workflows.registry import get_obligation

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from models.checklist import ROLE_LABELS, ChecklistItem, ItemStatus, Role
+from models.checklist import ROLE_LABELS, STATUS_LABELS, ChecklistItem, ItemStatus, Role
 from models.submission import REVIEW_LABELS, Attachment, ReviewState
 from models.unit import Unit
 from notifications.links import TokenError, verify
@@ -53,7 +53,6 @@ _env.filters["cn_date"] = cn_date
 _env.filters["local_date"] = lambda v: cn_date((as_utc(v) or v).astimezone(SHANGHAI_TZ).date())
 
 MAX_PLAIN_FORM_BYTES = 256 * 1024  # a unit's form without a file: URL, note, 本期无 reason
-STATUS_LABELS = {"pending": "待办", "overdue": "已逾期", "done": "已完成", "waived": "免办"}
 
 
 def _page(name: str, status: int = 200, **ctx) -> HTMLResponse:  # type: ignore[no-untyped-def]

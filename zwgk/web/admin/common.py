@@ -17,6 +17,7 @@ import hmac
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote
@@ -31,7 +32,7 @@ from models.account import ROLE_LABELS, User, UserRole, current_actor
 from models.checklist import ChecklistItem
 from models.unit import Unit
 from notifications.links import secret_key
-from notifications.render import cn_date
+from notifications.render import cn_date, cn_day, cn_time
 from zwgk import clock
 from zwgk.config import Settings, get_settings
 from zwgk.db import session_scope
@@ -47,15 +48,17 @@ _env = Environment(
     autoescape=select_autoescape(("html",)),
     undefined=StrictUndefined,
 )
+
+
+def _day(value: date | str) -> str:
+    """A day in Chinese (2026年11月30日), given as a date or as ``zwgk status --json`` writes
+    it (2026-11-30)."""
+    return cn_day(date.fromisoformat(value) if isinstance(value, str) else value)
+
+
 _env.filters["cn_date"] = cn_date
-
-
-def _local_time(value: Any) -> str:
-    value = clock.as_utc(value)
-    return f"{value.astimezone(clock.SHANGHAI):%Y-%m-%d %H:%M}" if value else ""
-
-
-_env.filters["local_time"] = _local_time
+_env.filters["cn_day"] = _day
+_env.filters["local_time"] = cn_time  # 2026年11月30日 14:05, as the outbox and runs pages
 
 
 def session_secret(settings: Settings) -> str:

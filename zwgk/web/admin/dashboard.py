@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from models.checklist import ROLE_LABELS, ChecklistItem, Role
+from models.checklist import ROLE_LABELS, STATUS_LABELS, ChecklistItem, Role
 from models.directory import districts
 from models.reminder import ItemEvent, ReminderLog
 from models.unit import Unit
@@ -31,7 +31,9 @@ from workflows.items import (
     reopen,
     waive,
 )
+from workflows.obligation import DEFAULT_LADDER
 from workflows.registry import REGISTRY, item_titles
+from workflows.reminder_ladder import rung_title
 from zwgk.access.audit import ACTION_LABELS
 from zwgk.clock import as_utc, today_shanghai
 from zwgk.db import session_scope
@@ -41,13 +43,6 @@ from zwgk.web.admin import review
 from zwgk.web.admin.common import Principal, action, item_action, page, refusal, view
 from zwgk.web.limits import small_int
 
-STATUS_LABELS = {
-    "pending": "待办",
-    "overdue": "已逾期",
-    "done": "已完成",
-    "awaiting": "待审核",
-    "waived": "免办",
-}
 STATUSES = ("done", "awaiting", "pending", "overdue", "waived")
 
 
@@ -214,6 +209,8 @@ def item_view(request: Request, who: Principal) -> Response:
         return loaded
     item, unit = loaded
     today = today_shanghai()
+    ob = REGISTRY.get(item.obligation)
+    ladder = ob.ladder if ob else DEFAULT_LADDER
     with session_scope() as s:
         events = list(
             s.exec(
@@ -230,7 +227,12 @@ def item_view(request: Request, who: Principal) -> Response:
             )
         )
     history: list[dict[str, Any]] = [
-        {"at": item.created_at, "what": "生成事项", "by": "", "detail": f"截止日期 {item.due}"}
+        {
+            "at": item.created_at,
+            "what": "生成事项",
+            "by": "",
+            "detail": f"截止日期{cn_day(item.due)}",
+        }
     ]
     history += [
         {
@@ -246,7 +248,7 @@ def item_view(request: Request, who: Principal) -> Response:
             "at": r.created_at,
             "what": "催办提醒" + ("（跳过）" if r.skipped else ""),
             "by": "系统",
-            "detail": f"{r.rung}（{r.on}）",
+            "detail": f"{rung_title(ladder, r.rung)}（{cn_day(r.on)}）",
         }
         for r in reminders
     ]
