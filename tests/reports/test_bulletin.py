@@ -329,3 +329,34 @@ def test_a_legacy_filing_awaiting_review_is_counted_once(directory: str) -> None
         )
     jyj = next(p for p in per_unit if p.unit == "区教育局")
     assert (jyj.awaiting, jyj.done_on_time, jyj.total) == (1, 0, 1)
+
+
+def test_equal_units_share_a_place_and_ties_are_not_named_by_the_alphabet(
+    directory: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Units equal in score and both rates share their place; the 通报 names the units most
+    behind only when the data, not the order of their names, singles them out."""
+    from zwgk.reports.bulletin import ranking_rows
+
+    _build(directory)
+    b = _bulletin(directory)
+    assert [(r[0], r[1]) for r in ranking_rows(b)][:2] == [(1, "区政府办公室"), (1, "华阳路街道")]
+    assert b.worst_behind() == ["区教育局"]
+    assert "其中区教育局逾期未完成事项较多" in "".join(b.summary_sentences())
+
+
+def test_units_equally_behind_are_not_named_as_the_worst(
+    directory: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zwgk.reports.bulletin import ranking_rows
+
+    monkeypatch.setattr(
+        "tests.reports.test_bulletin.FATES",
+        {u: ("on_time" if u == "区政府办公室" else "overdue") for u in FATES},
+    )
+    _build(directory)
+    b = _bulletin(directory)
+    assert [r[0] for r in ranking_rows(b)] == [1, 2, 2, 2, 2]
+    assert b.worst_behind() == []
+    text = "".join(b.summary_sentences())
+    assert "4个单位尚有逾期未完成事项（见表2），请抓紧办理" in text and "较多" not in text

@@ -367,12 +367,24 @@ def score_unit(counts: UnitCounts, rules: Rules) -> UnitScore:
     return UnitScore(counts.unit, counts.total, round(score, 2), deductions)
 
 
+def _merit(s: UnitScore) -> tuple[float, float, float]:
+    return (-s.score, -s.counts.on_time_rate, -s.counts.completion_rate)
+
+
 def rank(scores: list[UnitScore]) -> list[UnitScore]:
-    """Best first: score, then the on-time rate, then the completion rate, then the name."""
-    return sorted(
-        scores,
-        key=lambda s: (-s.score, -s.counts.on_time_rate, -s.counts.completion_rate, s.unit),
-    )
+    """Best first: score, then the on-time rate, then the completion rate; units equal in
+    all three are listed by name, and share their place (:func:`places`)."""
+    return sorted(scores, key=lambda s: (*_merit(s), s.unit))
+
+
+def places(ranked: list[UnitScore]) -> list[int]:
+    """The place of each unit of a :func:`rank` ed list: units equal in score and rates
+    share one (1, 2, 2, 4), so that a name's order in the alphabet never ranks a unit."""
+    out: list[int] = []
+    for i, s in enumerate(ranked):
+        tied = i > 0 and _merit(s) == _merit(ranked[i - 1])
+        out.append(out[-1] if tied else i + 1)
+    return out
 
 
 @dataclass
@@ -403,7 +415,7 @@ class Assessment:
                     "waived": s.counts.waived,
                     "deductions": [{"reason": d.reason, "points": d.points} for d in s.deductions],
                 }
-                for i, s in enumerate(self.scores, 1)
+                for i, s in zip(places(self.scores), self.scores, strict=True)
             ],
         }
 
@@ -448,7 +460,7 @@ def assessment_markdown(a: Assessment) -> str:
         "| 排名 | 单位 | 得分 | 按时完成 | 逾期完成 | 逾期未完成 | 免办 | 扣分 |",
         "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for i, s in enumerate(a.scores, 1):
+    for i, s in zip(places(a.scores), a.scores, strict=True):
         c = s.counts
         lines.append(
             f"| {i} | {_md(s.unit)} | {points(s.score)} | {c.done_on_time} | {c.done_late} | "

@@ -23,7 +23,15 @@ from notifications.render import cn_day, cn_period
 from zwgk.config import Office
 from zwgk.errors import UserError
 from zwgk.periods import Cadence, Period
-from zwgk.reports.assessment import Rules, UnitScore, counts_due, points, rank, score_unit
+from zwgk.reports.assessment import (
+    Rules,
+    UnitScore,
+    counts_due,
+    places,
+    points,
+    rank,
+    score_unit,
+)
 from zwgk.reports.progress import UnitProgress, _display_width
 
 RANKING_HEADER = ["排名", "单位", "按时完成", "逾期完成", "未完成", "免办", "完成率", "得分"]
@@ -133,12 +141,31 @@ class Bulletin:
                 "全部按时完成，予以通报表扬。"
             )
         if behind:
-            worst = [s.unit for s in reversed(self.ranking) if s.counts.overdue][:3]
+            worst = self.worst_behind()
             sentences.append(
                 f"{len(behind)}个单位尚有逾期未完成事项，其中{_names(worst)}"
                 f"逾期未完成事项较多、完成率较低，请切实加强。"
+                if worst
+                else f"{len(behind)}个单位尚有逾期未完成事项（见表2），请抓紧办理、切实加强。"
             )
         return sentences
+
+    def worst_behind(self, most: int = 3) -> list[str]:
+        """The units with overdue items that rank lowest, whole ties only: the lowest place,
+        then the next, while they make at most ``most`` units. Empty when the lowest place
+        alone is shared by more (49 units equally behind: naming three would be the
+        alphabet's choice, not the data's)."""
+        behind = [(p, s.unit) for p, s in zip(places(self.ranking), self.ranking, strict=True)]
+        behind = [
+            (p, u) for (p, u), s in zip(behind, self.ranking, strict=True) if s.counts.overdue
+        ]
+        named: list[str] = []
+        for place in sorted({p for p, _ in behind}, reverse=True):
+            tie = [u for p, u in behind if p == place]
+            if len(named) + len(tie) > most:
+                break
+            named.extend(tie)
+        return named
 
     def requirements(self) -> list[str]:
         lines = []
@@ -245,7 +272,7 @@ def build_bulletin(
 
 def ranking_rows(b: Bulletin) -> list[list[str | int]]:
     rows: list[list[str | int]] = []
-    for i, s in enumerate(b.ranking, 1):
+    for i, s in zip(places(b.ranking), b.ranking, strict=True):
         c = s.counts
         rows.append(
             [
@@ -358,7 +385,7 @@ def to_xlsx(b: Bulletin) -> bytes:
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(RANKING_HEADER))
     ws["A1"].alignment = Alignment(horizontal="center")
     put(ws, RANKING_HEADER, bold=True)
-    for i, s in enumerate(b.ranking, 1):
+    for i, s in zip(places(b.ranking), b.ranking, strict=True):
         c = s.counts
         cells = put(
             ws,
