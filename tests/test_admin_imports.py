@@ -274,6 +274,7 @@ def test_holidays_preview_and_confirm(
     )
     r = _upload(client, "holidays", path, csrf)
     assert r.status_code == 200 and "共 2 条" in r.text and "调休上班" in r.text
+    assert "<td>2026年10月1日</td>" in r.text  # the preview's dates in Chinese
     assert _count(HolidayOverride) == 0
     assert _confirm(client, "holidays", csrf, _token(r.text)).status_code == 303
     assert _count(HolidayOverride) == 2
@@ -305,6 +306,7 @@ def test_register_preview_and_confirm(
     r = _upload(client, "register", path, csrf)
     assert r.status_code == 200, r.text
     assert "新增 2 件" in r.text and "区发展改革委" in r.text and "（办理中）" in r.text
+    assert "<td>2026年3月20日</td>" in r.text and "2026-03" not in r.text
     assert _count(Application) == 0
     assert _confirm(client, "register", csrf, _token(r.text)).status_code == 303
     assert _count(Application) == 2

@@ -34,6 +34,7 @@ from models.annual import Application
 from models.calendar import HolidayOverride
 from models.directory import declared_kinds, districts, kind_label
 from models.unit import Unit
+from notifications.render import cn_day
 from workflows.workcal import load_calendar
 from zwgk.access.audit import record
 from zwgk.config import get_settings
@@ -147,7 +148,7 @@ def _run_holidays(s: Session, path: Path, params: dict[str, str], who: Principal
     after = _holiday_snapshot(s)
     kinds = {"holiday": "放假", "workday": "调休上班"}
     rows = [
-        [label, day.isoformat(), kinds.get(after[day][0], after[day][0]), after[day][1]]
+        [label, cn_day(day), kinds.get(after[day][0], after[day][0]), after[day][1]]
         for label, day in _labelled(before, after)
     ]
     return Outcome(
@@ -171,10 +172,10 @@ def _app_snapshot(s: Session) -> dict[str, tuple]:
         a.fingerprint: (
             u.name,
             a.ref,
-            a.received.isoformat(),
+            cn_day(a.received),
             a.applicant_type,
             a.outcome or "（办理中）",
-            a.replied.isoformat() if a.replied else "",
+            cn_day(a.replied) if a.replied else "",
             "是" if a.extended else "",
         )
         for a, u in s.exec(stmt)
@@ -243,7 +244,7 @@ def _run_plan(s: Session, path: Path, params: dict[str, str], who: Principal) ->
             t.seq,
             t.name,
             t.deadline_text,
-            t.due.isoformat() if t.due else "（未定）",
+            cn_day(t.due) if t.due else "（未定）",
             "、".join(t.lead_units),
             "、".join(t.units),
             "、".join(t.cooperating_units),
