@@ -36,18 +36,21 @@ def audit_list(
         return
     from datetime import datetime
 
+    from zwgk.access.audit_view import actor_label, target_label, value_lines
     from zwgk.cli.table import print_table
     from zwgk.clock import SHANGHAI
 
     table = [
         (
             f"{datetime.fromisoformat(r['at']).astimezone(SHANGHAI):%Y-%m-%d %H:%M:%S}",
-            r["user"],
+            actor_label(r["user"]),
             ACTION_LABELS.get(r["action"], r["action"]),
-            r["target"],
+            target_label(r["target"]),
             r["detail"],
+            "\n".join(value_lines(r["before"], r["action"])),
+            "\n".join(value_lines(r["after"], r["action"])),
         )
         for r in rows
     ]
-    print_table(["时间", "操作人", "操作", "对象", "说明"], table)
+    print_table(["时间", "操作人", "操作", "对象", "说明", "改动前", "改动后"], table)
     typer.echo(f"共 {len(rows)} 条（最新的在前）。")

@@ -7,6 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from zwgk.access.audit import ACTION_LABELS, entries
+from zwgk.access.audit_view import actor_label, target_label, value_lines
 from zwgk.db import session_scope
 from zwgk.web.admin.common import Principal, page, view
 from zwgk.web.limits import small_int
@@ -32,7 +33,16 @@ def audit_page(request: Request, who: Principal) -> Response:
     return page(
         "admin/audit.html",
         who=who,
-        rows=rows,
+        rows=[
+            {
+                "entry": e,
+                "user": actor_label(e.user),
+                "target": target_label(e.target),
+                "before": value_lines(e.before, e.action),
+                "after": value_lines(e.after, e.action),
+            }
+            for e in rows
+        ],
         labels=ACTION_LABELS,
         older=rows[-1].id if more and rows else None,
         first_page=before_id is None,
