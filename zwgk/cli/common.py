@@ -55,6 +55,7 @@ def audit(
     detail: str,
     *,
     district: str | None = None,
+    before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> None:
     """Write a CLI change to the audit log (操作日志) in the change's own transaction, under
@@ -68,6 +69,7 @@ def audit(
         target=file.name,
         detail=detail,
         district=district,
+        before=before,
         after=after,
     )
 

@@ -41,16 +41,19 @@ def units_import(
         summary = (
             f"新增 {result.created} 个单位，更新 {result.updated} 个，未变 {result.unchanged} 个。"
         )
-        counts = {"新增": result.created, "更新": result.updated, "未变": result.unchanged}
+        before, after = result.audit_values()
         audit(
             session,
             "import-units",
             file,
             f"导入单位名录「{file.name}」：{summary}",
             district=d,
-            after=counts,
+            before=before,
+            after=after,
         )
     typer.echo(f"{d}：{summary}")
+    for change in result.changes:
+        typer.echo(f"  {change.unit} {change}")
 
 
 kinds_app = typer.Typer(help="本区自定的单位类别（默认类别之外）", no_args_is_help=True)

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from difflib import get_close_matches
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session, select
 
-from models.directory import declared_kinds
+from models.directory import declared_kinds, kind_label
 from models.unit import KIND_LABELS, DistrictKind, Unit, UnitKind
 from zwgk.clock import utcnow
 from zwgk.errors import clip, refused
@@ -47,6 +48,59 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    changes: list[UnitChange] = field(default_factory=list)  # of the updated units
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
+
+    def audit_values(self) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+        """The audit entry's before/after: the counts, and each updated unit's changed fields
+        (「区科委 邮箱」: old → new), the first :data:`MAX_AUDITED_CHANGES`, then ``more``: the
+        number left out."""
+        before: dict[str, Any] = {}
+        after: dict[str, Any] = dict(self.counts)
+        for c in self.changes[:MAX_AUDITED_CHANGES]:
+            before[f"{c.unit} {c.field}"] = c.old
+            after[f"{c.unit} {c.field}"] = c.new
+        if len(self.changes) > MAX_AUDITED_CHANGES:
+            after["more"] = len(self.changes) - MAX_AUDITED_CHANGES
+        return before or None, after
+
+
+# A unit's fields as the office names them, in the order a change is listed.
+UNIT_FIELD_LABELS = {
+    "kind": "类别",
+    "email": "邮箱",
+    "contact": "联络员",
+    "aliases": "又称",
+    "groups": "所属组",
+    "active": "启用",
+}
+MAX_AUDITED_CHANGES = 50
+
+
+@dataclass(frozen=True)
+class UnitChange:
+    """One field of one unit an import changes, old and new as the office reads them."""
+
+    unit: str
+    field: str  # 邮箱, 联络员 …
+    old: str
+    new: str
+
+    def __str__(self) -> str:
+        return f"{self.field}：{self.old} → {self.new}"
+
+
+def _shown(key: str, value: object, declared: Mapping[str, DistrictKind]) -> str:
+    if key == "kind":
+        return kind_label(str(value), declared)
+    if key == "active":
+        return "是" if value else "否"
+    if isinstance(value, list | tuple):
+        return "、".join(str(v) for v in value) or "（空）"
+    return str(value) if value not in (None, "") else "（空）"
 
 
 def parse_kind(value: str, declared: Mapping[str, DistrictKind] | None = None) -> str | None:
@@ -159,7 +213,8 @@ def parse_units_csv(path: Path, declared: Mapping[str, DistrictKind] | None = No
 
 def import_units(*, session: Session, path: Path, district: str) -> ImportResult:
     """Upsert the units of ``path`` into ``district``. Idempotent; the caller commits."""
-    rows = parse_units_csv(path, declared_kinds(session=session, district=district))
+    declared = declared_kinds(session=session, district=district)
+    rows = parse_units_csv(path, declared)
     existing = {u.name: u for u in session.exec(select(Unit).where(Unit.district == district))}
     result = ImportResult()
     for r in rows:
@@ -177,8 +232,17 @@ def import_units(*, session: Session, path: Path, district: str) -> ImportResult
             result.created += 1
             continue
         changed = False
-        for key, value in fields.items():
+        for key in UNIT_FIELD_LABELS:
+            value = fields[key]
             if getattr(unit, key) != value:
+                result.changes.append(
+                    UnitChange(
+                        unit.name,
+                        UNIT_FIELD_LABELS[key],
+                        _shown(key, getattr(unit, key), declared),
+                        _shown(key, value, declared),
+                    )
+                )
                 setattr(unit, key, value)
                 changed = True
         if changed:

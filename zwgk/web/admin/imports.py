@@ -63,6 +63,8 @@ class Outcome:
     columns: list[str] = field(default_factory=list)
     rows: list[list[str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    before: dict[str, Any] | None = None  # the audit entry's before/after, when not the counts
+    after: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,9 @@ def _run_units(s: Session, path: Path, params: dict[str, str], who: Principal) -
     s.flush()
     after = _unit_snapshot(s, district)
     declared = declared_kinds(session=s, district=district)
+    changes: dict[str, list[str]] = {}
+    for c in r.changes:
+        changes.setdefault(c.unit, []).append(str(c))
     rows = [
         [
             label,
@@ -120,14 +125,18 @@ def _run_units(s: Session, path: Path, params: dict[str, str], who: Principal) -
             after[name][1],
             after[name][2],
             "、".join(after[name][3]),
+            "；".join(changes.get(name, [])),
         ]
         for label, name in _labelled(before, after)
     ]
+    audit_before, audit_after = r.audit_values()
     return Outcome(
         f"{district}：新增 {r.created} 个单位，更新 {r.updated} 个，未变 {r.unchanged} 个。",
-        {"created": r.created, "updated": r.updated, "unchanged": r.unchanged},
-        ["变动", "单位", "类别", "邮箱", "联络员", "又称"],
+        r.counts,
+        ["变动", "单位", "类别", "邮箱", "联络员", "又称", "改动内容（原 → 新）"],
         rows,
+        before=audit_before,
+        after=audit_after,
     )
 
 
@@ -454,6 +463,9 @@ async def upload(request: Request) -> Response:
         who,
         back=f"/admin/import/{kind.slug}",
     )
+    # The role first: a viewer is refused (403) whatever the body, before it is read.
+    if (refused := _not_for(kind, who)) is not None:
+        return refused
     ctype = request.headers.get("content-type", "")
     if not ctype.startswith("multipart/form-data"):
         return refusal(400, "无法处理的请求", "请用页面上的表单选择文件上传。", who)
@@ -610,7 +622,8 @@ def confirm(request: Request, who: Principal, form: dict[str, str]) -> Response:
                 target=name,
                 district=kind.district_of(params, who),
                 detail=f"导入{kind.title}「{name}」：{outcome.summary}",
-                after=outcome.counts,
+                before=outcome.before,
+                after=outcome.after or outcome.counts,
             )
     except UserError as exc:
         os.rename(claimed, waiting)  # nothing written: the preview may be confirmed again
