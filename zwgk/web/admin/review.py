@@ -10,7 +10,7 @@ from typing import Any
 from sqlmodel import Session, select
 from starlette.background import BackgroundTask
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from models.checklist import ChecklistItem
@@ -20,10 +20,16 @@ from models.unit import Unit
 from notifications.outbox_send import dispatch
 from notifications.render import cn_period
 from workflows.registry import item_titles
-from workflows.submissions import accept, awaiting_review, item_submissions, send_back
+from workflows.submissions import (
+    accept,
+    awaiting_review,
+    item_submissions,
+    latest_submission,
+    send_back,
+)
 from zwgk.config import get_settings
 from zwgk.db import session_scope
-from zwgk.web.admin.common import Principal, action, item_action, refusal, view
+from zwgk.web.admin.common import ItemWork, Principal, action, item_action, refusal, view
 from zwgk.web.files import attachment_response
 from zwgk.web.limits import small_int
 
@@ -88,8 +94,28 @@ def download(request: Request, who: Principal) -> Response:
     return attachment_response(att)
 
 
+def _review(request: Request, who: Principal, what: str, work: ItemWork) -> Response:
+    """通过 or 退回, once: when the item's latest submission was already reviewed (a
+    double-submitted form, or a colleague was quicker), nothing is written and the item page
+    says so (``?done=reviewed``) instead of an error page."""
+    already: list[bool] = []
+
+    def once(s: Session, item: ChecklistItem, unit: Unit) -> object:
+        sub = latest_submission(session=s, item_id=item.id)  # type: ignore[arg-type]
+        if sub is not None and sub.review in (ReviewState.accepted, ReviewState.returned):
+            already.append(True)
+            return None
+        return work(s, item, unit)
+
+    response = item_action(request, who, what, once)
+    if already and response.status_code == 303:
+        location = response.headers["location"].split("?", 1)[0]
+        return RedirectResponse(f"{location}?done=reviewed", status_code=303)
+    return response
+
+
 def accept_item(request: Request, who: Principal, form: dict[str, str]) -> Response:
-    return item_action(
+    return _review(
         request,
         who,
         "accept",
@@ -114,7 +140,7 @@ def return_item(request: Request, who: Principal, form: dict[str, str]) -> Respo
             )
         )
 
-    response = item_action(request, who, "return", work)
+    response = _review(request, who, "return", work)
     if returned and response.status_code == 303:
         response.background = BackgroundTask(_send_returned, f"returned:{returned[0].id}")
     return response
