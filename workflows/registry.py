@@ -242,7 +242,8 @@ def get_obligation(slug: str) -> Obligation:
     try:
         return REGISTRY[slug]
     except KeyError:
-        known = "、".join(REGISTRY)
+        # Titles first (the page's reader), the slug in parentheses (the CLI's argument).
+        known = "、".join(f"{ob.title}（{key}）" for key, ob in REGISTRY.items())
         raise UserError(f"未知的事项「{slug}」。可用的事项：{known}") from None
 
 
