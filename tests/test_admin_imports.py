@@ -153,6 +153,10 @@ def test_viewer_may_not_import(
     path = write_units_csv(tmp_path / "u.csv", NEW_UNITS)
     r = _upload(client, "units", path, csrf, district=directory)
     assert r.status_code == 403 and "只读" in r.text
+    # Without multipart (a plain form, no body at all): the role is checked first, 403.
+    r = client.post("/admin/import/units", data={"csrf_token": csrf})
+    assert r.status_code == 403 and "只读" in r.text, r.text
+    assert client.post("/admin/import/plan").status_code == 403
     assert not _uploads() and not _audit("import-units")
 
 

@@ -327,7 +327,13 @@ def test_return_reopens_mails_the_reason_and_shows_the_round_trip(
     assert r.status_code == 400 and "退回须说明理由" in r.text
     r = client.post(url, data={"reason": reason, "csrf_token": csrf})
     assert r.status_code == 303
-    assert client.post(url, data={"reason": reason, "csrf_token": csrf}).status_code == 400
+    # The double-submitted 退回 (or a 通过 after it) lands on the item page, written once.
+    for again in (url, f"/admin/items/{item_id}/accept"):
+        r = client.post(again, data={"reason": reason, "csrf_token": csrf})
+        assert r.status_code == 303, r.text
+        assert r.headers["location"] == f"/admin/items/{item_id}?done=reviewed"
+        shown = client.get(r.headers["location"]).text
+        assert "该填报已审核（已退回），未重复办理" in shown and "未能办理" not in shown
     with session_scope() as s:
         item = s.get(ChecklistItem, item_id)
         assert item is not None and item.status == "pending" and item.completed_at is None
@@ -357,6 +363,10 @@ def test_return_reopens_mails_the_reason_and_shows_the_round_trip(
         client.post(f"/admin/items/{item_id}/accept", data={"csrf_token": csrf}).status_code == 303
     )
     assert [s.review for s in _subs(item_id)] == [ReviewState.returned, ReviewState.accepted]
+    r = client.post(f"/admin/items/{item_id}/accept", data={"csrf_token": csrf})
+    assert r.status_code == 303 and r.headers["location"].endswith("?done=reviewed")
+    assert "该填报已审核（已通过），未重复办理" in client.get(r.headers["location"]).text
+    assert len(_audit("accept")) == 1 and len(_audit("return")) == 1
     assert "待审核的单位填报" not in client.get("/admin/").text
 
 
