@@ -63,6 +63,7 @@ def test_audit_page_and_cli_show_details_in_chinese(
     assert "工作流运行：5324c1fe" in page and "对象" in page
     assert "<td>工作流运行 5324c1fe-0000-4000-8000-000000000001</td>" in page
     assert "角色：管理员" in page and "启用：是" in page and "区：测试区" in page
+    assert "区：全部区" in page  # wangjing: an account for every district
     assert "命令行（" in page and "cli:" not in page
     for raw in RAW:
         assert raw not in page, raw

@@ -93,6 +93,8 @@ def _moment(value: str) -> str:
 
 
 def _value(key: str, value: Any, values: dict[str, Any], action: str) -> str:
+    if key == "district" and value is None and action == "user-add":
+        return "全部区"
     if value is None or value == "":
         return "（空）"
     if isinstance(value, bool):
