@@ -5,6 +5,7 @@ stored keys."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -70,6 +71,7 @@ def test_audit_page_and_cli_show_details_in_chinese(
 
     out = run_inprocess(capsys, "audit", "list").out
     assert "命令行（" in out and "cli:" not in out
+    assert re.search(r"\n20\d\d年\d{1,2}月\d{1,2}日 \d\d:\d\d:\d\d ", out), out
     assert "期间：2026年11月" in out and "工作流运行 5324c1fe" in out and "新增：1" in out
     for raw in RAW:
         assert raw not in out, raw

@@ -36,13 +36,13 @@ def audit_list(
         return
     from datetime import datetime
 
+    from notifications.render import cn_time
     from zwgk.access.audit_view import actor_label, target_label, value_lines
     from zwgk.cli.table import print_table
-    from zwgk.clock import SHANGHAI
 
     table = [
         (
-            f"{datetime.fromisoformat(r['at']).astimezone(SHANGHAI):%Y-%m-%d %H:%M:%S}",
+            cn_time(datetime.fromisoformat(r["at"]), seconds=True),
             actor_label(r["user"]),
             ACTION_LABELS.get(r["action"], r["action"]),
             target_label(r["target"]),
