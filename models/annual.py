@@ -224,6 +224,24 @@ def _closest(word: str, choices: dict[str, str], shown: dict[str, str]) -> str:
     return "，可用的有：" + "、".join(dict.fromkeys(shown.values()))
 
 
+def _heading(table: str, row: str) -> str | None:
+    """For a heading of table 三 typed as a row ("（三）不予公开", "三、本年度办理结果"): where its
+    figures go instead (the rows below it), else None."""
+    if table != "table3":
+        return None
+    c = canon(row)
+    for n, (group, subs) in enumerate(OUTCOME_GROUPS):
+        if subs and c in (canon(group), canon(f"（{NUMERALS[n]}）{group}")):
+            keys = [k for k in TABLE3_ROWS if k.startswith(f"{group}/")]
+            return (
+                f"表三「（{NUMERALS[n]}）{group}」是分项标题，本身不填数字，数字填在其下各项："
+                + "、".join(f"「{table3_row_label(k)}」" for k in keys)
+            )
+    if c in (canon("三、本年度办理结果"), canon("本年度办理结果")):
+        return "表三「三、本年度办理结果」是标题，本身不填数字，数字填在其下（一）至（七）各项"
+    return None
+
+
 def resolve_cell(table: str, row: str, col: str) -> tuple[str, str, str]:
     """(table, row, col) as stored from a cell named as printed or by internal key; ValueError
     with a Chinese message naming the label and the closest valid one."""
@@ -243,6 +261,9 @@ def resolve_cell(table: str, row: str, col: str) -> tuple[str, str, str]:
         shown = {r: r for r, _c in TABLE2}
     r = rows.get(canon(row))
     if r is None:
+        heading = _heading(t, row)
+        if heading:
+            raise ValueError(heading)
         raise ValueError(f"{TABLE_NAMES[t]}没有「{row}」这一行{_closest(row, rows, shown)}")
     cols = _col_aliases(t, r)
     c = cols.get(canon(col))

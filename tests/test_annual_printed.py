@@ -53,7 +53,7 @@ def test_seed_2024_tables_as_printed_import_without_false_alarm(
     assert r.code == 0, r.err
     r = run_inprocess(capsys, "annual", "import", str(FIXTURE))
     assert r.code == 0, r.err
-    assert "已导入 200 个数据" in r.out
+    assert "导入年报表格数据 200 项" in r.out
     r = run_inprocess(capsys, "annual", "check", "--year", "2024", "--unit", "区政府办公室")
     assert r.code == 0, r.out + r.err
     assert "校验通过" in r.out and "上年结转未与上一年度" not in r.out
@@ -168,6 +168,11 @@ def test_set_accepts_printed_labels_with_or_without_numbering(
         ),
         (["表五", "规章", "本年制发件数", "1"], "没有「表五」这张表"),
         (
+            ["表三", "（三）不予公开", "自然人", "1"],
+            "表三「（三）不予公开」是分项标题，本身不填数字，数字填在其下各项："
+            "「（三）不予公开 1.属于国家秘密」",
+        ),
+        (
             ["表四", "行政复议", "结果纠正", "十"],
             "表四「行政复议」行「结果纠正」列：「十」不是数字",
         ),
@@ -176,7 +181,7 @@ def test_set_accepts_printed_labels_with_or_without_numbering(
             "表三「四、结转下年度继续办理」行「自然人」列：「-3」不能为负数",
         ),
     ],
-    ids=["row", "column", "table", "non-numeric", "negative"],
+    ids=["row", "column", "table", "heading", "non-numeric", "negative"],
 )
 def test_set_refuses_bad_label_or_figure_naming_the_cell(
     directory: str, capsys: pytest.CaptureFixture[str], args: list[str], message: str

@@ -40,7 +40,7 @@ def _import_all(capsys: pytest.CaptureFixture[str], changed: dict[int, Path] | N
         path = (changed or {}).get(year, _fixture(year))
         r = run_inprocess(capsys, "annual", "import", str(path))
         assert r.code == 0, r.err
-        assert "已导入 200 个数据" in r.out
+        assert "导入年报表格数据 200 项" in r.out
 
 
 def test_fixtures_cite_their_source() -> None:

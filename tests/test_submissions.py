@@ -107,6 +107,7 @@ def test_a_pdf_without_url_completes_and_waits_for_review(
     token = _token(unit_id)  # one token: its expiry moves with the clock's second
     page = client.get(f"/u/{token}").text
     assert "待审核" in page and f"/u/{token}/files/{att.id}" in page
+    assert "已报送，待审核" in page  # its status, not 已完成, until the office accepts it
 
 
 @pytest.mark.parametrize(

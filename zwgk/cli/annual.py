@@ -61,7 +61,7 @@ def annual_import(
             district=district,
             after={"数据": n},
         )
-    typer.echo(f"已导入 {n} 个数据。")
+    typer.echo(f"已从「{file.name}」导入年报表格数据 {n} 项。")
 
 
 def _import_paste(

@@ -133,6 +133,10 @@ def _unit_page(
                 for sub, atts in history.get(i.id, [])
             ],
         }
+        last = history.get(i.id, [])[-1:]
+        if i.status == ItemStatus.done and last and last[0][0].review == ReviewState.awaiting:
+            # Done by the unit, not yet by the office: the page says so, as the office's does.
+            view["status"], view["status_label"] = "awaiting", "已报送，待审核"
         (open_items if i.status == ItemStatus.pending else closed).append(view)
     return _page(
         "unit.html",
