@@ -12,7 +12,7 @@ What is measured, per run, in a fresh process on a fresh copy of the database:
   command an administrator types: its checks, the temporary Prefect server, the flow
   (checklist, queued mail, dispatch to an aiosmtpd sink in its own process, progress
   artifacts), the summary line. Wall time from spawning the process to its exit, and its
-  own peak RSS (``ru_maxrss`` of that process; the Prefect server is a child of it and not
+  own peak RSS (``VmHWM`` of that process, see ``bench.city.peak_mb``; the Prefect server is a child of it and not
   counted, on either side).
 * **floor**: the same work done plainly inside one Prefect flow on the same temporary
   server (``deployments.prefect_api``): the expansion floor of ``bench/floors.py``
@@ -47,7 +47,13 @@ ROOT = Path(__file__).resolve().parents[1]
 if __package__ in (None, ""):  # `python bench/district.py`
     sys.path.insert(0, str(ROOT))
 
-from bench.city import MAIL_FROM, PostgresStore, SqliteStore, fingerprint  # noqa: E402
+from bench.city import (  # noqa: E402
+    MAIL_FROM,
+    PostgresStore,
+    SqliteStore,
+    fingerprint,
+    peak_mb,
+)
 from bench.data import ISSUED, YEAR, district_names  # noqa: E402
 
 RESULT_TAG = "BENCH-RESULT "
@@ -57,12 +63,6 @@ FLAT_TARGET = 1.2  # a larger shape's peak against the 1,000-unit one of its kin
 # A plan issued in late March: its 全年 tasks are checked at the end of Q2, Q3 and Q4.
 YEAR_ROUND_ISSUED = date(2026, 3, 25)
 KINDS = {"one-off": ISSUED, "year-round": YEAR_ROUND_ISSUED}
-
-
-def _peak_mb() -> float:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 # --------------------------------------------------------------------------- worker side
@@ -127,7 +127,7 @@ def worker(role: str, opts: dict[str, Any]) -> dict[str, Any]:
         _setup(opts)
         return {}
     code = _ours(opts) if role == "ours" else _floor(opts)
-    return {"exit": code, "peak_mb": _peak_mb()}
+    return {"exit": code, "peak_mb": peak_mb()}
 
 
 # --------------------------------------------------------------------------- orchestrator
