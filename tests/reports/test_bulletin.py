@@ -259,26 +259,34 @@ def test_items_not_yet_due_are_open_not_overdue(directory: str) -> None:
     assert "未完成1项；" in to_markdown(b)
 
 
+def _hand_in_for_review(s, now: datetime) -> ChecklistItem:  # type: ignore[no-untyped-def]
+    """区教育局 hands in its November filing (evidence URL, at ``now``); it awaits review."""
+    from workflows.submissions import submit
+
+    item = s.exec(
+        select(ChecklistItem)
+        .join(Unit)
+        .where(ChecklistItem.period == "2026-11")
+        .where(Unit.name == "区教育局")
+    ).one()
+    submit(
+        session=s,
+        item_id=item.id,
+        unit_id=item.unit_id,
+        evidence=EVIDENCE,
+        now=now,
+    )
+    return item  # type: ignore[no-any-return]
+
+
 def test_a_filing_awaiting_review_is_not_done_yet(directory: str) -> None:
     """待审核 (handed in, not yet 通过) counts as 未完成 in the 通报, without a deduction; the
     sentence says how many of them wait for review. 通过 makes it done."""
-    from workflows.submissions import accept, submit
+    from workflows.submissions import accept
 
     _build(directory)
     with session_scope() as s:
-        item = s.exec(
-            select(ChecklistItem)
-            .join(Unit)
-            .where(ChecklistItem.period == "2026-11")
-            .where(Unit.name == "区教育局")
-        ).one()
-        submit(
-            session=s,
-            item_id=item.id,  # type: ignore[arg-type]
-            unit_id=item.unit_id,
-            evidence=EVIDENCE,
-            now=LATE,
-        )
+        item = _hand_in_for_review(s, LATE)
     b = _bulletin(directory)
     t = b.total
     assert (t.done_on_time, t.done_late, t.awaiting, t.overdue, t.waived) == (2, 1, 1, 0, 1)
@@ -298,23 +306,9 @@ def test_a_legacy_filing_awaiting_review_is_counted_once(directory: str) -> None
     by its date as done."""
     from sqlalchemy import update
 
-    from workflows.submissions import submit
-
     _build(directory)
     with session_scope() as s:
-        item = s.exec(
-            select(ChecklistItem)
-            .join(Unit)
-            .where(ChecklistItem.period == "2026-11")
-            .where(Unit.name == "区教育局")
-        ).one()
-        submit(
-            session=s,
-            item_id=item.id,  # type: ignore[arg-type]
-            unit_id=item.unit_id,
-            evidence=EVIDENCE,
-            now=ON_TIME,
-        )
+        item = _hand_in_for_review(s, ON_TIME)
         s.execute(
             update(ChecklistItem)
             .where(ChecklistItem.id == item.id)  # type: ignore[arg-type]
