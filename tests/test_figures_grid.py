@@ -156,3 +156,18 @@ def test_excel_cells_holding_a_line_break_are_one_cell(
     assert stored[("table3", "部分公开", "自然人")] == 8
     assert stored[("table3", "不予公开/其他法律行政法规禁止公开", "总计")] == 0
     assert len(stored) == 28
+
+
+def test_full_width_digits_read_as_figures() -> None:
+    """Offices' Excel and IMEs type ０ and １２ full width: they are figures, not label text."""
+    from zwgk.intake.figures_grid import parse_grid
+
+    cells = parse_grid(
+        "（三）不予公开\t1.属于国家秘密\t１\t0\t0\t0\t0\t0\t１\n"
+        "\t２.其他法律行政法规禁止公开\t０\t0\t0\t0\t0\t0\t0\n",
+        table="表三",
+    )
+    got = {(c.row, c.col): c.value for c in cells}
+    assert got[("不予公开/属于国家秘密", "自然人")] == 1
+    assert got[("不予公开/其他法律行政法规禁止公开", "自然人")] == 0
+    assert len(cells) == 14

@@ -105,6 +105,10 @@ def _group_of(label: str) -> str | None:
     return (rest[: n.start()] if n else rest).strip()
 
 
+# Full-width digits (０–９), as an office's Excel or IME often types them, read as digits.
+FULL_WIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
 def parse_grid(text: str, *, table: str | None = None, where: str = "粘贴的表格") -> list[GridCell]:
     """The cells of the pasted tables; UserError listing every problem (line and cell)."""
     current = _table_of(table) if table else None
@@ -116,7 +120,8 @@ def parse_grid(text: str, *, table: str | None = None, where: str = "粘贴的�
     errors: list[str] = []
     group = ""  # 表三: the outcome group of the last row that printed one
     seen: dict[tuple[str, str, str], int] = {}
-    for lineno, parts in _lines(text):
+    for lineno, cells_in in _lines(text):
+        parts = [c.translate(FULL_WIDTH) for c in cells_in]
         raw = "\t".join(parts)
         at = f"{where}第 {lineno} 行"
         first = next((i for i, c in enumerate(parts) if NUMBER.match(c)), None)
