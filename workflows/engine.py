@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from sqlalchemy import ColumnElement, and_
 from sqlmodel import Session, col, select
 
 from models.checklist import ROLE_LABELS, ChecklistItem, ItemStatus, Role
@@ -161,7 +162,7 @@ def _insert_items(
             select(ChecklistItem.id, ChecklistItem.unit_id, ChecklistItem.step)
             .where(ChecklistItem.obligation == ob.slug)
             .where(ChecklistItem.period == str(period))
-            .where(col(ChecklistItem.unit_id).in_(sorted({r[2] for r in rows})))
+            .where(_units_in(sorted({r[2] for r in rows})))
         )
     }
     for row, item in zip(rows, items, strict=True):
@@ -306,6 +307,19 @@ def _build_chunk(b: _Build, unit_ids: list[int], units: list[Unit]) -> int:
     return len(planned)
 
 
+def _units_in(unit_ids: list[int]) -> ColumnElement[bool]:
+    """``unit_id IN unit_ids``, bounded by the ids' range too, so the item key's index
+    (obligation, period, unit_id, step) is scanned for these units only. Without the range
+    PostgreSQL, planning against a table that grew in this very transaction (no statistics
+    yet), kept the ``IN`` as a filter over every item of the period: a 4,000-unit build read
+    its growing 400,000 items twice per chunk, 27 s each way. A chunk's ids are consecutive
+    in the district's id order, so the range holds little else."""
+    unit = col(ChecklistItem.unit_id)
+    if not unit_ids:
+        return unit.in_([])
+    return and_(unit.in_(unit_ids), unit >= min(unit_ids), unit <= max(unit_ids))
+
+
 def _existing_items(b: _Build, unit_ids: list[int]) -> dict[tuple[int, str], ChecklistItem]:
     """The period's items of these units, by (unit id, step): by unit id, so the lookup
     uses the item key's index."""
@@ -315,7 +329,7 @@ def _existing_items(b: _Build, unit_ids: list[int]) -> dict[tuple[int, str], Che
             select(ChecklistItem)
             .where(ChecklistItem.obligation == b.ob.slug)
             .where(ChecklistItem.period == str(b.period))
-            .where(col(ChecklistItem.unit_id).in_(unit_ids))
+            .where(_units_in(unit_ids))
         )
     }
 
