@@ -220,3 +220,53 @@ def test_chunks_sized_by_items_build_what_one_chunk_builds(
     _build("monthly-filing", "2026-11")
     assert chunks == [50]
     assert snapshot() == chunked
+
+
+def _mail_on(slug: str, period: str, today: date) -> OutboxMessage:
+    ob = REGISTRY[slug]
+    with session_scope() as s:
+        build_checklist(
+            session=s, ob=ob, period=ob.parse_period(period), settings=get_settings(), today=today
+        )
+    return _outbox()[0]
+
+
+def test_assignment_mailed_after_the_deadline_says_so(directory: str) -> None:
+    # A district that starts with zwgk in late November: October's filing is already late.
+    mail = _mail_on("monthly-filing", "2026-10", date(2026, 11, 30))
+    for body in (mail.body_text, mail.body_html):
+        assert "所列事项均已超过完成时限，请你单位抓紧办理" in body
+        assert "请你单位按时完成" not in body
+        assert "已逾期" in body
+
+
+def test_assignment_before_the_deadline_asks_for_it_on_time(directory: str) -> None:
+    mail = _mail_on("monthly-filing", "2026-11", date(2026, 11, 2))
+    for body in (mail.body_text, mail.body_html):
+        assert "请你单位按时完成。" in body
+        assert "已逾期" not in body and "超过完成时限" not in body
+
+
+def test_assignment_with_some_items_late_marks_those(directory: str) -> None:
+    from notifications.render import render
+    from workflows.engine import ItemView
+
+    def item(i: int, due: date) -> ItemView:
+        return ItemView(i, f"事项{i}", "", "负责", due, None, False)
+
+    ob = REGISTRY["work-plan"]
+    rendered = render(
+        "assignment",
+        ob.template_dir,
+        obligation=ob,
+        period=ob.parse_period("2026"),
+        unit={"name": "区教育局"},
+        office=None,
+        link="http://zwgk.example/u/1",
+        today=date(2026, 11, 30),
+        items=[item(1, date(2026, 6, 30)), item(2, date(2026, 12, 15))],
+        subject="",
+    )
+    assert "其中标注“已逾期”的1项已超过完成时限" in rendered.text
+    assert rendered.text.count("（已逾期）") == 1
+    assert rendered.html.count(">已逾期<") == 1

@@ -236,7 +236,8 @@ def _overdue(summary: Iterable[UnitProgress]) -> list[ItemRow]:
 
 def _overdue_fields(row: ItemRow) -> list[str | int | date]:
     role = ROLE_LABELS.get(row.role, row.role)
-    return [row.id, row.obligation_title, row.period, row.unit, row.step_title, role, row.due]
+    period = cn_period(row.period)  # 2026年11月, as the office writes it, not the stored 2026-11
+    return [row.id, row.obligation_title, period, row.unit, row.step_title, role, row.due]
 
 
 # --- CSV ---------------------------------------------------------------------------------------
