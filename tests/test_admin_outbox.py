@@ -229,6 +229,10 @@ def test_the_list_is_paged_filtered_and_counted(
     last_page = (total + 49) // 50
     last = client.get(f"/admin/outbox?page={last_page}").text
     assert last.count('class="message"') == total - 50 * (last_page - 1)
+    past = client.get(f"/admin/outbox?page={last_page + 5}", follow_redirects=False)
+    assert past.status_code == 303 and past.headers["location"].endswith(f"page={last_page}")
+    filtered = client.get("/admin/outbox?status=failed&page=7", follow_redirects=False)
+    assert filtered.headers["location"] == "/admin/outbox?status=failed"  # page 1 of 1
     failed = client.get("/admin/outbox?status=failed").text
     n_failed = sum(len(v) for v in refused.values())
     assert failed.count('data-status="failed"') == n_failed

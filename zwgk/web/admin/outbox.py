@@ -52,6 +52,8 @@ def outbox_list(request: Request, who: Principal) -> Response:
         )
         waiting = len(retryable_ids(session=s, district=who.district)) if who.is_admin else 0
     pages = max((found.total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    if page_no > pages:  # an old link, or the last page emptied by 重试: show the last one
+        return RedirectResponse(_list_url(status, pages), status_code=303)
     rows: list[dict[str, Any]] = [
         {
             "id": m.id,
