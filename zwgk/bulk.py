@@ -55,7 +55,23 @@ def insert_rows(
         for i, process in converters:
             cols[i] = list(_convert_column(cols[i], process))
         rows = list(zip(*cols, strict=True))  # equal lengths: built from the same rows
-    conn.exec_driver_sql(sql, rows)  # type: ignore[arg-type]
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        _copy(conn, table, columns, rows)
+    else:
+        conn.exec_driver_sql(sql, rows)  # type: ignore[arg-type]
+
+
+def _copy(conn: Any, table: Table, columns: Sequence[str], rows: list[Sequence[Any]]) -> None:
+    """PostgreSQL: ``COPY … FROM STDIN`` on the session's own connection (same transaction).
+    400,000 checklist items took 20 s as an ``executemany`` of INSERTs, even pipelined; COPY
+    streams the rows in one statement. Values are the bind-converted ones, which psycopg
+    writes in COPY's text format as it would bind them."""
+    quote = conn.dialect.identifier_preparer.quote
+    statement = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    dbapi = conn.connection.dbapi_connection
+    with dbapi.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def _convert_column(values: list[Any], process: Any) -> Any:
