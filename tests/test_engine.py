@@ -252,7 +252,7 @@ def test_assignment_with_some_items_late_marks_those(directory: str) -> None:
     from workflows.engine import ItemView
 
     def item(i: int, due: date) -> ItemView:
-        return ItemView(i, f"事项{i}", "", "负责", due, None, False)
+        return ItemView(i, f"事项{i}", "", "负责", due, None, False, due < date(2026, 11, 30))
 
     ob = REGISTRY["work-plan"]
     rendered = render(
@@ -265,6 +265,7 @@ def test_assignment_with_some_items_late_marks_those(directory: str) -> None:
         link="http://zwgk.example/u/1",
         today=date(2026, 11, 30),
         items=[item(1, date(2026, 6, 30)), item(2, date(2026, 12, 15))],
+        late=1,
         subject="",
     )
     assert "其中标注“已逾期”的1项已超过完成时限" in rendered.text

@@ -259,9 +259,27 @@ def test_unit_completes_from_emailed_link_in_chromium(
     driver = _chromium_driver()
     try:
         driver.set_page_load_timeout(30)
+        driver.set_window_size(1366, 768)  # the office PC's usual screen
         driver.get(link)
         assert "区教育局" in driver.title
         row = driver.find_element(By.ID, f"item-{item.id}")
+        # Narrow cells keep their text on one line beside the wide form (they wrapped one
+        # character per line at 1366 px beside a work-plan task's long text): the
+        # deadline, the role and the number. The long text is put in the page here.
+        driver.execute_script(
+            "arguments[0].cells[1].textContent = arguments[1];"
+            "arguments[0].cells[2].textContent = arguments[1];",
+            row,
+            "健全完善政务公开工作机制，" * 30,
+        )
+        for cell in row.find_elements(By.CSS_SELECTOR, ".nw"):
+            lines = driver.execute_script(
+                "const r = document.createRange(); r.selectNodeContents(arguments[0]);"
+                "return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size",
+                cell,
+            )
+            assert lines == 1, cell.text
+        driver.save_screenshot(str(tmp_path / "open.png"))
         # An empty form first: refused on the page, nothing recorded.
         row.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
         assert (
