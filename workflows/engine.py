@@ -48,7 +48,7 @@ ITEM_COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen __init__ cost 4 µs an item
 class PlannedItem:
     """One item a flow would create: unit × step, with the unit's role and the deadline."""
 

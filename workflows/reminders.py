@@ -360,6 +360,8 @@ def _digest(s: _Sweep, unit: Unit, entries: list[Any], leads: set[int]) -> Outbo
         subject=rendered.subject,
         body_text=rendered.text,
         body_html=rendered.html,
+        cc=[],  # every field given: pydantic inspects a default_factory per object
+        created_at=utcnow(),
     )
 
 
