@@ -240,7 +240,9 @@ def test_listings_align_chinese_columns_by_display_width(
     assert len(starts) == 1, r.out
 
 
-@pytest.mark.parametrize("args", [["--help"], ["report", "bulletin", "--help"], ["units"]])
+@pytest.mark.parametrize(
+    "args", [["--help"], ["report", "bulletin", "--help"], ["run", "--help"], ["units"]]
+)
 def test_help_pages_are_chinese(cli_env: dict[str, str], args: list[str]) -> None:
     """typer's and click's own words (panel titles, usage prefix, the help option) in Chinese."""
     r = run_subprocess(*args)
@@ -253,5 +255,9 @@ def test_help_pages_are_chinese(cli_env: dict[str, str], args: list[str]) -> Non
         "Show this message",
         "[default:",
         "[required]",
+        "<str>",
+        "<bool>",
+        "<int>",
+        "<Path>",
     ):
         assert english not in page, (english, page)

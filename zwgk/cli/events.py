@@ -28,7 +28,13 @@ def event_record(
     unit: Annotated[str, typer.Option("--unit", help="单位名称或别名")],
     on: Annotated[str, typer.Option("--date", help="事件发生日期 YYYY-MM-DD")],
     ref: Annotated[str, typer.Option("--ref", help="文号、留言编号等")],
-    district: Annotated[str | None, typer.Option("--district")] = None,
+    district: Annotated[
+        str | None,
+        typer.Option(
+            "--district",
+            help="区名，如 长宁区（只有一个区，或已设置 ZWGK_DEFAULT_DISTRICT 时可省略）",
+        ),
+    ] = None,
     corrected_on: Annotated[
         str | None, typer.Option("--corrected-on", help="补正后收到日期 YYYY-MM-DD（依申请公开）")
     ] = None,

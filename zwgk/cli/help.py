@@ -8,6 +8,7 @@ application) and click's help formatter and help option take them from the conte
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Any
 
@@ -16,6 +17,17 @@ import typer.rich_utils as rich_utils
 
 HELP_OPTION_TEXT = "显示本说明并退出。"
 USAGE_PREFIX = "用法："
+# typer shows a value's Python type (<str>, <int>, <Path>); a civil servant reads these.
+TYPE_NAMES = {
+    "str": "文本",
+    "int": "整数",
+    "float": "数值",
+    "Path": "路径",
+    "path": "路径",
+    "file": "文件",
+    "directory": "文件夹",
+    "datetime": "日期",
+}
 
 
 def _click_core() -> Any:
@@ -49,6 +61,32 @@ def chinese_help() -> None:
                 super().write_usage(prog, args, USAGE_PREFIX if prefix is None else prefix)
 
         core.Context.formatter_class = Formatter
+
+    parameter = typer.core._TyperParameter
+    if not getattr(parameter.display_type, "_zwgk", False):
+        as_typed = parameter.display_type
+
+        def display_type(self: Any, ctx: Any) -> str:
+            label: str = as_typed(self, ctx)
+            if self.type_descriptor.is_choice:
+                return label  # choices are shown as the values to type
+            words = re.sub(r"[A-Za-z]+", lambda m: TYPE_NAMES.get(m.group(), m.group()), label)
+            return words.replace("list[", "多个").replace("]", "")
+
+        display_type._zwgk = True  # type: ignore[attr-defined]
+        parameter.display_type = display_type  # type: ignore[method-assign]
+
+    option = typer.core.TyperOption
+    if not getattr(option.display_type_rich, "_zwgk", False):
+        shown = option.display_type_rich
+
+        def display_type_rich(self: Any, ctx: Any) -> str | None:
+            if self.is_flag:
+                return None  # a switch takes no value: no <bool> beside it
+            return shown(self, ctx)
+
+        display_type_rich._zwgk = True  # type: ignore[attr-defined]
+        option.display_type_rich = display_type_rich  # type: ignore[method-assign]
 
     command = core.Command
     if not getattr(command.get_help_option, "_zwgk", False):
