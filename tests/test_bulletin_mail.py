@@ -210,3 +210,27 @@ def test_a_failed_runs_message_names_the_month_and_day_in_chinese(
     assert state.is_failed() and state.message.startswith("催办（2026年11月2日）："), state.message
     state = bulletin(today=date(2026, 11, 2), return_state=True)
     assert state.is_failed() and state.message.startswith("通报（2026年10月）："), state.message
+
+
+@pytest.mark.prefect
+@pytest.mark.usefixtures("prefect_harness")
+def test_the_flow_refuses_an_unfinished_month_at_once_not_after_retries(directory: str) -> None:
+    """Started outside ``zwgk run`` (a deployment, the runs page), the flow's own step
+    refuses November on 30 November on its first try: a user's mistake is not retried."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    from workflows.flows import bulletin
+
+    _october(directory)
+    state = bulletin(today=date(2026, 11, 30), period="2026-11", return_state=True)
+    assert state.is_failed() and "2026年11月尚未结束" in (state.message or ""), state.message
+    flow_run_id = state.state_details.flow_run_id
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+        )
+    (step,) = [r for r in runs if r.name.startswith("queue_bulletins_task")]
+    assert step.run_count == 1, step.run_count
+    with session_scope() as s:
+        assert s.exec(select(OutboxMessage).where(OutboxMessage.kind == "bulletin")).all() == []

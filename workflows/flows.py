@@ -29,15 +29,29 @@ from workflows.reminders import sweep
 from zwgk.clock import today_shanghai
 from zwgk.config import get_settings
 from zwgk.db import session_scope, transact
+from zwgk.errors import UserError
 from zwgk.migrations import init_db
+
 
 # The unique keys a concurrent run of the same work reaches first (zwgk.db.transact retries
 # only these): a period's items and their mails; a day's reminder rungs and their mails.
+def _retry_unless_users_mistake(_task: Any, _task_run: Any, state: State) -> bool:
+    """Retry a failed step, but not a user's mistake (a month not over, no plan imported):
+    trying again cannot mend it and only held its Chinese message back by the retries."""
+    try:
+        state.result()
+    except UserError:
+        return False
+    except BaseException:
+        return True
+    return True
+
+
 CHECKLIST_KEYS = ("uq_item_key", "uq_outbox_key")
 REMINDER_KEYS = ("uq_reminder_item_rung", "uq_outbox_key")
 
 
-@task(retries=2, retry_delay_seconds=5)
+@task(retries=2, retry_delay_seconds=5, retry_condition_fn=_retry_unless_users_mistake)
 def build_checklist_task(
     slug: str, period: str | None, today: date | None, district: str | None
 ) -> dict[str, Any]:
@@ -156,7 +170,7 @@ def make_flow(ob: Obligation):  # type: ignore[no-untyped-def]
     )(obligation_flow)
 
 
-@task(retries=2, retry_delay_seconds=5)
+@task(retries=2, retry_delay_seconds=5, retry_condition_fn=_retry_unless_users_mistake)
 def sweep_task(today: date | None, district: str | None) -> dict[str, Any]:
     """Record the reminder rungs reached today; queue one digest per unit and the overdue
     summaries (one to the office, one to each lead unit with coordinated units behind)."""
@@ -221,7 +235,7 @@ def outbox() -> dict[str, Any] | State:
     return _concluded({}, dispatch_due_task(), "发件箱补发：")
 
 
-@task(retries=2, retry_delay_seconds=5)
+@task(retries=2, retry_delay_seconds=5, retry_condition_fn=_retry_unless_users_mistake)
 def queue_bulletins_task(
     today: date | None, district: str | None, period: str | None
 ) -> dict[str, Any]:
