@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from zwgk.cli.common import audit, open_db
+from zwgk.cli.common import DistrictOption, audit, open_db
 from zwgk.errors import UserError
 
 if TYPE_CHECKING:
@@ -24,13 +24,7 @@ def annual_import(
             help="CSV：unit,year,table,row,column,value；--paste 时为粘贴的表格（省略或 - 为标准输入）"
         ),
     ] = None,
-    district: Annotated[
-        str | None,
-        typer.Option(
-            "--district",
-            help="区名，如 长宁区（只有一个区，或已设置 ZWGK_DEFAULT_DISTRICT 时可省略）",
-        ),
-    ] = None,
+    district: DistrictOption = None,
     paste: Annotated[
         bool,
         typer.Option(
@@ -119,13 +113,7 @@ def annual_set(
     ],
     column: Annotated[str, typer.Argument(help="列名，如 本年制发件数、自然人、结果纠正")],
     value: Annotated[str, typer.Argument(help="数值（非负数）")],
-    district: Annotated[
-        str | None,
-        typer.Option(
-            "--district",
-            help="区名，如 长宁区（只有一个区，或已设置 ZWGK_DEFAULT_DISTRICT 时可省略）",
-        ),
-    ] = None,
+    district: DistrictOption = None,
 ) -> None:
     """填写年报表格中的一个数。"""
     from models.annual import cell_label

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from zwgk.cli.common import audit, open_db
+from zwgk.cli.common import DistrictOption, audit, open_db
 
 app = typer.Typer(help="依申请公开登记", no_args_is_help=True)
 
@@ -20,13 +20,7 @@ def applications_import(
             help="CSV 或 XLSX：unit,received,applicant_type,outcome,replied[,ref,extended]"
         ),
     ],
-    district: Annotated[
-        str | None,
-        typer.Option(
-            "--district",
-            help="区名，如 长宁区（只有一个区，或已设置 ZWGK_DEFAULT_DISTRICT 时可省略）",
-        ),
-    ] = None,
+    district: DistrictOption = None,
 ) -> None:
     """导入依申请公开登记（重复导入不会重复登记），并跟踪法定答复期限。"""
     from zwgk.config import get_settings
@@ -63,13 +57,7 @@ def applications_add(
     replied: Annotated[str, typer.Option("--replied", help="答复日期 YYYY-MM-DD")] = "",
     ref: Annotated[str, typer.Option("--ref", help="申请编号")] = "",
     extended: Annotated[bool, typer.Option("--extended", help="已延期答复")] = False,
-    district: Annotated[
-        str | None,
-        typer.Option(
-            "--district",
-            help="区名，如 长宁区（只有一个区，或已设置 ZWGK_DEFAULT_DISTRICT 时可省略）",
-        ),
-    ] = None,
+    district: DistrictOption = None,
 ) -> None:
     """登记一件政府信息公开申请。"""
     import csv

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -22,6 +22,17 @@ if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
     from sqlmodel import Session
+
+
+# The ``--district`` of a command that works on one district: resolved like every other
+# (``models.directory.resolve_district``), so it may be left out with one district or a default.
+DistrictOption = Annotated[
+    str | None,
+    typer.Option(
+        "--district",
+        help="区名，如 长宁区（只有一个区，或已设置 ZWGK_DEFAULT_DISTRICT 时可省略）",
+    ),
+]
 
 
 def echo_json(data: Any) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from zwgk.cli.common import open_db, parse_day, warn
+from zwgk.cli.common import DistrictOption, open_db, parse_day, warn
 from zwgk.errors import UserError
 
 app = typer.Typer(help="事件触发的办理时限", no_args_is_help=True)
@@ -28,13 +28,7 @@ def event_record(
     unit: Annotated[str, typer.Option("--unit", help="单位名称或别名")],
     on: Annotated[str, typer.Option("--date", help="事件发生日期 YYYY-MM-DD")],
     ref: Annotated[str, typer.Option("--ref", help="文号、留言编号等")],
-    district: Annotated[
-        str | None,
-        typer.Option(
-            "--district",
-            help="区名，如 长宁区（只有一个区，或已设置 ZWGK_DEFAULT_DISTRICT 时可省略）",
-        ),
-    ] = None,
+    district: DistrictOption = None,
     corrected_on: Annotated[
         str | None, typer.Option("--corrected-on", help="补正后收到日期 YYYY-MM-DD（依申请公开）")
     ] = None,

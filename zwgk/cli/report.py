@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from zwgk.cli.common import open_db, parse_day, warn, write_file
+from zwgk.cli.common import DistrictOption, open_db, parse_day, warn, write_file
 from zwgk.errors import UserError
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ def report_annual(
 @app.command("bulletin")
 def report_bulletin(
     period: Annotated[str, typer.Option("--period", help="期间：2026-11、2026-Q4 或 2026")],
-    district: Annotated[str | None, typer.Option("--district", help="区")] = None,
+    district: DistrictOption = None,
     fmt: Annotated[str, typer.Option("--format", help="docx、xlsx 或 md")] = "docx",
     out: Annotated[Path | None, typer.Option("--out", help="输出文件（docx、xlsx 必填）")] = None,
     today: Annotated[
@@ -124,7 +124,7 @@ def report_bulletin(
 @app.command("assessment")
 def report_assessment(
     year: Annotated[int, typer.Option("--year", help="考核年度")],
-    district: Annotated[str | None, typer.Option("--district", help="区")] = None,
+    district: DistrictOption = None,
     rules: Annotated[Path | None, typer.Option("--rules", help="考评标准文件（YAML）")] = None,
     fmt: Annotated[str, typer.Option("--format", help="md 或 json")] = "md",
     out: Annotated[Path | None, typer.Option("--out", help="输出文件")] = None,

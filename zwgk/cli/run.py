@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from zwgk.cli.common import echo_json, open_db, parse_day, warn
+from zwgk.cli.common import DistrictOption, echo_json, open_db, parse_day, warn
 from zwgk.errors import UserError
 
 app = typer.Typer()
@@ -58,13 +58,7 @@ def run(
         str | None, typer.Option("--period", help="期间：YYYY-MM / YYYY / YYYY-Qn")
     ] = None,
     today: Annotated[str | None, typer.Option("--today", help="按此日期运行（YYYY-MM-DD）")] = None,
-    district: Annotated[
-        str | None,
-        typer.Option(
-            "--district",
-            help="区名，如 长宁区（只有一个区，或已设置 ZWGK_DEFAULT_DISTRICT 时可省略）",
-        ),
-    ] = None,
+    district: DistrictOption = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="只显示将要生成和发送的内容，不写入")
     ] = False,

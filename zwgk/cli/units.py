@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from zwgk.cli.common import audit, echo_json, open_db
+from zwgk.cli.common import DistrictOption, audit, echo_json, open_db
 from zwgk.errors import UserError
 
 app = typer.Typer(help="责任单位名录", no_args_is_help=True)
@@ -78,13 +78,7 @@ def units_kinds_import(
 
 @kinds_app.command("list")
 def units_kinds_list(
-    district: Annotated[
-        str | None,
-        typer.Option(
-            "--district",
-            help="区名，如 长宁区（只有一个区，或已设置 ZWGK_DEFAULT_DISTRICT 时可省略）",
-        ),
-    ] = None,
+    district: DistrictOption = None,
 ) -> None:
     """列出单位类别：默认类别及各区自定的类别，以及各类别对应的组名。"""
     from sqlmodel import select
@@ -107,13 +101,7 @@ def units_kinds_list(
 
 @app.command("list")
 def units_list(
-    district: Annotated[
-        str | None,
-        typer.Option(
-            "--district",
-            help="区名，如 长宁区（只有一个区，或已设置 ZWGK_DEFAULT_DISTRICT 时可省略）",
-        ),
-    ] = None,
+    district: DistrictOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
 ) -> None:
     """列出单位名录。"""
