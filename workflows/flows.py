@@ -32,9 +32,12 @@ from zwgk.db import session_scope, transact
 from zwgk.errors import UserError
 from zwgk.migrations import init_db
 
-
 # The unique keys a concurrent run of the same work reaches first (zwgk.db.transact retries
 # only these): a period's items and their mails; a day's reminder rungs and their mails.
+CHECKLIST_KEYS = ("uq_item_key", "uq_outbox_key")
+REMINDER_KEYS = ("uq_reminder_item_rung", "uq_outbox_key")
+
+
 def _retry_unless_users_mistake(_task: Any, _task_run: Any, state: State) -> bool:
     """Retry a failed step, but not a user's mistake (a month not over, no plan imported):
     trying again cannot mend it and only held its Chinese message back by the retries."""
@@ -42,13 +45,9 @@ def _retry_unless_users_mistake(_task: Any, _task_run: Any, state: State) -> boo
         state.result()
     except UserError:
         return False
-    except BaseException:
-        return True
+    except Exception:  # any other failure: retried as before
+        pass
     return True
-
-
-CHECKLIST_KEYS = ("uq_item_key", "uq_outbox_key")
-REMINDER_KEYS = ("uq_reminder_item_rung", "uq_outbox_key")
 
 
 @task(retries=2, retry_delay_seconds=5, retry_condition_fn=_retry_unless_users_mistake)
