@@ -15,7 +15,7 @@ from zwgk.config import get_settings
 from zwgk.db import session_scope
 
 
-def _build(slug: str, period: str, *, dry_run: bool = False):  # type: ignore[no-untyped-def]
+def _build(slug: str, period: str, *, dry_run: bool = False, today: date | None = None):  # type: ignore[no-untyped-def]
     ob = REGISTRY[slug]
     with session_scope() as s:
         result = build_checklist(
@@ -24,6 +24,7 @@ def _build(slug: str, period: str, *, dry_run: bool = False):  # type: ignore[no
             period=ob.parse_period(period),
             settings=get_settings(),
             dry_run=dry_run,
+            today=today,
         )
         if dry_run:
             s.rollback()
@@ -223,11 +224,7 @@ def test_chunks_sized_by_items_build_what_one_chunk_builds(
 
 
 def _mail_on(slug: str, period: str, today: date) -> OutboxMessage:
-    ob = REGISTRY[slug]
-    with session_scope() as s:
-        build_checklist(
-            session=s, ob=ob, period=ob.parse_period(period), settings=get_settings(), today=today
-        )
+    _build(slug, period, today=today)
     return _outbox()[0]
 
 
