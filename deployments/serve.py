@@ -14,6 +14,7 @@ A second Ctrl-C exits at once.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 from types import FrameType
@@ -26,9 +27,12 @@ from deployments.spec import specs
 from workflows.flows import FLOWS, bulletin, outbox, reminders
 from workflows.prefect_server import healthy
 from zwgk.config import Settings
+from zwgk.errors import UserError
 
 if TYPE_CHECKING:
     from prefect.runner import Runner
+
+logger = logging.getLogger(__name__)
 
 EXTRA_FLOWS: dict[str, Any] = {"reminders": reminders, "outbox": outbox, "bulletin": bulletin}
 
@@ -75,10 +79,20 @@ def serve_all() -> None:
         flush=True,
     )
     previous = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    api_url = str(PREFECT_API_URL.value() or "")
     try:
-        asyncio.run(_run_until_signalled(runner, str(PREFECT_API_URL.value() or "")))
+        asyncio.run(_run_until_signalled(runner, api_url))
     except (KeyboardInterrupt, TerminationSignal):  # a signal before our handlers are in
         pass
+    except Exception as exc:
+        # The server went away under the runner (Prefect 3.9's runner fails its start, or
+        # its event stream, with an English RuntimeError): say so, not a traceback.
+        if healthy(api_url):
+            raise
+        logger.info("runner stopped: the Prefect API is gone (%s: %s)", type(exc).__name__, exc)
+        raise UserError(
+            f"Prefect 服务器 {api_url} 已无法连接，定时部署已停止。", exit_code=1
+        ) from None
     finally:
         signal.signal(signal.SIGINT, previous[0])
         signal.signal(signal.SIGTERM, previous[1])
