@@ -300,7 +300,7 @@ def _build_chunk(b: _Build, unit_ids: list[int], units: list[Unit]) -> int:
     b.result.provisional = b.result.provisional or any(p.due.provisional for p in planned)
     existing = _existing_items(b, unit_ids)
     per_unit, new_rows, new_items = _apply_plan(b, planned, existing)
-    if b.ob.planner is not None:
+    if b.ob.planner is not None and existing:  # nothing built before: nothing to withdraw
         _withdraw(b, existing, {(p.unit.id, p.step) for p in planned})
     if not b.dry_run:
         b.session.flush()  # updated and withdrawn items
@@ -348,10 +348,11 @@ def _apply_plan(
     per_unit: dict[int, list[tuple[ChecklistItem | _NewItem, str]]] = defaultdict(list)
     new_rows: list[tuple[Any, ...]] = []
     new_items: list[_NewItem] = []
-    period_key = str(b.period)
+    period_key, slug = str(b.period), b.ob.slug
     for p in planned:
         item: ChecklistItem | _NewItem
-        old = existing.get((p.unit.id, p.step))  # type: ignore[arg-type]
+        unit_id = p.unit.id  # an ORM attribute: read once (a city plans ~100,000 items)
+        old = existing.get((unit_id, p.step)) if existing else None  # type: ignore[arg-type]
         if old is not None:
             item = old
             result.existing += 1
@@ -383,9 +384,9 @@ def _apply_plan(
             else:
                 new_rows.append(
                     (
-                        b.ob.slug,
+                        slug,
                         period_key,
-                        p.unit.id,
+                        unit_id,
                         p.step,
                         p.step_title,
                         p.role,
@@ -397,7 +398,7 @@ def _apply_plan(
                     )
                 )
                 new_items.append(fresh)
-        per_unit[p.unit.id].append((item, p.detail))  # type: ignore[index]
+        per_unit[unit_id].append((item, p.detail))  # type: ignore[index]
     return per_unit, new_rows, new_items
 
 
