@@ -80,8 +80,8 @@ _escape_inner = getattr(markupsafe, "_escape_inner", None)
 def _escape_output(value: Any) -> str:
     """What an autoescaped ``{{ … }}`` writes: ``markupsafe.escape``'s text, without making
     each piece a ``Markup`` first. A city's reminder sweep writes ~1.5 million such pieces
-    into its digests and summaries, and building the ``Markup`` (a Python ``__new__``) cost
-    a third of Jinja's rendering time. Output pieces are only ever joined into the page
+    into its digests and summaries, and building the ``Markup`` (a Python ``__new__``) was
+    half of the HTML's rendering time or more. Output pieces are only ever joined into the page
     (Jinja emits ``escape(…)`` for nothing else), so plain text is enough."""
     kind = type(value)
     if kind is str:

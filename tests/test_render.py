@@ -11,7 +11,7 @@ import pytest
 from jinja2 import DictLoader, Environment, Template, UndefinedError
 from markupsafe import Markup
 
-from notifications.render import _Template, environment, sender_for
+from notifications.render import _escape_output, _Template, environment, sender_for
 from workflows import reminder_views as rv
 from workflows.engine import ItemView
 from workflows.registry import REGISTRY
@@ -51,6 +51,8 @@ def test_each_kind_of_value_is_escaped_as_jinja_does(value: Any) -> None:
     ours, stock = _pair(DictLoader({"t.html": "<p>{{ v }}|{{ v ~ '<&>' }}|{{ [v] }}</p>"}))
     mine, theirs = ours.get_template("t.html"), stock.get_template("t.html")
     assert type(mine) is _Template and type(theirs) is Template
+    # The hook took (a Jinja that renamed it would leave the slow escape in silently).
+    assert mine.root_render_func.__globals__["escape"] is _escape_output
     assert mine.render(v=value) == theirs.render(v=value)
 
 
