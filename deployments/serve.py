@@ -17,6 +17,8 @@ import asyncio
 import logging
 import os
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -66,10 +68,12 @@ def serve_all() -> None:
     from prefect.runner import Runner
     from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL
 
+    api_url = str(PREFECT_API_URL.value() or "")
     deployments = build_deployments()
     runner = Runner(pause_on_shutdown=True)
-    for deployment in deployments:
-        runner.add_deployment(deployment)
+    with _said_if_the_server_is_gone(api_url):
+        for deployment in deployments:
+            runner.add_deployment(deployment)
     names = "、".join(d.name for d in deployments)
     ui = PREFECT_UI_URL.value()
     print(
@@ -79,24 +83,31 @@ def serve_all() -> None:
         flush=True,
     )
     previous = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
-    api_url = str(PREFECT_API_URL.value() or "")
     try:
-        asyncio.run(_run_until_signalled(runner, api_url))
+        with _said_if_the_server_is_gone(api_url):
+            asyncio.run(_run_until_signalled(runner, api_url))
     except (KeyboardInterrupt, TerminationSignal):  # a signal before our handlers are in
         pass
+    finally:
+        signal.signal(signal.SIGINT, previous[0])
+        signal.signal(signal.SIGTERM, previous[1])
+    print("定时部署已停止。", flush=True)
+
+
+@contextmanager
+def _said_if_the_server_is_gone(api_url: str) -> Iterator[None]:
+    """A Prefect server gone under the runner (registering the deployments, or Prefect 3.9's
+    runner failing its start or its event stream with an English ``RuntimeError``) ends the
+    command with one Chinese line, not a traceback."""
+    try:
+        yield
     except Exception as exc:
-        # The server went away under the runner (Prefect 3.9's runner fails its start, or
-        # its event stream, with an English RuntimeError): say so, not a traceback.
         if healthy(api_url):
             raise
         logger.info("runner stopped: the Prefect API is gone (%s: %s)", type(exc).__name__, exc)
         raise UserError(
             f"Prefect 服务器 {api_url} 已无法连接，定时部署已停止。", exit_code=1
         ) from None
-    finally:
-        signal.signal(signal.SIGINT, previous[0])
-        signal.signal(signal.SIGTERM, previous[1])
-    print("定时部署已停止。", flush=True)
 
 
 async def _run_until_signalled(runner: Runner, api_url: str) -> None:

@@ -5,11 +5,13 @@ start. Real process trees through the installed ``zwgk``, each on free ports and
 
 from __future__ import annotations
 
+import http.server
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -264,6 +266,59 @@ def test_a_prefect_server_that_will_not_start_is_one_message_naming_its_log(
     assert "nonsense" in log.read_text()  # the log has the cause
     assert not _processes_mentioning(str(var))
     assert not _listening(web_port)
+
+
+def test_zwgk_serve_against_a_server_gone_while_it_registers_is_one_message(
+    tmp_path: Path,
+) -> None:
+    """A Prefect API that answers its health check, then is gone at the first real call
+    (as when the server dies while ``zwgk serve`` starts): one Chinese line, exit 1."""
+    calls: list[str] = []
+
+    class Vanishing(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path.endswith("/health"):
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b"true")
+            else:
+                self._gone()
+
+        def do_POST(self) -> None:
+            self._gone()
+
+        def _gone(self) -> None:
+            calls.append(f"{self.command} {self.path}")
+            self.close_connection = True  # no answer, and no server after this
+            threading.Thread(target=lambda: (server.shutdown(), server.server_close())).start()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Vanishing)
+    api = f"http://127.0.0.1:{server.server_address[1]}/api"
+    thread = threading.Thread(target=server.serve_forever)
+    thread.start()
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("ZWGK_", "PREFECT_"))}
+    try:
+        r = subprocess.run(
+            [ZWGK, "serve"],
+            env={**base, "ZWGK_VAR_DIR": str(tmp_path / "var"), "PREFECT_API_URL": api},
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+    assert calls, r.stdout + r.stderr  # it did get past the health check
+    assert r.returncode == 1 and "Traceback" not in r.stdout + r.stderr, r.stdout + r.stderr
+    assert r.stderr.strip().splitlines()[-1] == (
+        f"错误：Prefect 服务器 {api} 已无法连接，定时部署已停止。"
+    )
 
 
 # --------------------------------------------------------------------------- helpers
