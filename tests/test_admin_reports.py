@@ -25,6 +25,12 @@ from tests.test_admin_web import (  # noqa: F401  (fixtures)
 from zwgk.db import session_scope
 
 
+def _downloaded(path: Path) -> bool:
+    """Chromium's download is complete: it makes an empty file under the final name when it
+    starts, writes ``….crdownload`` beside it, and renames that over it at the end."""
+    return path.exists() and path.stat().st_size > 0 and not any(path.parent.glob("*.crdownload"))
+
+
 def _cells(data: bytes) -> dict[str, list[list[object]]]:
     wb = load_workbook(io.BytesIO(data))
     return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
@@ -250,7 +256,7 @@ def test_reports_page_downloads_in_chromium(
         _screenshot(driver, tmp_path, "admin-reports.png")
         form.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
         name = "新增非密公文全量备案2026年11月完成情况.xlsx"
-        WebDriverWait(driver, 20).until(lambda _d: (downloads / name).exists())
+        WebDriverWait(driver, 20).until(lambda _d: _downloaded(downloads / name))
     finally:
         driver.quit()
     cli = _cli_file(
