@@ -14,7 +14,6 @@ A second Ctrl-C exits at once.
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import signal
 from collections.abc import Iterator
@@ -33,8 +32,6 @@ from zwgk.errors import UserError
 
 if TYPE_CHECKING:
     from prefect.runner import Runner
-
-logger = logging.getLogger(__name__)
 
 EXTRA_FLOWS: dict[str, Any] = {"reminders": reminders, "outbox": outbox, "bulletin": bulletin}
 
@@ -101,10 +98,9 @@ def _said_if_the_server_is_gone(api_url: str) -> Iterator[None]:
     command with one Chinese line, not a traceback."""
     try:
         yield
-    except Exception as exc:
+    except Exception:
         if healthy(api_url):
             raise
-        logger.info("runner stopped: the Prefect API is gone (%s: %s)", type(exc).__name__, exc)
         raise UserError(
             f"Prefect 服务器 {api_url} 已无法连接，定时部署已停止。", exit_code=1
         ) from None
