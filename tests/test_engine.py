@@ -112,6 +112,15 @@ def test_open_month_windows(directory: str) -> None:
     assert {i.due for i in _items() if i.step == "report"} == {date(2026, 9, 10)}
 
 
+def test_the_mails_deadline_dates_each_keep_to_one_line(directory: str) -> None:
+    """A date and its 前 (or a window's two dates) do not break inside, in a narrow cell."""
+    _build("open-month", "2026")
+    html = _outbox()[0].body_html
+    nowrap = '<span style="white-space:nowrap;">'
+    assert f"{nowrap}2026年8月1日（星期六）至</span>{nowrap}2026年8月31日（星期一）</span>" in html
+    assert f"{nowrap}2026年9月10日（星期四）前</span>" in html
+
+
 def test_quarter_crossing_into_uncovered_year_is_provisional(directory: str) -> None:
     result = _build("quarterly-progress", "2026-Q4")
     assert result.provisional
