@@ -36,8 +36,14 @@ class SaveToDirectory:
             content = content.encode("utf-8")
         header = f"X-Zwgk-Rcpt-To: {', '.join(envelope.rcpt_tos)}\r\n".encode()
         tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(header + content)
-        tmp.rename(path)
+        try:
+            # Made again if it was deleted while the capture ran (someone emptying var/mail).
+            self.directory.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(header + content)
+            tmp.rename(path)
+        except OSError as exc:  # a full disk, no permission: temporary, the sender retries
+            logger.warning("cannot save mail to %s: %s", self.directory, exc)
+            return f"451 4.3.0 Cannot save the message in {self.directory}: {exc.strerror}"
         logger.info("captured mail for %s -> %s", envelope.rcpt_tos, path.name)
         return "250 Message accepted for delivery"
 
