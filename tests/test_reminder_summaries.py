@@ -187,6 +187,14 @@ def test_summary_and_digest_read_as_the_office_writes(directory: str, smtp: SMTP
     assert "每个工作日" in stext and "未登记邮箱" not in stext
     assert "<td>区教育局<br>逾期 2 项</td>" not in summary.html()  # rowspan'd cell
     assert 'rowspan="2">区教育局<br>逾期 2 项</td>' in summary.html()
+    # The deadline and how late: one line each in the HTML tables (a narrow cell broke
+    # 2026年4月3日（星/期五） and 已逾期 163 个工/作日).
+    nowrap = 'style="white-space:nowrap;">2026年11月25日（星期三）</td>'
+    assert nowrap in summary.html() and nowrap in digest.html()
+    assert re.search(
+        r'style="color:#b00; white-space:nowrap;">已逾期 \d+ 个工作日<', summary.html()
+    )
+    assert re.search(r'style="white-space:nowrap; color:#b00;">已逾期 \d+ 个工作日<', digest.html())
 
 
 def test_unit_without_mailbox_is_named_in_the_summary(directory: str, smtp: SMTPServer) -> None:
